@@ -1,0 +1,289 @@
+import {
+  getDeliveryDetail,
+  getEventDetail,
+  InvalidCursorError,
+  listDeliveries,
+  listEvents,
+  newId,
+} from "@hookline/db";
+import type { Logger } from "@hookline/logger";
+import { type Context, Hono, type MiddlewareHandler } from "hono";
+import type { Registry } from "prom-client";
+import { bearerToken, tokenMatches } from "./auth";
+import { AdminError, type AdminErrorBody, type AdminErrorCode } from "./errors";
+import {
+  type Parsed,
+  parseDeliveryFilterParams,
+  parseDeliveryListParams,
+  parseEventParams,
+  type RawParams,
+} from "./filters";
+import { type AdminContext, QueueUnavailableError, replayEvent, retryMany, retryOne } from "./operations";
+import {
+  deliveryDetailJson,
+  deliveryJson,
+  eventDetailJson,
+  eventSummaryJson,
+  pageJson,
+  runJson,
+} from "./serialize";
+
+export type AdminEnv = { Variables: { requestId: string } };
+export type AdminApp = Hono<AdminEnv>;
+
+export interface AdminAppDeps {
+  readonly logger: Logger;
+  /** Served at GET /metrics, without a token. */
+  readonly registry: Registry;
+  /** The bearer token for /api. null: the API is disabled and says so (503 admin_api_disabled). */
+  readonly adminToken: string | null;
+  /** null: a metrics-only server (a worker run alone); no /api routes at all. */
+  readonly context: AdminContext | null;
+  readonly now?: () => number;
+  readonly newRequestId?: () => string;
+}
+
+/**
+ * The admin port's app: `/healthz`, `/metrics`, and `/api/*` behind the bearer token. `/` is
+ * left free for the dashboard, which adds its routes to the returned app.
+ */
+export function createAdminApp(deps: AdminAppDeps): AdminApp {
+  const app = new Hono<AdminEnv>();
+  const now = deps.now ?? Date.now;
+  const newRequestId = deps.newRequestId ?? (() => newId("req"));
+
+  app.use("*", async (c, next) => {
+    const requestId = newRequestId();
+    c.set("requestId", requestId);
+    await next();
+    c.header("request-id", requestId);
+  });
+
+  app.get("/healthz", (c) => c.json({ status: "ok" }));
+  app.get("/metrics", async (c) => {
+    const text = await deps.registry.metrics();
+    return c.text(text, 200, { "content-type": deps.registry.contentType });
+  });
+
+  if (deps.context) mountApi(app, deps.context, deps, now);
+
+  app.notFound((c) => errorResponse(c, "not_found", "no such route"));
+  app.onError((error, c) => {
+    if (error instanceof AdminError) return errorResponse(c, error.code, error.message);
+    if (error instanceof InvalidCursorError) return errorResponse(c, "invalid_cursor", error.message);
+    if (error instanceof QueueUnavailableError) {
+      deps.logger.error(
+        { requestId: c.get("requestId"), err: { message: error.message } },
+        "queue unavailable",
+      );
+      c.header("Retry-After", "5");
+      return errorResponse(c, "queue_unavailable", error.message);
+    }
+    deps.logger.error({ requestId: c.get("requestId"), err: { message: error.message } }, "unhandled error");
+    return errorResponse(c, "internal_error", "internal error");
+  });
+  return app;
+}
+
+function errorResponse(c: Context<AdminEnv>, code: AdminErrorCode, message: string) {
+  const error = new AdminError(code, message);
+  const body: AdminErrorBody = { code, message, request_id: c.get("requestId") };
+  return c.json(body, error.status);
+}
+
+/** Bearer authentication for /api: 401 without the right token, compared in constant time. */
+export function requireAdminToken(adminToken: string | null, logger: Logger): MiddlewareHandler<AdminEnv> {
+  return async (c, next) => {
+    if (adminToken === null) {
+      throw new AdminError(
+        "admin_api_disabled",
+        "the admin API is disabled because HOOKLINE_ADMIN_TOKEN is not set; set it (openssl rand -hex 32) and restart",
+      );
+    }
+    const presented = bearerToken(c.req.header("authorization"));
+    if (presented === null || !tokenMatches(presented, adminToken)) {
+      logger.warn(
+        {
+          requestId: c.get("requestId"),
+          path: c.req.path,
+          reason: presented === null ? "missing" : "mismatch",
+        },
+        "admin API: unauthorized request",
+      );
+      c.header("WWW-Authenticate", 'Bearer realm="hookline-admin"');
+      throw new AdminError(
+        "unauthorized",
+        presented === null
+          ? "send Authorization: Bearer <HOOKLINE_ADMIN_TOKEN>"
+          : "the bearer token does not match HOOKLINE_ADMIN_TOKEN",
+      );
+    }
+    await next();
+  };
+}
+
+function unwrap<T>(parsed: Parsed<T>): T {
+  if (!parsed.ok) throw new AdminError(parsed.code, parsed.message);
+  return parsed.value;
+}
+
+function query(c: Context<AdminEnv>): RawParams {
+  return c.req.query();
+}
+
+/** The optional JSON object body of a POST; {} when empty. */
+async function jsonBody(c: Context<AdminEnv>): Promise<Record<string, unknown>> {
+  const text = await c.req.text();
+  if (text.trim() === "") return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new AdminError("invalid_body", "the body is not valid JSON");
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+    throw new AdminError("invalid_body", "the body must be a JSON object");
+  }
+  return parsed as Record<string, unknown>;
+}
+
+function flag(value: unknown, name: string): boolean {
+  if (value === undefined || value === null || value === "" || value === false || value === "false")
+    return false;
+  if (value === true || value === "true" || value === "1") return true;
+  throw new AdminError("invalid_parameter", `${name}: expected true or false`);
+}
+
+/** Body fields as query-style strings: a status array becomes "a,b". */
+function bodyParams(body: Record<string, unknown>, names: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of names) {
+    const value = body[name];
+    if (value === undefined || value === null) continue;
+    if (typeof value === "string") out[name] = value;
+    else if (Array.isArray(value) && value.every((v) => typeof v === "string")) out[name] = value.join(",");
+    else throw new AdminError("invalid_body", `${name}: expected a string`);
+  }
+  return out;
+}
+
+function mountApi(app: AdminApp, ctx: AdminContext, deps: AdminAppDeps, now: () => number): void {
+  app.use("/api/*", requireAdminToken(deps.adminToken, deps.logger));
+
+  app.get("/api/events", async (c) => {
+    const filters = unwrap(parseEventParams(query(c), now()));
+    const page = await listEvents(ctx.database.pool, filters);
+    return c.json(pageJson(page, eventSummaryJson));
+  });
+
+  app.get("/api/events/:id", async (c) => {
+    const id = c.req.param("id");
+    const detail = await getEventDetail(ctx.database.db, id);
+    if (!detail) throw new AdminError("event_not_found", `no event ${id.slice(0, 64)}`);
+    return c.json(eventDetailJson(detail));
+  });
+
+  app.post("/api/events/:id/replay", async (c) => {
+    const id = c.req.param("id");
+    const body = await jsonBody(c);
+    let targets: string[] | undefined;
+    if (body.targets !== undefined) {
+      if (!Array.isArray(body.targets) || !body.targets.every((t) => typeof t === "string" && t !== "")) {
+        throw new AdminError("invalid_body", "targets: expected an array of target ids");
+      }
+      targets = body.targets as string[];
+    }
+    const result = await replayEvent(ctx, id, targets);
+    switch (result.kind) {
+      case "not_found":
+        throw new AdminError("event_not_found", `no event ${id.slice(0, 64)}`);
+      case "unknown_targets":
+        throw new AdminError(
+          "unknown_target",
+          `no target named ${result.targets.map((t) => `"${t.slice(0, 64)}"`).join(", ")} is configured`,
+        );
+      case "replayed":
+        deps.logger.info(
+          { requestId: c.get("requestId"), eventId: id, deliveries: result.runs.map((r) => r.id) },
+          "event replayed",
+        );
+        return c.json({ event_id: id, deliveries: result.runs.map(runJson) }, 202);
+      default: {
+        const exhaustive: never = result;
+        return exhaustive;
+      }
+    }
+  });
+
+  app.get("/api/deliveries", async (c) => {
+    const filters = unwrap(parseDeliveryListParams(query(c), now()));
+    const page = await listDeliveries(ctx.database.pool, filters);
+    return c.json(pageJson(page, deliveryJson));
+  });
+
+  app.post("/api/deliveries/retry", async (c) => {
+    const body = await jsonBody(c);
+    const params = {
+      ...query(c),
+      ...bodyParams(body, ["status", "target", "source", "event", "since", "until"]),
+    };
+    const filters = unwrap(parseDeliveryFilterParams(params, now()));
+    const force = flag(body.force ?? c.req.query("force"), "force");
+    const dryRun = flag(body.dry_run ?? c.req.query("dry_run"), "dry_run");
+    const result = await retryMany(ctx, filters, { force, dryRun });
+    switch (result.kind) {
+      case "succeeded_needs_force":
+        throw new AdminError(
+          "delivery_succeeded",
+          "retrying succeeded deliveries sends them again; pass force=true to do it on purpose",
+        );
+      case "dry_run":
+        return c.json({ dry_run: true, matched: result.matched });
+      case "retried":
+        deps.logger.info({ requestId: c.get("requestId"), retried: result.retried }, "bulk retry");
+        return c.json({ retried: result.retried }, 202);
+      default: {
+        const exhaustive: never = result;
+        return exhaustive;
+      }
+    }
+  });
+
+  app.get("/api/deliveries/:id", async (c) => {
+    const id = c.req.param("id");
+    const detail = await getDeliveryDetail(ctx.database.db, id);
+    if (!detail) throw new AdminError("delivery_not_found", `no delivery ${id.slice(0, 64)}`);
+    return c.json(deliveryDetailJson(detail.delivery, detail.attempts));
+  });
+
+  app.post("/api/deliveries/:id/retry", async (c) => {
+    const id = c.req.param("id");
+    const body = await jsonBody(c);
+    const force = flag(body.force ?? c.req.query("force"), "force");
+    const result = await retryOne(ctx, id, { force });
+    switch (result.kind) {
+      case "not_found":
+        throw new AdminError("delivery_not_found", `no delivery ${id.slice(0, 64)}`);
+      case "succeeded":
+        throw new AdminError(
+          "delivery_succeeded",
+          "the delivery already succeeded; retrying sends it again: pass force=true to do it on purpose",
+        );
+      case "target_not_configured":
+        throw new AdminError(
+          "target_not_configured",
+          `the delivery's target "${result.targetId}" is no longer configured`,
+        );
+      case "retried":
+        deps.logger.info(
+          { requestId: c.get("requestId"), delivery: id, run: result.run.runNumber },
+          "delivery retried",
+        );
+        return c.json(runJson(result.run), 202);
+      default: {
+        const exhaustive: never = result;
+        return exhaustive;
+      }
+    }
+  });
+}

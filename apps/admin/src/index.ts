@@ -1,0 +1,52 @@
+export {
+  type AdminApp,
+  type AdminAppDeps,
+  type AdminEnv,
+  createAdminApp,
+  requireAdminToken,
+} from "./app";
+export { bearerToken, tokenMatches } from "./auth";
+export { ADMIN_ERROR_STATUS, AdminError, type AdminErrorBody, type AdminErrorCode } from "./errors";
+export {
+  type Parsed,
+  parseDeliveryFilterParams,
+  parseDeliveryListParams,
+  parseEventParams,
+  parseStatuses,
+  parseTimeFilter,
+  type RawParams,
+} from "./filters";
+export {
+  type AdminContext,
+  DeliveryQueues,
+  QueueUnavailableError,
+  type ReplayResult,
+  type RetryManyOptions,
+  type RetryManyResult,
+  type RetryOneResult,
+  replayEvent,
+  retryMany,
+  retryOne,
+} from "./operations";
+export {
+  type AttemptJson,
+  attemptJson,
+  bodyJson,
+  type DeliveryJson,
+  type DeliveryWithAttemptsJson,
+  deliveryDetailJson,
+  deliveryJson,
+  type EventDetailAnswer,
+  type EventSummaryJson,
+  eventDetailJson,
+  eventSummaryJson,
+  pageJson,
+  runJson,
+} from "./serialize";
+export {
+  type AdminServerOptions,
+  type MetricsServerOptions,
+  type RunningAdminServer,
+  startAdminServer,
+  startMetricsServer,
+} from "./server";

@@ -1,0 +1,271 @@
+// Retry and replay, in one place: the admin API and the CLI both call these. The database
+// change is committed first, then the job is queued, because a job the worker picks up before
+// the row it points at is visible would find nothing to do and the delivery would be stranded.
+import type { HooklineConfig } from "@hookline/config";
+import {
+  countDeliveries,
+  createReplayDeliveries,
+  type Database,
+  type DeliveryFilters,
+  type DeliveryStatus,
+  getEventRouting,
+  newId,
+  type QueuedRun,
+  retryDeliveries,
+  retryDelivery,
+} from "@hookline/db";
+import type { WatchedQueue } from "@hookline/metrics";
+import {
+  bullPrefix,
+  createProducerConnection,
+  DELIVERY_JOB_OPTIONS,
+  type DeliveryJob,
+  deliveryJobId,
+  deliveryQueueName,
+  INGEST_QUEUE,
+  MAINTENANCE_QUEUE,
+  type Redis,
+} from "@hookline/queue";
+import { routeTargets } from "@hookline/worker";
+import { Queue } from "bullmq";
+
+/** Redis could not take the jobs; what was already committed is said in the message. */
+export class QueueUnavailableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "QueueUnavailableError";
+  }
+}
+
+/** Producer-side handles on the delivery queues (and, for metrics, every other queue). */
+export class DeliveryQueues {
+  readonly #redis: Redis;
+  readonly #prefix: string;
+  readonly #queues = new Map<string, Queue>();
+
+  constructor(
+    redisUrl: string,
+    queuePrefix: string,
+    private readonly targetIds: readonly string[] = [],
+  ) {
+    this.#redis = createProducerConnection(redisUrl);
+    this.#prefix = bullPrefix(queuePrefix);
+  }
+
+  queue(name: string): Queue {
+    let queue = this.#queues.get(name);
+    if (!queue) {
+      queue = new Queue(name, { connection: this.#redis, prefix: this.#prefix });
+      queue.on("error", () => {}); // reported as queue_unavailable to the caller
+      this.#queues.set(name, queue);
+    }
+    return queue;
+  }
+
+  /** Waits up to `timeoutMs` for Redis; throws QueueUnavailableError when it does not answer. */
+  async ready(timeoutMs = 3_000): Promise<void> {
+    if (this.#redis.status === "ready") return;
+    const redis = this.#redis;
+    const ok = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => {
+        redis.off("ready", onReady);
+        resolve(false);
+      }, timeoutMs);
+      const onReady = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      redis.once("ready", onReady);
+    });
+    if (!ok) throw new QueueUnavailableError(`Redis is not reachable (${redis.status})`);
+  }
+
+  /** Queues one job per run on its target's queue, with the run's fixed job id. */
+  async enqueue(runs: readonly QueuedRun[]): Promise<void> {
+    if (runs.length === 0) return;
+    const byTarget = new Map<string, QueuedRun[]>();
+    for (const r of runs) byTarget.set(r.targetId, [...(byTarget.get(r.targetId) ?? []), r]);
+    if (this.#redis.status !== "ready") throw new QueueUnavailableError(`Redis is ${this.#redis.status}`);
+    await Promise.all(
+      [...byTarget].map(([targetId, list]) =>
+        (this.queue(deliveryQueueName(targetId)) as Queue<DeliveryJob>).addBulk(
+          list.map((r) => ({
+            name: "deliver",
+            data: { deliveryId: r.id, runNumber: r.runNumber },
+            opts: { ...DELIVERY_JOB_OPTIONS, jobId: deliveryJobId(r.id, r.runNumber) },
+          })),
+        ),
+      ),
+    );
+  }
+
+  /** The queues the metrics report on: ingest, maintenance and one per configured target. */
+  watched(): WatchedQueue[] {
+    return [INGEST_QUEUE, MAINTENANCE_QUEUE, ...this.targetIds.map(deliveryQueueName)].map((name) => ({
+      name,
+      queue: this.queue(name),
+    }));
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.#queues.values()].map((q) => q.close().catch(() => {})));
+    this.#redis.disconnect();
+  }
+}
+
+/** What the operations need: the database, the queues, and the config's targets and routes. */
+export interface AdminContext {
+  readonly database: Database;
+  readonly queues: DeliveryQueues;
+  readonly config: Pick<HooklineConfig, "targets" | "routes">;
+}
+
+const RETRYABLE: readonly DeliveryStatus[] = ["pending", "retrying", "failed"];
+const ANY_STATUS: readonly DeliveryStatus[] = ["pending", "retrying", "failed", "succeeded"];
+
+const configuredTargets = (ctx: AdminContext) => ctx.config.targets.map((t) => t.id);
+
+/** Queues runs whose rows are committed; when Redis fails, says what is left pending and what to do. */
+async function enqueueCommitted(
+  ctx: AdminContext,
+  runs: readonly QueuedRun[],
+  explain: (reason: string) => string,
+): Promise<void> {
+  try {
+    await ctx.queues.enqueue(runs);
+  } catch (error) {
+    throw new QueueUnavailableError(explain((error as Error).message));
+  }
+}
+
+export type RetryOneResult =
+  | { readonly kind: "retried"; readonly run: QueuedRun }
+  | { readonly kind: "not_found" }
+  | { readonly kind: "succeeded" }
+  | { readonly kind: "target_not_configured"; readonly targetId: string };
+
+/**
+ * Starts a new run of one delivery. Failed, pending and retrying deliveries may be retried (a
+ * retrying one is pulled forward: its waiting job becomes a no-op); a succeeded one only with
+ * `force`. History is kept: the new run's attempts continue the numbering.
+ */
+export async function retryOne(
+  ctx: AdminContext,
+  deliveryId: string,
+  options: { readonly force?: boolean } = {},
+): Promise<RetryOneResult> {
+  await ctx.queues.ready();
+  const outcome = await retryDelivery(
+    ctx.database.pool,
+    deliveryId,
+    options.force ? ANY_STATUS : RETRYABLE,
+    configuredTargets(ctx),
+  );
+  switch (outcome.kind) {
+    case "retried":
+      await enqueueCommitted(
+        ctx,
+        [outcome.run],
+        (reason) =>
+          `delivery ${deliveryId} is pending again but could not be queued (${reason}); retry it again once Redis is back`,
+      );
+      return outcome;
+    case "not_found":
+      return outcome;
+    case "not_allowed":
+      return configuredTargets(ctx).includes(outcome.targetId)
+        ? { kind: "succeeded" }
+        : { kind: "target_not_configured", targetId: outcome.targetId };
+    default: {
+      const exhaustive: never = outcome;
+      return exhaustive;
+    }
+  }
+}
+
+export type RetryManyResult =
+  | { readonly kind: "retried"; readonly retried: number }
+  | { readonly kind: "dry_run"; readonly matched: number }
+  | { readonly kind: "succeeded_needs_force" };
+
+export interface RetryManyOptions {
+  readonly force?: boolean;
+  readonly dryRun?: boolean;
+  readonly batchSize?: number;
+}
+
+/**
+ * Retries every delivery the filters select (status defaults to `failed`) to a configured
+ * target, 1,000 at a time: each batch is one UPDATE ... RETURNING and one addBulk per target.
+ */
+export async function retryMany(
+  ctx: AdminContext,
+  filters: DeliveryFilters,
+  options: RetryManyOptions = {},
+): Promise<RetryManyResult> {
+  const status = filters.status ?? ["failed"];
+  if (status.includes("succeeded") && !options.force) return { kind: "succeeded_needs_force" };
+  const selected: DeliveryFilters = { ...filters, status };
+  if (options.dryRun) {
+    return { kind: "dry_run", matched: await countDeliveries(ctx.database.pool, selected) };
+  }
+  await ctx.queues.ready();
+  let queued = 0;
+  const retried = await retryDeliveries(ctx.database.pool, selected, {
+    targets: configuredTargets(ctx),
+    ...(options.batchSize ? { batchSize: options.batchSize } : {}),
+    onBatch: async (runs) => {
+      await enqueueCommitted(
+        ctx,
+        runs,
+        (reason) =>
+          `${queued} deliveries were retried and queued; ${runs.length} more are pending but could not be ` +
+          `queued (${reason}); run the bulk retry again with status=pending once Redis is back`,
+      );
+      queued += runs.length;
+    },
+  });
+  return { kind: "retried", retried };
+}
+
+export type ReplayResult =
+  | { readonly kind: "replayed"; readonly eventId: string; readonly runs: readonly QueuedRun[] }
+  | { readonly kind: "not_found" }
+  | { readonly kind: "unknown_targets"; readonly targets: readonly string[] };
+
+/**
+ * Fans an event out again as new deliveries (fresh ids, run 1): to the targets its routes
+ * select today, or to the named targets. The original deliveries are left as they are.
+ */
+export async function replayEvent(
+  ctx: AdminContext,
+  eventId: string,
+  targets?: readonly string[],
+): Promise<ReplayResult> {
+  const configured = configuredTargets(ctx);
+  if (targets !== undefined) {
+    const unknown = targets.filter((t) => !configured.includes(t));
+    if (unknown.length > 0) return { kind: "unknown_targets", targets: unknown };
+  }
+  const event = await getEventRouting(ctx.database.pool, eventId);
+  if (!event) return { kind: "not_found" };
+  const chosen = targets
+    ? [...new Set(targets)]
+    : routeTargets(ctx.config.routes, event.sourceId, event.eventType).filter((t) => configured.includes(t));
+  if (chosen.length === 0) return { kind: "replayed", eventId, runs: [] };
+  await ctx.queues.ready();
+  const runs = await createReplayDeliveries(
+    ctx.database.pool,
+    eventId,
+    chosen.map((targetId) => ({ id: newId("dlv"), targetId })),
+  );
+  if (runs === null) return { kind: "not_found" };
+  await enqueueCommitted(
+    ctx,
+    runs,
+    (reason) =>
+      `replay of ${eventId} created ${runs.map((r) => r.id).join(", ")} but could not queue them (${reason}); ` +
+      "retry those deliveries once Redis is back",
+  );
+  return { kind: "replayed", eventId, runs };
+}

@@ -1,0 +1,146 @@
+// The JSON shapes of the admin API (and of the CLI's --json): snake_case like the tables,
+// timestamps as ISO-8601 strings. Stored headers were redacted at ingest; nothing secret is
+// added here (target headers and signing secrets live only in the config).
+import type { AttemptRow, DeliveryRow, EventDetail, EventSummary, Page, QueuedRun } from "@hookline/db";
+
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+export interface EventSummaryJson {
+  id: string;
+  source_id: string;
+  event_type: string | null;
+  provider_id: string | null;
+  received_at: string;
+  content_type: string | null;
+  body_size: number;
+  duplicate_count: number;
+  deliveries: { pending: number; retrying: number; succeeded: number; failed: number };
+}
+
+export function eventSummaryJson(e: EventSummary): EventSummaryJson {
+  return {
+    id: e.id,
+    source_id: e.sourceId,
+    event_type: e.eventType,
+    provider_id: e.providerId,
+    received_at: e.receivedAt.toISOString(),
+    content_type: e.contentType,
+    body_size: e.bodySize,
+    duplicate_count: e.duplicateCount,
+    deliveries: { ...e.deliveries },
+  };
+}
+
+export interface DeliveryJson {
+  id: string;
+  event_id: string;
+  target_id: string;
+  source_id: string;
+  status: string;
+  attempt_count: number;
+  run_number: number;
+  next_attempt_at: string | null;
+  last_status_code: number | null;
+  last_error: string | null;
+  created_at: string;
+  updated_at: string;
+  succeeded_at: string | null;
+}
+
+export function deliveryJson(d: DeliveryRow): DeliveryJson {
+  return {
+    id: d.id,
+    event_id: d.eventId,
+    target_id: d.targetId,
+    source_id: d.sourceId,
+    status: d.status,
+    attempt_count: d.attemptCount,
+    run_number: d.runNumber,
+    next_attempt_at: iso(d.nextAttemptAt),
+    last_status_code: d.lastStatusCode,
+    last_error: d.lastError,
+    created_at: d.createdAt.toISOString(),
+    updated_at: d.updatedAt.toISOString(),
+    succeeded_at: iso(d.succeededAt),
+  };
+}
+
+export interface AttemptJson {
+  id: string;
+  attempt_number: number;
+  started_at: string;
+  duration_ms: number | null;
+  status_code: number | null;
+  response_body: string | null;
+  error: string | null;
+}
+
+export function attemptJson(a: AttemptRow): AttemptJson {
+  return {
+    id: a.id,
+    attempt_number: a.attemptNumber,
+    started_at: a.startedAt.toISOString(),
+    duration_ms: a.durationMs,
+    status_code: a.statusCode,
+    response_body: a.responseBody,
+    error: a.error,
+  };
+}
+
+export interface DeliveryWithAttemptsJson extends DeliveryJson {
+  attempts: AttemptJson[];
+}
+
+export function deliveryDetailJson(
+  d: DeliveryRow,
+  attempts: readonly AttemptRow[],
+): DeliveryWithAttemptsJson {
+  return { ...deliveryJson(d), attempts: attempts.map(attemptJson) };
+}
+
+/** The body as text when it is UTF-8, else base64; `body_encoding` says which. */
+export function bodyJson(body: Buffer): { body: string; body_encoding: "utf8" | "base64" } {
+  try {
+    return { body: new TextDecoder("utf-8", { fatal: true }).decode(body), body_encoding: "utf8" };
+  } catch {
+    return { body: body.toString("base64"), body_encoding: "base64" };
+  }
+}
+
+/** One event with every delivery and every attempt: `GET /api/events/:id`. */
+export function eventDetailJson(detail: EventDetail) {
+  const e = detail.event;
+  return {
+    id: e.id,
+    source_id: e.sourceId,
+    event_type: e.eventType,
+    provider_id: e.providerId,
+    dedupe_key: e.dedupeKey,
+    received_at: e.receivedAt.toISOString(),
+    content_type: e.contentType,
+    duplicate_count: e.duplicateCount,
+    last_duplicate_at: iso(e.lastDuplicateAt),
+    headers: e.headers,
+    body_size: e.body.length,
+    ...bodyJson(e.body),
+    deliveries: detail.deliveries.map((d) => deliveryDetailJson(d, d.attempts)),
+  };
+}
+
+export type EventDetailAnswer = ReturnType<typeof eventDetailJson>;
+
+export function pageJson<T, J>(
+  page: Page<T>,
+  map: (item: T) => J,
+): { data: J[]; next_cursor: string | null } {
+  return { data: page.data.map(map), next_cursor: page.nextCursor };
+}
+
+export function runJson(r: QueuedRun): {
+  id: string;
+  target_id: string;
+  run_number: number;
+  status: "pending";
+} {
+  return { id: r.id, target_id: r.targetId, run_number: r.runNumber, status: "pending" };
+}

@@ -1,0 +1,136 @@
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { serve } from "@hono/node-server";
+import type { HooklineConfig } from "@hookline/config";
+import { connectDatabase } from "@hookline/db";
+import type { Logger } from "@hookline/logger";
+import { createMetrics, type HooklineMetrics } from "@hookline/metrics";
+import { type AdminApp, createAdminApp } from "./app";
+import { type AdminContext, DeliveryQueues } from "./operations";
+
+export interface AdminServerOptions {
+  readonly config: HooklineConfig;
+  readonly databaseUrl: string;
+  readonly redisUrl: string;
+  readonly queuePrefix: string;
+  readonly logger: Logger;
+  /** HOOKLINE_ADMIN_TOKEN. null: /metrics and /healthz only; /api answers admin_api_disabled. */
+  readonly adminToken: string | null;
+  /** The process's metrics (shared with gateway and worker when they run here). */
+  readonly metrics?: HooklineMetrics;
+  /** Override config.server.adminPort (0 = any free port, for tests) and adminHost. */
+  readonly port?: number;
+  readonly host?: string;
+  /**
+   * Adds routes (the dashboard) before the server starts listening. Gets the server's own
+   * context, so what it adds reads and retries through the same pool and queues as /api.
+   */
+  readonly extend?: (app: AdminApp, context: AdminContext) => void;
+}
+
+export interface RunningAdminServer {
+  readonly port: number;
+  readonly url: string;
+  readonly app: AdminApp;
+  readonly metrics: HooklineMetrics;
+  close(): Promise<void>;
+}
+
+/** Where a local client reaches a server bound to `host`. */
+function reachableHost(host: string): string {
+  if (host === "0.0.0.0" || host === "::" || host === "") return "127.0.0.1";
+  return host.includes(":") ? `[${host}]` : host;
+}
+
+async function listen(app: AdminApp, port: number, host: string): Promise<Server> {
+  return new Promise<Server>((resolve, reject) => {
+    const s = serve({ fetch: app.fetch, port, hostname: host }, () => resolve(s as Server)) as Server;
+    s.once("error", reject);
+  });
+}
+
+/** The admin port: admin API (with a token), /metrics and /healthz, on admin_host:admin_port. */
+export async function startAdminServer(options: AdminServerOptions): Promise<RunningAdminServer> {
+  const { config, logger } = options;
+  const metrics =
+    options.metrics ??
+    createMetrics({ sources: config.sources.map((s) => s.id), targets: config.targets.map((t) => t.id) });
+  const database = connectDatabase(options.databaseUrl, { max: 4, applicationName: "hookline-admin" });
+  const queues = new DeliveryQueues(
+    options.redisUrl,
+    options.queuePrefix,
+    config.targets.map((t) => t.id),
+  );
+  metrics.watchQueues(() => queues.watched());
+  const context: AdminContext = { database, queues, config };
+  const app = createAdminApp({ logger, registry: metrics.registry, adminToken: options.adminToken, context });
+  options.extend?.(app, context);
+
+  const host = options.host ?? config.server.adminHost;
+  let server: Server;
+  try {
+    server = await listen(app, options.port ?? config.server.adminPort, host);
+  } catch (error) {
+    await queues.close();
+    await database.close();
+    throw error;
+  }
+  const port = (server.address() as AddressInfo).port;
+  if (options.adminToken === null) {
+    logger.warn(
+      { port, host },
+      "admin API disabled: HOOKLINE_ADMIN_TOKEN is not set, so /api answers 503; /metrics and /healthz are served",
+    );
+  } else {
+    logger.info({ port, host }, "admin API listening");
+  }
+
+  let closing: Promise<void> | undefined;
+  return {
+    port,
+    url: `http://${reachableHost(host)}:${port}`,
+    app,
+    metrics,
+    close: () => {
+      closing ??= (async () => {
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeIdleConnections();
+        });
+        await queues.close();
+        await database.close().catch(() => {});
+      })();
+      return closing;
+    },
+  };
+}
+
+export interface MetricsServerOptions {
+  readonly metrics: HooklineMetrics;
+  readonly logger: Logger;
+  readonly port: number;
+  readonly host: string;
+}
+
+/** `/metrics` and `/healthz` alone: what `hookline worker` serves when no gateway runs beside it. */
+export async function startMetricsServer(
+  options: MetricsServerOptions,
+): Promise<{ readonly port: number; close(): Promise<void> }> {
+  const app = createAdminApp({
+    logger: options.logger,
+    registry: options.metrics.registry,
+    adminToken: null,
+    context: null,
+  });
+  const server = await listen(app, options.port, options.host);
+  const port = (server.address() as AddressInfo).port;
+  options.logger.info({ port, host: options.host }, "worker metrics listening");
+  return {
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      }),
+  };
+}

@@ -1,0 +1,112 @@
+import { parseArgs } from "node:util";
+import { type AttemptJson, deliveryDetailJson, deliveryJson, parseDeliveryListParams } from "@hookline/admin";
+import type { HooklineEnv } from "@hookline/config";
+import { getDeliveryDetail, listDeliveries } from "@hookline/db";
+import { CliError } from "../context";
+import { formatTable, indent, shortTime } from "../table";
+import {
+  listOrShow,
+  PAGE_OPTIONS,
+  type Print,
+  parseShowArgs,
+  plural,
+  printJson,
+  printPage,
+  unwrap,
+  withDatabase,
+} from "./ops";
+
+export const DELIVERIES_USAGE = `hookline deliveries list [--status failed[,retrying]] [--target ID] [--source ID] [--event EVENT_ID]
+                         [--since 2h|ISO] [--until 2h|ISO] [--limit N] [--cursor C] [--json]
+hookline deliveries show DELIVERY_ID [--json]`;
+
+/** The filter flags `deliveries list` and bulk `retry` share, with the API's names. */
+export const DELIVERY_FILTER_OPTIONS = {
+  status: { type: "string" },
+  target: { type: "string" },
+  source: { type: "string" },
+  event: { type: "string" },
+  since: { type: "string" },
+  until: { type: "string" },
+} as const;
+
+/** `hookline deliveries list|show`: reads the database directly; the gateway need not run. */
+export async function deliveriesCommand(
+  args: readonly string[],
+  env: HooklineEnv,
+  print: Print,
+): Promise<number> {
+  return listOrShow(args, env, print, { list: listCommand, show: showCommand }, DELIVERIES_USAGE);
+}
+
+async function listCommand(args: readonly string[], env: HooklineEnv, print: Print): Promise<number> {
+  const { values } = parseArgs({
+    args: [...args],
+    options: { ...DELIVERY_FILTER_OPTIONS, ...PAGE_OPTIONS },
+  });
+  const filters = unwrap(parseDeliveryListParams({ ...values, json: undefined }, Date.now()));
+  const page = await withDatabase(env, (database) => listDeliveries(database.pool, filters));
+  printPage(print, page, {
+    json: values.json,
+    toJson: deliveryJson,
+    none: "no deliveries match",
+    columns: [
+      { header: "ID" },
+      { header: "UPDATED (UTC)" },
+      { header: "TARGET" },
+      { header: "STATUS" },
+      { header: "ATTEMPTS", align: "right" },
+      { header: "LAST", align: "right" },
+      { header: "EVENT" },
+      { header: "LAST ERROR", max: 48 },
+    ],
+    row: (d) => [
+      d.id,
+      shortTime(d.updatedAt),
+      d.targetId,
+      d.status,
+      String(d.attemptCount),
+      d.lastStatusCode === null ? "-" : String(d.lastStatusCode),
+      d.eventId,
+      d.lastError ?? "",
+    ],
+  });
+  return 0;
+}
+
+async function showCommand(args: readonly string[], env: HooklineEnv, print: Print): Promise<number> {
+  const { id, json: asJson } = parseShowArgs(args, "hookline deliveries show DELIVERY_ID [--json]");
+  const detail = await withDatabase(env, (database) => getDeliveryDetail(database.db, id));
+  if (!detail) throw new CliError(`no delivery ${id}`);
+  const json = deliveryDetailJson(detail.delivery, detail.attempts);
+  if (asJson) {
+    printJson(print, json);
+    return 0;
+  }
+  print(
+    `delivery ${json.id} → ${json.target_id}: ${json.status}, ${plural(json.attempt_count, "attempt")}, run ${json.run_number}`,
+  );
+  print(`  event ${json.event_id} (${json.source_id}), updated ${shortTime(json.updated_at)} UTC`);
+  if (json.attempts.length > 0) print(indent(attemptTable(json.attempts)));
+  return 0;
+}
+
+/** A delivery's attempts, oldest first: `deliveries show` and `events show` print it under the delivery. */
+export function attemptTable(attempts: readonly AttemptJson[]): string {
+  return formatTable(
+    [
+      { header: "#", align: "right" },
+      { header: "STARTED (UTC)" },
+      { header: "STATUS", align: "right" },
+      { header: "MS", align: "right" },
+      { header: "ERROR / ANSWER", max: 72 },
+    ],
+    attempts.map((a) => [
+      String(a.attempt_number),
+      shortTime(a.started_at),
+      a.status_code === null ? "-" : String(a.status_code),
+      a.duration_ms === null ? "-" : String(a.duration_ms),
+      a.error ?? a.response_body ?? "",
+    ]),
+  );
+}

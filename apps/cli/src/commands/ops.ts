@@ -1,0 +1,117 @@
+// What the ops commands (events, deliveries, retry, replay, purge) share: connections that
+// work without a running gateway, the same parameter parsing as the admin API, and output.
+import { parseArgs } from "node:util";
+import { type AdminContext, DeliveryQueues, type Parsed, pageJson } from "@hookline/admin";
+import type { HooklineConfig, HooklineEnv } from "@hookline/config";
+import { connectDatabase, type Database, type Page } from "@hookline/db";
+import { CliError } from "../context";
+import { checkPostgres, preflight } from "../preflight";
+import { type Column, formatTable } from "../table";
+
+export type Print = (line: string) => void;
+
+type Subcommand = (args: readonly string[], env: HooklineEnv, print: Print) => Promise<number>;
+
+/** `hookline events|deliveries list|show`: runs the subcommand named first; anything else is a usage error. */
+export async function listOrShow(
+  args: readonly string[],
+  env: HooklineEnv,
+  print: Print,
+  commands: { readonly list: Subcommand; readonly show: Subcommand },
+  usage: string,
+): Promise<number> {
+  const [sub, ...rest] = args;
+  if (sub === "list") return commands.list(rest, env, print);
+  if (sub === "show") return commands.show(rest, env, print);
+  throw new CliError(`usage:\n${usage}`);
+}
+
+/** The flags every `list` takes besides its filters, with the API's names. */
+export const PAGE_OPTIONS = {
+  limit: { type: "string" },
+  cursor: { type: "string" },
+  json: { type: "boolean", default: false },
+} as const;
+
+/**
+ * A `list` page: with --json as the API answers it; else a table (or `none` when the page is
+ * empty) and, when there is more, the flag that shows the next page.
+ */
+export function printPage<T>(
+  print: Print,
+  page: Page<T>,
+  output: {
+    readonly json: boolean;
+    readonly toJson: (item: T) => unknown;
+    readonly none: string;
+    readonly columns: readonly Column[];
+    readonly row: (item: T) => readonly string[];
+  },
+): void {
+  if (output.json) {
+    printJson(print, pageJson(page, output.toJson));
+    return;
+  }
+  if (page.data.length === 0) {
+    print(output.none);
+    return;
+  }
+  print(formatTable(output.columns, page.data.map(output.row)));
+  if (page.nextCursor) print(`\nmore: --cursor ${page.nextCursor}`);
+}
+
+/** `show ID [--json]`: the id, and whether to print JSON; no id is a usage error. */
+export function parseShowArgs(args: readonly string[], usage: string): { id: string; json: boolean } {
+  const { values, positionals } = parseArgs({
+    args: [...args],
+    allowPositionals: true,
+    options: { json: { type: "boolean", default: false } },
+  });
+  const id = positionals[0];
+  if (!id) throw new CliError(`usage: ${usage}`);
+  return { id, json: values.json };
+}
+
+/** Runs `fn` with a database connection; Postgres alone is needed (no Redis, no gateway). */
+export async function withDatabase<T>(env: HooklineEnv, fn: (database: Database) => Promise<T>): Promise<T> {
+  await checkPostgres(env.databaseUrl);
+  const database = connectDatabase(env.databaseUrl, { max: 2, applicationName: "hookline-cli" });
+  try {
+    return await fn(database);
+  } finally {
+    await database.close();
+  }
+}
+
+/** Runs `fn` with what retry and replay need: Postgres, Redis and the config's targets and routes. */
+export async function withAdminContext<T>(
+  env: HooklineEnv,
+  config: HooklineConfig,
+  fn: (ctx: AdminContext) => Promise<T>,
+): Promise<T> {
+  await preflight(env.databaseUrl, env.redisUrl);
+  const database = connectDatabase(env.databaseUrl, { max: 2, applicationName: "hookline-cli" });
+  const queues = new DeliveryQueues(env.redisUrl, env.queuePrefix);
+  try {
+    return await fn({ database, queues, config });
+  } finally {
+    await queues.close();
+    await database.close();
+  }
+}
+
+export function unwrap<T>(parsed: Parsed<T>): T {
+  if (!parsed.ok)
+    throw new CliError(
+      parsed.message.replace(/^(\w+): /, "--$1: ").replace("--provider_id", "--provider-id"),
+    );
+  return parsed.value;
+}
+
+export function printJson(print: Print, value: unknown): void {
+  print(JSON.stringify(value, null, 2));
+}
+
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n.toLocaleString("en-US")} ${n === 1 ? one : many}`;
+}

@@ -1,0 +1,114 @@
+import { startAdminServer, startMetricsServer } from "@hookline/admin";
+import type { HooklineConfig, HooklineEnv } from "@hookline/config";
+import { mountDashboard } from "@hookline/dashboard";
+import { migrateDatabase } from "@hookline/db";
+import { type RunningGateway, startGateway } from "@hookline/gateway";
+import type { Logger } from "@hookline/logger";
+import { createMetrics } from "@hookline/metrics";
+import { type RunningWorker, startWorker } from "@hookline/worker";
+import { preflight, safeUrl } from "../preflight";
+import { forkGateways, gatewayProcessCount, isGatewayChild, runGatewayChild } from "./gateway-cluster";
+
+export interface RunParts {
+  readonly gateway: boolean;
+  readonly worker: boolean;
+  readonly migrate: boolean;
+}
+
+export interface Running {
+  close(): Promise<void>;
+}
+
+/** Starts the requested parts in this process and stops them in order on SIGTERM/SIGINT. */
+export async function run(
+  config: HooklineConfig,
+  env: HooklineEnv,
+  logger: Logger,
+  parts: RunParts,
+  extras: Array<() => Promise<Running>> = [],
+): Promise<void> {
+  // A process forked for `server.workers` > 1 runs only the gateway; its primary runs the rest.
+  if (isGatewayChild()) return runGatewayChild(config, env, logger);
+  await preflight(env.databaseUrl, env.redisUrl);
+  if (parts.migrate) {
+    const { createdDatabase } = await migrateDatabase(env.databaseUrl);
+    logger.info({ database: safeUrl(env.databaseUrl), createdDatabase }, "migrations applied");
+  }
+  const common = {
+    config,
+    databaseUrl: env.databaseUrl,
+    redisUrl: env.redisUrl,
+    queuePrefix: env.queuePrefix,
+    logger,
+  };
+  // One registry for everything this process runs; served on the admin port's /metrics.
+  const metrics = createMetrics({
+    sources: config.sources.map((s) => s.id),
+    targets: config.targets.map((t) => t.id),
+  });
+  let worker: RunningWorker | undefined;
+  let gateway: RunningGateway | undefined;
+  const others: Running[] = [];
+  if (parts.worker)
+    worker = await startWorker({
+      ...common,
+      observer: metrics.worker,
+      ingestConcurrency: config.worker.ingestConcurrency,
+      stall: {
+        lockDurationMs: config.worker.lockDurationMs,
+        stalledIntervalMs: config.worker.stalledIntervalMs,
+      },
+    });
+  const gatewayProcesses = gatewayProcessCount(config.server.workers);
+  if (parts.gateway && gatewayProcesses > 1) others.push(await forkGateways(gatewayProcesses, env, logger));
+  else if (parts.gateway) gateway = await startGateway({ ...common, observer: metrics.ingest });
+  // The admin port (API, /metrics, dashboard) goes with the gateway. A worker run alone serves
+  // its own /metrics on admin_port + 2, so it can share a host with a separate gateway.
+  if (parts.gateway) {
+    others.push(
+      await startAdminServer({
+        ...common,
+        adminToken: env.adminToken,
+        metrics,
+        // The dashboard at `/`. Circuit states come from the worker when it runs in this process.
+        extend: (app, context) =>
+          mountDashboard(app, {
+            context,
+            config,
+            adminToken: env.adminToken,
+            logger,
+            circuitState: (targetId) => worker?.circuits.get(targetId)?.state,
+          }),
+      }),
+    );
+  } else if (parts.worker) {
+    // Metrics are an aid, not the job: a worker whose metrics port is taken keeps delivering.
+    const port = config.server.adminPort + 2;
+    try {
+      others.push(await startMetricsServer({ metrics, logger, host: config.server.adminHost, port }));
+    } catch (error) {
+      logger.error(
+        { port, err: { message: (error as Error).message } },
+        "worker metrics not served: the port could not be bound; delivery continues",
+      );
+    }
+  }
+  for (const start of extras) others.push(await start());
+
+  await new Promise<void>((resolve) => {
+    let stopping = false;
+    const stop = async (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      logger.info({ signal }, "shutting down: no new requests; finishing what is in hand");
+      // Stop taking requests first, then let the worker finish or hand back its jobs.
+      await gateway?.close();
+      for (const o of others) await o.close();
+      await worker?.close();
+      logger.info("stopped");
+      resolve();
+    };
+    process.once("SIGTERM", () => void stop("SIGTERM"));
+    process.once("SIGINT", () => void stop("SIGINT"));
+  });
+}

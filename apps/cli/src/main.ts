@@ -1,0 +1,199 @@
+#!/usr/bin/env node
+import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { formatIssues, loadConfigFile } from "@hookline/config";
+import { migrateDatabase } from "@hookline/db";
+import { createLogger } from "@hookline/logger";
+import { deliveriesCommand } from "./commands/deliveries";
+import { startDemoSink } from "./commands/demo-sink";
+import { eventsCommand } from "./commands/events";
+import { purgeCommand } from "./commands/purge";
+import { replayCommand } from "./commands/replay";
+import { retryCommand } from "./commands/retry";
+import { run } from "./commands/run";
+import { send } from "./commands/send";
+import { CliError, readConfig, readEnv } from "./context";
+import { PreflightError, preflight, safeUrl } from "./preflight";
+
+const USAGE = `Usage: hookline <command> [options]
+
+Commands:
+  start                 apply migrations, then run gateway and worker (./hookline.yaml or $HOOKLINE_CONFIG)
+  dev                   the same with hookline.example.yaml, a demo sink target and readable logs
+  migrate               create the database if missing and apply migrations
+  gateway               run only the ingest gateway
+  worker                run only the delivery worker
+  check-config [FILE]   validate a config file; every error is named with its path
+  send SOURCE [--event TYPE] [--data JSON] [--url BASE] [--private-key PEM] [--no-follow]
+                        sign a sample exactly as SOURCE's provider would, POST it, follow it to its targets
+  events list [--source ID] [--type TYPE] [--provider-id REF] [--since 2h|ISO] [--until ...] [--json]
+  events show EVENT_ID [--json]
+                        find events and see each one's deliveries and attempts
+  deliveries list [--status failed] [--target ID] [--source ID] [--event ID] [--since 2h|ISO] [--json]
+  deliveries show DELIVERY_ID [--json]
+  retry DELIVERY_ID [--force]
+  retry --status failed --target ID [--since 2h] [--dry-run]
+                        retry one delivery, or every delivery the filters select (new attempts append)
+  replay EVENT_ID [--target ID]...
+                        deliver an event again as new deliveries, to its routes' targets or the named ones
+  purge [--older-than 30d] [--attempts-older-than 30d]
+                        delete old rows now, in batches, as the retention job does (default: config)
+
+  events and deliveries need only Postgres; retry and replay need Postgres and Redis. None
+  needs a running gateway. Lists take --limit N and --cursor C; every command takes --json.
+
+Environment: DATABASE_URL, REDIS_URL, HOOKLINE_CONFIG, HOOKLINE_ADMIN_TOKEN, PORT, HOOKLINE_QUEUE_PREFIX, LOG_LEVEL
+`;
+
+const DEMO_SINK_PORT = 9999;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  const print = (line: string) => process.stdout.write(`${line}\n`);
+  switch (command) {
+    case undefined:
+    case "help":
+    case "--help":
+    case "-h":
+      print(USAGE);
+      return command === undefined ? 1 : 0;
+    case "check-config": {
+      const env = readEnv();
+      const path = rest[0] ?? env.configPath;
+      const result = loadConfigFile(path, process.env);
+      if (!result.ok) {
+        process.stderr.write(`${path}: ${result.issues.length} error(s)\n${formatIssues(result.issues)}\n`);
+        return 1;
+      }
+      const c = result.config;
+      print(
+        `${path}: ok (${c.sources.length} sources, ${c.targets.length} targets, ${c.routes.length} routes)`,
+      );
+      return 0;
+    }
+    case "migrate": {
+      const env = readEnv();
+      await preflight(env.databaseUrl, env.redisUrl).catch((e: unknown) => {
+        if (e instanceof PreflightError && e.service === "redis") return; // migrate needs only Postgres
+        throw e;
+      });
+      const { createdDatabase } = await migrateDatabase(env.databaseUrl);
+      print(
+        `${createdDatabase ? "created database and " : ""}applied migrations to ${safeUrl(env.databaseUrl)}`,
+      );
+      return 0;
+    }
+    case "start":
+    case "gateway":
+    case "worker": {
+      const env = readEnv();
+      const config = readConfig(env);
+      const logger = createLogger({ level: env.logLevel, name: "hookline" });
+      await run(config, env, logger, {
+        gateway: command !== "worker",
+        worker: command !== "gateway",
+        migrate: command === "start",
+      });
+      return 0;
+    }
+    case "dev": {
+      const configPath = process.env.HOOKLINE_CONFIG ?? "hookline.example.yaml";
+      // A throwaway admin token so the admin API works in development; printed once below.
+      const devToken = process.env.HOOKLINE_ADMIN_TOKEN?.trim()
+        ? null
+        : `dev_${randomBytes(16).toString("hex")}`;
+      const env = readEnv({
+        HOOKLINE_CONFIG: configPath,
+        ...(devToken ? { HOOKLINE_ADMIN_TOKEN: devToken } : {}),
+      });
+      const config = readConfig(env);
+      const logger = createLogger({
+        level: process.env.LOG_LEVEL ?? "debug",
+        name: "hookline",
+        pretty: true,
+      });
+      if (devToken) {
+        print(`HOOKLINE_ADMIN_TOKEN was unset; this dev session's admin API token is ${devToken}`);
+        print(
+          `  try: curl -H "Authorization: Bearer ${devToken}" http://${config.server.adminHost}:${config.server.adminPort}/api/events`,
+        );
+      }
+      await run(config, env, logger, { gateway: true, worker: true, migrate: true }, [
+        () => startDemoSink(DEMO_SINK_PORT, logger.child({ component: "demo-sink" })),
+      ]);
+      return 0;
+    }
+    case "send": {
+      const { values, positionals } = parseArgs({
+        args: rest,
+        allowPositionals: true,
+        options: {
+          event: { type: "string" },
+          data: { type: "string" },
+          url: { type: "string" },
+          "private-key": { type: "string" },
+          "no-follow": { type: "boolean", default: false },
+        },
+      });
+      const source = positionals[0];
+      if (!source) throw new CliError("usage: hookline send SOURCE [--event TYPE] [--data JSON]");
+      const env = readEnv();
+      // `send` talks to a running gateway; use the dev config when no hookline.yaml is around.
+      const config = readConfig(env, existsSync(env.configPath) ? env.configPath : "hookline.example.yaml");
+      return send(
+        config,
+        env,
+        {
+          source,
+          follow: values["no-follow"] ? 0 : 15,
+          ...(values.event ? { event: values.event } : {}),
+          ...(values.data ? { data: values.data } : {}),
+          ...(values.url ? { url: values.url } : {}),
+          ...(values["private-key"] ? { privateKey: values["private-key"] } : {}),
+        },
+        print,
+      );
+    }
+    case "events":
+      return eventsCommand(rest, readEnv(), print);
+    case "deliveries":
+      return deliveriesCommand(rest, readEnv(), print);
+    case "retry": {
+      const env = readEnv();
+      return retryCommand(rest, env, () => readConfig(env), print);
+    }
+    case "replay": {
+      const env = readEnv();
+      return replayCommand(rest, env, () => readConfig(env), print);
+    }
+    case "purge": {
+      const env = readEnv();
+      return purgeCommand(rest, env, () => readConfig(env), print);
+    }
+    default:
+      process.stderr.write(`unknown command "${command}"\n\n${USAGE}`);
+      return 1;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    if (error instanceof CliError || error instanceof PreflightError) {
+      process.stderr.write(`hookline: ${error.message}\n`);
+    } else if (
+      error instanceof Error &&
+      (error as { code?: string }).code === "ERR_PARSE_ARGS_UNKNOWN_OPTION"
+    ) {
+      process.stderr.write(`hookline: ${error.message}\n`);
+    } else {
+      process.stderr.write(
+        `hookline: unexpected error: ${error instanceof Error ? error.message : String(error)}\n`,
+      );
+    }
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,94 @@
+import { ensureDatabase, splitDatabaseUrl } from "@hookline/db";
+import { Redis } from "ioredis";
+import pg from "pg";
+
+/** A failure a person can act on: what is wrong, where, and how to fix it. No stack trace. */
+export class PreflightError extends Error {
+  constructor(
+    readonly service: "postgres" | "redis",
+    message: string,
+  ) {
+    super(message);
+    this.name = "PreflightError";
+  }
+}
+
+/** The URL with any password hidden, for messages. */
+export function safeUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = "****";
+    return u.toString();
+  } catch {
+    return "(unparsable URL)";
+  }
+}
+
+function reason(error: unknown): string {
+  const e = error as { code?: string; message?: string };
+  return e.code ?? e.message ?? String(error);
+}
+
+export async function checkPostgres(url: string): Promise<void> {
+  const { adminUrl } = splitDatabaseUrl(url);
+  const client = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: 3_000 });
+  client.on("error", () => {});
+  try {
+    await client.connect();
+    await client.query("select 1");
+  } catch (error) {
+    throw new PreflightError(
+      "postgres",
+      [
+        `PostgreSQL is not answering at ${safeUrl(url)} (${reason(error)}).`,
+        "  Start it, for example:",
+        "    pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start   # Debian/Ubuntu",
+        "    docker compose up -d postgres                                              # with Docker",
+        "  or point DATABASE_URL at a running server.",
+      ].join("\n"),
+    );
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+export async function checkRedis(url: string): Promise<void> {
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    connectTimeout: 3_000,
+    retryStrategy: () => null,
+  });
+  let firstError: unknown;
+  redis.on("error", (error) => {
+    firstError ??= error;
+  });
+  try {
+    await redis.connect();
+    await redis.ping();
+  } catch (caught) {
+    const error = firstError ?? caught;
+    throw new PreflightError(
+      "redis",
+      [
+        `Redis is not answering at ${safeUrl(url)} (${reason(error)}).`,
+        "  Start it, for example:",
+        "    redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --appendonly yes   # local",
+        "    docker compose up -d redis                                                   # with Docker",
+        "  or point REDIS_URL at a running server.",
+      ].join("\n"),
+    );
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** Both services, checked together so one run names every missing one. */
+export async function preflight(databaseUrl: string, redisUrl: string): Promise<void> {
+  const results = await Promise.allSettled([checkPostgres(databaseUrl), checkRedis(redisUrl)]);
+  const failures = results.flatMap((r) => (r.status === "rejected" ? [r.reason as Error] : []));
+  if (failures.length === 1) throw failures[0];
+  if (failures.length > 1) throw new PreflightError("postgres", failures.map((f) => f.message).join("\n\n"));
+}
+
+export { ensureDatabase };

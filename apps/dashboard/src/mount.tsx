@@ -1,0 +1,604 @@
+// The dashboard: server-rendered pages on the admin port, reading and acting through the same
+// queries, filters and operations as the admin API (in process, one source of truth), behind a
+// login that turns the admin token into a 12-hour session cookie.
+import { createHash } from "node:crypto";
+import {
+  type AdminApp,
+  type AdminContext,
+  type AdminEnv,
+  parseDeliveryFilterParams,
+  parseDeliveryListParams,
+  parseEventParams,
+  QueueUnavailableError,
+  type RawParams,
+  replayEvent,
+  retryMany,
+  retryOne,
+  tokenMatches,
+} from "@hookline/admin";
+import type { HooklineConfig } from "@hookline/config";
+import {
+  getDeliveryDetail,
+  getEventDetail,
+  getEventRouting,
+  getEventTypes,
+  getOverview,
+  getTargetHealth,
+  listDeliveries,
+  listEvents,
+} from "@hookline/db";
+import type { Logger } from "@hookline/logger";
+import type { CircuitState } from "@hookline/metrics";
+import { routeTargets } from "@hookline/worker";
+import type { Context, MiddlewareHandler } from "hono";
+import { deleteCookie, getCookie, setCookie } from "hono/cookie";
+import { loadAssets } from "./assets";
+import { displayUrl, Redactor } from "./redact";
+import { fromSameOrigin, LoginThrottle, SESSION_COOKIE, Sessions } from "./session";
+import { DeliveriesPage } from "./views/deliveries";
+import { EventPage } from "./views/event";
+import { EventLogPage } from "./views/events";
+import { DisabledPage, LoginPage, MessagePage } from "./views/layout";
+import { OverviewPage } from "./views/overview";
+import { type Flash, type PageEnv, shortId } from "./views/parts";
+
+export interface DashboardDeps {
+  /** The admin server's context: database, queues, targets and routes. */
+  readonly context: AdminContext;
+  /** Sources and targets: filter choices, and every secret the pages must never show. */
+  readonly config: Pick<HooklineConfig, "sources" | "targets" | "routes">;
+  /** HOOKLINE_ADMIN_TOKEN. null: every page explains how to turn the dashboard on. */
+  readonly adminToken: string | null;
+  readonly logger: Logger;
+  /** The circuit state of a target, when a worker runs in this process; else "unknown" is shown. */
+  readonly circuitState?: (targetId: string) => CircuitState | undefined;
+  /** How often an open page refreshes its live parts. Default 5 s. */
+  readonly refreshSeconds?: number;
+  readonly now?: () => number;
+}
+
+const FLASH_COOKIE = "hookline_flash";
+const LIVE_HEADER = "x-hookline-live";
+const MAX_SELECTED = 500;
+
+const CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self'",
+  "connect-src 'self'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+  "base-uri 'none'",
+  "object-src 'none'",
+].join("; ");
+
+/** Every path the dashboard answers; the security headers go on each of them and nowhere else. */
+const PATHS = [
+  "/",
+  "/login",
+  "/logout",
+  "/events",
+  "/events/:id",
+  "/events/:id/replay",
+  "/deliveries",
+  "/deliveries/retry",
+  "/deliveries/:id/retry",
+  "/assets/:file",
+] as const;
+
+type C = Context<AdminEnv>;
+type Status = 200 | 401 | 403 | 404 | 429 | 500 | 503;
+type Form = Record<string, string | File | (string | File)[]>;
+
+/** A path on this server to go back to; anything else (another host, `//evil`) becomes `/`. */
+export function localPath(value: string | undefined): string {
+  if (!value || value.length > 2000) return "/";
+  if (!value.startsWith("/") || value.startsWith("//") || /[\\\s]/.test(value)) return "/";
+  return value;
+}
+
+/** The `:id` of the route; the wrappers below erase the path's type, so it is read by name. */
+function idParam(c: C): string {
+  return c.req.param("id") ?? "";
+}
+
+function here(c: C): string {
+  const url = new URL(c.req.url);
+  return `${url.pathname}${url.search}`;
+}
+
+async function render(c: C, element: string | Promise<string>, status: Status = 200): Promise<Response> {
+  return c.html(`<!doctype html>${await element}`, status);
+}
+
+function field(form: Form, name: string): string | undefined {
+  const value = form[name];
+  const first = Array.isArray(value) ? value[0] : value;
+  return typeof first === "string" ? first : undefined;
+}
+
+function fields(form: Form, name: string): string[] {
+  const value = form[name];
+  const list = Array.isArray(value) ? value : value === undefined ? [] : [value];
+  return list.filter((v): v is string => typeof v === "string" && v !== "");
+}
+
+function encodeFlash(flash: Flash): string {
+  return Buffer.from(JSON.stringify(flash), "utf8").toString("base64url");
+}
+
+function decodeFlash(text: string | undefined): Flash | null {
+  if (!text) return null;
+  try {
+    const value = JSON.parse(Buffer.from(text, "base64url").toString("utf8")) as Record<string, unknown>;
+    if ((value.kind !== "ok" && value.kind !== "error") || typeof value.text !== "string") return null;
+    const href = typeof value.href === "string" ? localPath(value.href) : undefined;
+    const linkText = typeof value.linkText === "string" ? value.linkText : undefined;
+    return {
+      kind: value.kind,
+      text: value.text.slice(0, 500),
+      ...(href ? { href } : {}),
+      ...(linkText ? { linkText } : {}),
+    };
+  } catch {
+    return null;
+  }
+}
+
+const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+export function mountDashboard(app: AdminApp, deps: DashboardDeps): void {
+  const { context: ctx, config, logger } = deps;
+  const now = deps.now ?? Date.now;
+  const refreshSeconds = deps.refreshSeconds ?? 5;
+  const assets = loadAssets();
+  const redactor = Redactor.fromConfig(config, deps.adminToken);
+  const sessions = deps.adminToken === null ? null : new Sessions(deps.adminToken, now);
+  const throttle = new LoginThrottle(10, 60_000, now);
+  const sourceIds = config.sources.map((s) => s.id);
+  const targetIds = config.targets.map((t) => t.id);
+  const pool = ctx.database.pool;
+
+  const secure: MiddlewareHandler<AdminEnv> = async (c, next) => {
+    await next();
+    c.header("Content-Security-Policy", CSP);
+    c.header("X-Frame-Options", "DENY");
+    c.header("X-Content-Type-Options", "nosniff");
+    c.header("Referrer-Policy", "same-origin");
+    c.header("Cross-Origin-Opener-Policy", "same-origin");
+    if (!c.req.path.startsWith("/assets/")) c.header("Cache-Control", "no-store");
+  };
+  for (const path of PATHS) app.use(path, secure);
+
+  const https = (c: C) =>
+    new URL(c.req.url).protocol === "https:" || c.req.header("x-forwarded-proto") === "https";
+
+  const setFlash = (c: C, flash: Flash) =>
+    setCookie(c, FLASH_COOKIE, encodeFlash(flash), {
+      httpOnly: true,
+      sameSite: "Strict",
+      path: "/",
+      maxAge: 60,
+      secure: https(c),
+    });
+
+  const takeFlash = (c: C): Flash | null => {
+    if (c.req.header(LIVE_HEADER)) return null;
+    const flash = decodeFlash(getCookie(c, FLASH_COOKIE));
+    if (flash) deleteCookie(c, FLASH_COOKIE, { path: "/" });
+    return flash;
+  };
+
+  const pageEnv = (c: C, csrf: string): PageEnv => ({
+    csrf,
+    now: now(),
+    here: here(c),
+    flash: takeFlash(c),
+    refreshSeconds,
+    assets: assets.urls,
+  });
+
+  const failure = (c: C, error: unknown) => {
+    logger.error(
+      { requestId: c.get("requestId"), path: c.req.path, err: { message: (error as Error).message } },
+      "dashboard: page failed",
+    );
+    return render(
+      c,
+      <MessagePage
+        assets={assets.urls}
+        title="Something went wrong"
+        message={`The page could not be built. The server log has the details (request ${c.get("requestId")}).`}
+      />,
+      500,
+    );
+  };
+
+  /**
+   * A signed-in GET page: without a session, the login form (then back here). The handler gets
+   * what every page needs (`env`) as a function: it takes the flash message, so only call it to render.
+   */
+  const page =
+    (handler: (c: C, env: () => PageEnv) => Promise<Response>) =>
+    async (c: C): Promise<Response> => {
+      if (!sessions) return render(c, <DisabledPage assets={assets.urls} />, 503);
+      const session = getCookie(c, SESSION_COOKIE);
+      if (!sessions.valid(session)) {
+        if (c.req.header(LIVE_HEADER)) return c.text("session ended", 401);
+        return c.redirect(`/login?next=${encodeURIComponent(here(c))}`, 303);
+      }
+      try {
+        return await handler(c, () => pageEnv(c, sessions.csrf(session)));
+      } catch (error) {
+        return failure(c, error);
+      }
+    };
+
+  /** A signed-in POST: a session, a same-origin request, the session's CSRF token; then back. */
+  const action =
+    (handler: (c: C, form: Form) => Promise<Flash>) =>
+    async (c: C): Promise<Response> => {
+      if (!sessions) return render(c, <DisabledPage assets={assets.urls} />, 503);
+      const refuse = (message: string) =>
+        render(c, <MessagePage assets={assets.urls} title="Request refused" message={message} />, 403);
+      const session = getCookie(c, SESSION_COOKIE);
+      if (!sessions.valid(session))
+        return refuse("Your session has ended. Sign in again and repeat the action.");
+      if (!sameOrigin(c)) return refuse("The request did not come from this dashboard.");
+      const form = (await c.req.parseBody({ all: true })) as Form;
+      if (!sessions.csrfMatches(session, field(form, "_csrf"))) {
+        logger.warn(
+          { requestId: c.get("requestId"), path: c.req.path },
+          "dashboard: CSRF token missing or wrong",
+        );
+        return refuse(
+          "The form was stale or did not come from this dashboard. Reload the page and try again.",
+        );
+      }
+      let flash: Flash;
+      try {
+        flash = await handler(c, form);
+      } catch (error) {
+        if (!(error instanceof QueueUnavailableError)) return failure(c, error);
+        flash = { kind: "error", text: `Redis did not answer: ${error.message}` };
+      }
+      setFlash(c, flash);
+      return c.redirect(localPath(field(form, "back")), 303);
+    };
+
+  const sameOrigin = (c: C) =>
+    fromSameOrigin({
+      host: c.req.header("host"),
+      origin: c.req.header("origin"),
+      secFetchSite: c.req.header("sec-fetch-site"),
+    });
+
+  // -- static files ------------------------------------------------------------------------------
+
+  app.get("/assets/:file", (c) => {
+    const asset = assets.byPath.get(c.req.path);
+    if (!asset) return c.text("not found", 404);
+    return c.body(new Uint8Array(asset.body), 200, {
+      "content-type": asset.type,
+      "cache-control": "public, max-age=31536000, immutable",
+    });
+  });
+
+  // -- login -------------------------------------------------------------------------------------
+
+  app.get("/login", (c) => {
+    if (!sessions) return render(c, <DisabledPage assets={assets.urls} />, 503);
+    const next = localPath(c.req.query("next"));
+    if (sessions.valid(getCookie(c, SESSION_COOKIE))) return c.redirect(next, 303);
+    return render(c, <LoginPage assets={assets.urls} next={next} error={null} />);
+  });
+
+  app.post("/login", async (c) => {
+    if (!sessions || deps.adminToken === null) return render(c, <DisabledPage assets={assets.urls} />, 503);
+    if (!sameOrigin(c)) {
+      return render(
+        c,
+        <MessagePage
+          assets={assets.urls}
+          title="Request refused"
+          message="Sign in from this dashboard's own page."
+        />,
+        403,
+      );
+    }
+    const form = (await c.req.parseBody()) as Form;
+    const next = localPath(field(form, "next"));
+    const wait = throttle.retryAfterSeconds();
+    if (wait > 0) {
+      c.header("Retry-After", String(wait));
+      return render(
+        c,
+        <LoginPage
+          assets={assets.urls}
+          next={next}
+          error={`Too many failed sign-ins. Try again in ${wait} seconds.`}
+        />,
+        429,
+      );
+    }
+    const token = field(form, "token") ?? "";
+    if (!tokenMatches(token, deps.adminToken)) {
+      throttle.failed();
+      logger.warn({ requestId: c.get("requestId") }, "dashboard: failed sign-in");
+      return render(
+        c,
+        <LoginPage assets={assets.urls} next={next} error="That is not this server's admin token." />,
+        401,
+      );
+    }
+    const session = sessions.issue();
+    setCookie(c, SESSION_COOKIE, session, {
+      httpOnly: true,
+      sameSite: "Strict",
+      path: "/",
+      maxAge: sessions.remainingSeconds(session),
+      secure: https(c),
+    });
+    logger.info({ requestId: c.get("requestId") }, "dashboard: signed in");
+    return c.redirect(next, 303);
+  });
+
+  app.post("/logout", async (c) => {
+    const session = getCookie(c, SESSION_COOKIE);
+    if (sessions?.valid(session)) {
+      const form = (await c.req.parseBody()) as Form;
+      if (!sameOrigin(c) || !sessions.csrfMatches(session, field(form, "_csrf"))) {
+        return render(
+          c,
+          <MessagePage
+            assets={assets.urls}
+            title="Request refused"
+            message="Reload the page and try again."
+          />,
+          403,
+        );
+      }
+    }
+    deleteCookie(c, SESSION_COOKIE, { path: "/" });
+    return c.redirect("/login", 303);
+  });
+
+  // -- pages -------------------------------------------------------------------------------------
+
+  app.get(
+    "/",
+    page(async (c, env) => {
+      const [overview, health] = await Promise.all([getOverview(pool), getTargetHealth(pool)]);
+      const targets = config.targets.map((t) => ({
+        id: t.id,
+        url: redactor.text(displayUrl(t.url)),
+        circuit: deps.circuitState?.(t.id) ?? ("unknown" as const),
+        health: health.get(t.id),
+      }));
+      return render(c, <OverviewPage data={{ overview, sources: sourceIds, targets }} env={env()} />);
+    }),
+  );
+
+  app.get(
+    "/events",
+    page(async (c, env) => {
+      const params: RawParams = c.req.query();
+      const q = params.q?.trim();
+      // An event id goes straight to its page; anything else is looked up as a provider reference.
+      if (q && /^evt_[0-9a-f]{32}$/i.test(q) && (await getEventRouting(pool, q))) {
+        return c.redirect(`/events/${q}`, 303);
+      }
+      const parsed = parseEventParams({ ...params, ...(q ? { provider_id: q } : {}) }, now());
+      const result = parsed.ok ? await listEvents(pool, parsed.value) : { data: [], nextCursor: null };
+      return render(
+        c,
+        <EventLogPage
+          data={{
+            events: result.data,
+            nextCursor: result.nextCursor,
+            params,
+            sources: sourceIds,
+            targets: targetIds,
+            error: parsed.ok ? null : parsed.message,
+          }}
+          env={env()}
+        />,
+      );
+    }),
+  );
+
+  app.get(
+    "/events/:id",
+    page(async (c, env) => {
+      const id = idParam(c);
+      const detail = await getEventDetail(ctx.database.db, id);
+      if (!detail) {
+        return render(
+          c,
+          <MessagePage
+            assets={assets.urls}
+            title="No such event"
+            message={`There is no event ${id.slice(0, 64)}. It may have been purged by retention.`}
+          />,
+          404,
+        );
+      }
+      const routed = routeTargets(config.routes, detail.event.sourceId, detail.event.eventType).filter((t) =>
+        targetIds.includes(t),
+      );
+      const sha256 = createHash("sha256").update(detail.event.body).digest("hex");
+      return render(
+        c,
+        <EventPage data={{ detail, redactor, targets: targetIds, routed, sha256 }} env={env()} />,
+      );
+    }),
+  );
+
+  app.get(
+    "/deliveries",
+    page(async (c, env) => {
+      const params: RawParams = c.req.query();
+      const status = params.status?.trim() || "failed";
+      const parsed = parseDeliveryListParams({ ...params, status }, now());
+      const result = parsed.ok ? await listDeliveries(pool, parsed.value) : { data: [], nextCursor: null };
+      const eventTypes = await getEventTypes(
+        pool,
+        result.data.map((d) => d.eventId),
+      );
+      return render(
+        c,
+        <DeliveriesPage
+          data={{
+            deliveries: result.data,
+            nextCursor: result.nextCursor,
+            params,
+            status,
+            eventTypes,
+            sources: sourceIds,
+            targets: targetIds,
+            redactor,
+            error: parsed.ok ? null : parsed.message,
+          }}
+          env={env()}
+        />,
+      );
+    }),
+  );
+
+  // -- actions -----------------------------------------------------------------------------------
+
+  app.post(
+    "/deliveries/:id/retry",
+    action(async (c) => {
+      const id = idParam(c);
+      const result = await retryOne(ctx, id);
+      switch (result.kind) {
+        case "retried": {
+          logger.info(
+            { requestId: c.get("requestId"), delivery: id, run: result.run.runNumber },
+            "dashboard: delivery retried",
+          );
+          const found = await getDeliveryDetail(ctx.database.db, id);
+          return {
+            kind: "ok",
+            text: `Delivery ${shortId(id)} to ${result.run.targetId} is queued again (run ${result.run.runNumber}).`,
+            ...(found
+              ? { href: `/events/${found.delivery.eventId}#delivery-${id}`, linkText: "Watch it" }
+              : {}),
+          };
+        }
+        case "not_found":
+          return { kind: "error", text: `There is no delivery ${id.slice(0, 64)}.` };
+        case "succeeded":
+          return {
+            kind: "error",
+            text: "That delivery already succeeded. To send the event again, replay it.",
+          };
+        case "target_not_configured":
+          return {
+            kind: "error",
+            text: `The delivery's target "${result.targetId}" is no longer configured, so it cannot be retried.`,
+          };
+        default: {
+          const exhaustive: never = result;
+          return exhaustive;
+        }
+      }
+    }),
+  );
+
+  app.post(
+    "/deliveries/retry",
+    action(async (c, form) => {
+      if (field(form, "scope") === "matching") {
+        const parsed = parseDeliveryFilterParams(
+          {
+            status: field(form, "filter_status"),
+            target: field(form, "filter_target"),
+            source: field(form, "filter_source"),
+            since: field(form, "filter_since"),
+            event: field(form, "filter_event"),
+          },
+          now(),
+        );
+        if (!parsed.ok) return { kind: "error", text: parsed.message };
+        const result = await retryMany(ctx, parsed.value);
+        if (result.kind !== "retried") {
+          return {
+            kind: "error",
+            text: "Succeeded deliveries are not retried in bulk; replay their events.",
+          };
+        }
+        logger.info({ requestId: c.get("requestId"), retried: result.retried }, "dashboard: bulk retry");
+        return { kind: "ok", text: `${plural(result.retried, "delivery", "deliveries")} queued again.` };
+      }
+      const ids = [...new Set(fields(form, "id"))];
+      if (ids.length === 0) return { kind: "error", text: "Select at least one delivery to retry." };
+      if (ids.length > MAX_SELECTED) {
+        return { kind: "error", text: `Select at most ${MAX_SELECTED}; use "Retry all matching" for more.` };
+      }
+      let retried = 0;
+      const skipped: string[] = [];
+      for (const id of ids) {
+        const result = await retryOne(ctx, id);
+        if (result.kind === "retried") retried++;
+        else skipped.push(shortId(id));
+      }
+      logger.info(
+        { requestId: c.get("requestId"), retried, skipped: skipped.length },
+        "dashboard: retried selected",
+      );
+      const text = `${plural(retried, "delivery", "deliveries")} queued again.${
+        skipped.length
+          ? ` Skipped ${skipped.length} that changed meanwhile: ${skipped.slice(0, 5).join(", ")}.`
+          : ""
+      }`;
+      return { kind: skipped.length && !retried ? "error" : "ok", text };
+    }),
+  );
+
+  app.post(
+    "/events/:id/replay",
+    action(async (c, form) => {
+      const id = idParam(c);
+      const target = field(form, "target")?.trim();
+      const result = await replayEvent(ctx, id, target ? [target] : undefined);
+      switch (result.kind) {
+        case "not_found":
+          return { kind: "error", text: `There is no event ${id.slice(0, 64)}.` };
+        case "unknown_targets":
+          return {
+            kind: "error",
+            text: `No target named ${result.targets.join(", ").slice(0, 100)} is configured.`,
+          };
+        case "replayed": {
+          if (result.runs.length === 0) {
+            return {
+              kind: "error",
+              text: "No route selects this event today; choose a target to replay it to.",
+            };
+          }
+          logger.info(
+            { requestId: c.get("requestId"), eventId: id, deliveries: result.runs.map((r) => r.id) },
+            "dashboard: event replayed",
+          );
+          return {
+            kind: "ok",
+            text: `Replayed to ${result.runs.map((r) => r.targetId).join(", ")}: ${plural(
+              result.runs.length,
+              "new delivery",
+              "new deliveries",
+            )}.`,
+            href: `/events/${id}#deliveries`,
+            linkText: "Watch it",
+          };
+        }
+        default: {
+          const exhaustive: never = result;
+          return exhaustive;
+        }
+      }
+    }),
+  );
+}

@@ -1,0 +1,79 @@
+// What the dashboard must never show. Stored headers were already redacted at ingest for the
+// credentials the gateway knows of; this is the second line: every configured secret (source
+// secrets, target signing secrets and credential headers, the admin token) is cut out of anything
+// rendered that came from outside (headers, bodies, target answers, errors), header names that
+// look like credentials are hidden, and signatures are shortened.
+import type { HooklineConfig } from "@hookline/config";
+
+export const REDACTED = "[redacted]";
+
+const CREDENTIAL_HEADER = /authorization|cookie|secret|token|api[-_]?key|password|passwd|credential|session/i;
+const SIGNATURE_HEADER = /signature|hmac|-sig$/i;
+const SIGNATURE_SHOWN = 16;
+/** Shorter strings are too common to cut out of every page. */
+const MIN_SECRET_LENGTH = 4;
+
+export class Redactor {
+  readonly #secrets: readonly string[];
+
+  constructor(secrets: Iterable<string>) {
+    const all = new Set<string>();
+    for (const s of secrets) {
+      const trimmed = s.trim();
+      if (trimmed.length < MIN_SECRET_LENGTH) continue;
+      all.add(trimmed);
+      // `whsec_<base64>`: the key may also travel without its prefix.
+      const bare = /^wh(?:sec|sk|pk)_(.+)$/.exec(trimmed)?.[1];
+      if (bare && bare.length >= MIN_SECRET_LENGTH) all.add(bare);
+    }
+    // Longest first, so a secret that contains another is cut out whole.
+    this.#secrets = [...all].sort((a, b) => b.length - a.length);
+  }
+
+  /** Every secret a config holds, plus the admin token. */
+  static fromConfig(
+    config: Pick<HooklineConfig, "sources" | "targets">,
+    adminToken: string | null,
+  ): Redactor {
+    const secrets: string[] = adminToken ? [adminToken] : [];
+    for (const source of config.sources) secrets.push(...(source.spec.verify.secrets ?? []));
+    for (const target of config.targets) {
+      secrets.push(...target.signingSecrets);
+      // Only credential headers: a plain value (`X-Tenant: acme`) may be a word the pages need.
+      for (const [name, value] of Object.entries(target.headers)) {
+        if (!CREDENTIAL_HEADER.test(name)) continue;
+        secrets.push(value);
+        // `Bearer abc`: the credential alone, too.
+        const credential = /^\S+\s+(\S+)$/.exec(value)?.[1];
+        if (credential) secrets.push(credential);
+      }
+    }
+    return new Redactor(secrets);
+  }
+
+  text(value: string): string {
+    let out = value;
+    for (const secret of this.#secrets) if (out.includes(secret)) out = out.split(secret).join(REDACTED);
+    return out;
+  }
+
+  /** A stored header as it may be shown. */
+  header(name: string, value: string): string {
+    if (CREDENTIAL_HEADER.test(name)) return REDACTED;
+    const clean = this.text(value);
+    if (SIGNATURE_HEADER.test(name) && clean.length > SIGNATURE_SHOWN + 1) {
+      return `${clean.slice(0, SIGNATURE_SHOWN)}…`;
+    }
+    return clean;
+  }
+}
+
+/** A target's URL as it may be shown: scheme, host and path; no credentials, no query. */
+export function displayUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}${u.pathname}${u.search ? "?…" : ""}`;
+  } catch {
+    return "(invalid URL)";
+  }
+}

@@ -1,0 +1,235 @@
+import type { DeliveryRow } from "@hookline/db";
+import { clip } from "../format";
+import type { Redactor } from "../redact";
+import { Layout } from "./layout";
+import {
+  Back,
+  Code,
+  Csrf,
+  Empty,
+  ErrorAlert,
+  FilterActions,
+  IdLink,
+  type PageEnv,
+  Pager,
+  SelectField,
+  SinceField,
+  Stamp,
+  StatusBadge,
+  withParams,
+} from "./parts";
+
+export interface DeliveriesData {
+  readonly deliveries: readonly DeliveryRow[];
+  readonly nextCursor: string | null;
+  readonly params: Readonly<Record<string, string | undefined>>;
+  /** The status tab shown (the `status` parameter, `failed` when absent). */
+  readonly status: string;
+  readonly eventTypes: ReadonlyMap<string, string | null>;
+  readonly sources: readonly string[];
+  readonly targets: readonly string[];
+  readonly redactor: Redactor;
+  readonly error: string | null;
+}
+
+const TABS: ReadonlyArray<readonly [string, string]> = [
+  ["failed", "Failed"],
+  ["retrying", "Retrying"],
+  ["pending", "Pending"],
+  ["succeeded", "Succeeded"],
+  ["pending,retrying,failed,succeeded", "All"],
+];
+
+const TITLES: Readonly<Record<string, string>> = {
+  failed: "Failed deliveries",
+  retrying: "Retrying deliveries",
+  pending: "Pending deliveries",
+  succeeded: "Succeeded deliveries",
+};
+
+export const DeliveriesPage = (props: { data: DeliveriesData; env: PageEnv }) => {
+  const { data, env } = props;
+  const p = data.params;
+  const title = TITLES[data.status] ?? "Deliveries";
+  const retryable = !data.status.split(",").includes("succeeded");
+  const filtered = Boolean(p.target || p.source || p.since || p.event);
+  return (
+    <Layout title={title} nav="deliveries" env={env}>
+      <div class="page-head">
+        <h1>{title}</h1>
+        <p class="muted">
+          {data.status === "failed"
+            ? "Deliveries that used every attempt of their schedule. Fix the target, then retry them."
+            : "Most recently changed first."}
+        </p>
+      </div>
+      <nav class="tabs">
+        {TABS.map(([status, label]) => (
+          <a
+            href={withParams(env.here, {
+              status: status === "failed" ? undefined : status,
+              cursor: undefined,
+            })}
+            class={status === data.status ? "active" : undefined}
+            data-tab={status}
+          >
+            {label}
+          </a>
+        ))}
+      </nav>
+      <form method="get" action="/deliveries" class="filters">
+        {data.status !== "failed" ? <input type="hidden" name="status" value={data.status} /> : null}
+        <SelectField
+          label="Target"
+          name="target"
+          current={p.target}
+          choices={[["", "All targets"], ...data.targets]}
+        />
+        <SelectField
+          label="Source"
+          name="source"
+          current={p.source}
+          choices={[["", "All sources"], ...data.sources]}
+        />
+        <SinceField label="Last change" current={p.since} />
+        {p.event ? <input type="hidden" name="event" value={p.event} /> : null}
+        <FilterActions clearHref={filtered ? withParams("/deliveries", { status: p.status }) : null} />
+      </form>
+      <ErrorAlert error={data.error} />
+
+      <form method="post" action="/deliveries/retry" class="bulk" id="bulk">
+        <Csrf token={env.csrf} />
+        <Back here={env.here} />
+        {retryable ? (
+          <div class="bulk-bar">
+            <button
+              type="submit"
+              class="btn primary"
+              name="scope"
+              value="selected"
+              data-retry-selected
+              disabled
+            >
+              Retry selected
+            </button>
+            {/* The filters "retry all matching" applies; prefixed so they never mix with a row's fields. */}
+            <input type="hidden" name="filter_status" value={data.status} />
+            {p.target ? <input type="hidden" name="filter_target" value={p.target} /> : null}
+            {p.source ? <input type="hidden" name="filter_source" value={p.source} /> : null}
+            {p.since ? <input type="hidden" name="filter_since" value={p.since} /> : null}
+            {p.event ? <input type="hidden" name="filter_event" value={p.event} /> : null}
+            <button
+              type="submit"
+              class="btn"
+              name="scope"
+              value="matching"
+              data-confirm="Retry every delivery that matches these filters, not only this page?"
+              data-action="retry-matching"
+            >
+              Retry all matching
+            </button>
+            <span class="muted small" data-selected-count>
+              Select deliveries to retry them together.
+            </span>
+          </div>
+        ) : null}
+        <section class="panel flush" id="delivery-list" data-live>
+          {data.deliveries.length === 0 ? (
+            <Empty>
+              {data.error
+                ? "Fix the filter above to see deliveries."
+                : data.status === "failed"
+                  ? "No failed deliveries match. Everything that was sent got through."
+                  : "No deliveries match these filters."}
+            </Empty>
+          ) : (
+            <table class="table" data-table="deliveries">
+              <thead>
+                <tr>
+                  {retryable ? (
+                    <th class="check">
+                      <input type="checkbox" data-select-all aria-label="Select all on this page" />
+                    </th>
+                  ) : null}
+                  <th>Last change</th>
+                  <th>Target</th>
+                  <th>Event</th>
+                  <th>Status</th>
+                  <th class="num">Attempts</th>
+                  <th>Last answer</th>
+                  <th class="right">Actions</th>
+                </tr>
+              </thead>
+              <tbody>
+                {data.deliveries.map((d) => {
+                  const error = d.lastError ? clip(data.redactor.text(d.lastError), 120) : null;
+                  const type = data.eventTypes.get(d.eventId);
+                  return (
+                    <tr data-delivery-id={d.id}>
+                      {retryable ? (
+                        <td class="check">
+                          <input type="checkbox" name="id" value={d.id} aria-label={`Select ${d.id}`} />
+                        </td>
+                      ) : null}
+                      <td class="nowrap">
+                        <Stamp at={d.updatedAt} now={env.now} />
+                      </td>
+                      <td class="strong">{d.targetId}</td>
+                      <td>
+                        <IdLink id={d.eventId} href={`/events/${d.eventId}#delivery-${d.id}`} />
+                        <div class="faint small">
+                          {d.sourceId}
+                          {type ? <span class="mono"> · {type}</span> : null}
+                        </div>
+                      </td>
+                      <td>
+                        <StatusBadge status={d.status} />
+                      </td>
+                      <td class="num">{d.attemptCount}</td>
+                      <td class="answer">
+                        <Code code={d.lastStatusCode} />
+                        {error ? (
+                          <span
+                            class="err"
+                            title={error.cut ? data.redactor.text(d.lastError ?? "") : undefined}
+                          >
+                            {error.text}
+                            {error.cut ? "…" : ""}
+                          </span>
+                        ) : null}
+                      </td>
+                      <td class="right nowrap">
+                        {retryable ? (
+                          <button
+                            type="submit"
+                            class="btn small"
+                            formaction={`/deliveries/${d.id}/retry`}
+                            data-action="retry"
+                          >
+                            Retry
+                          </button>
+                        ) : null}{" "}
+                        <button
+                          type="submit"
+                          class="btn small ghost"
+                          formaction={`/events/${d.eventId}/replay`}
+                          name="target"
+                          value={d.targetId}
+                          data-action="replay"
+                          data-confirm={`Replay sends the event to ${d.targetId} again as a new delivery. Continue?`}
+                        >
+                          Replay
+                        </button>
+                      </td>
+                    </tr>
+                  );
+                })}
+              </tbody>
+            </table>
+          )}
+        </section>
+      </form>
+      <Pager here={env.here} cursor={p.cursor} nextCursor={data.nextCursor} />
+    </Layout>
+  );
+};

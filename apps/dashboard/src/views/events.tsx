@@ -1,0 +1,170 @@
+import type { EventSummary } from "@hookline/db";
+import { bytes, count } from "../format";
+import { Layout } from "./layout";
+import {
+  Empty,
+  ErrorAlert,
+  FilterActions,
+  IdLink,
+  type PageEnv,
+  Pager,
+  SelectField,
+  SinceField,
+  Stamp,
+} from "./parts";
+
+export interface EventLogData {
+  readonly events: readonly EventSummary[];
+  readonly nextCursor: string | null;
+  /** The query as given: the filter form shows it back. */
+  readonly params: Readonly<Record<string, string | undefined>>;
+  readonly sources: readonly string[];
+  readonly targets: readonly string[];
+  /** A filter that could not be read; the list is then empty. */
+  readonly error: string | null;
+}
+
+const DeliveryCounts = (props: { d: EventSummary["deliveries"] }) => {
+  const parts: Array<[string, number]> = [
+    ["succeeded", props.d.succeeded],
+    ["failed", props.d.failed],
+    ["retrying", props.d.retrying],
+    ["pending", props.d.pending],
+  ];
+  const shown = parts.filter(([, n]) => n > 0);
+  if (shown.length === 0) return <span class="muted">none routed</span>;
+  return (
+    <span class="counts">
+      {shown.map(([status, n]) => (
+        <span class={`pill s-${status}`} title={`${n} ${status}`}>
+          {n} {status}
+        </span>
+      ))}
+    </span>
+  );
+};
+
+export const EventFilterForm = (props: {
+  params: EventLogData["params"];
+  sources: readonly string[];
+  targets: readonly string[];
+}) => {
+  const p = props.params;
+  const active = ["q", "source", "type", "status", "target", "since", "until"].some((k) => p[k]);
+  return (
+    <form method="get" action="/events" class="filters">
+      <label class="field grow">
+        <span>Search</span>
+        <input
+          type="search"
+          name="q"
+          value={p.q ?? ""}
+          placeholder="Event id (evt_…) or provider reference"
+          spellcheck={false}
+        />
+      </label>
+      <SelectField
+        label="Source"
+        name="source"
+        current={p.source}
+        choices={[["", "All sources"], ...props.sources]}
+      />
+      <label class="field">
+        <span>Type</span>
+        <input
+          type="text"
+          name="type"
+          value={p.type ?? ""}
+          placeholder="e.g. case.created"
+          spellcheck={false}
+        />
+      </label>
+      <SelectField
+        label="Delivery status"
+        name="status"
+        current={p.status}
+        choices={[["", "Any"], "failed", "retrying", "pending", "succeeded"]}
+      />
+      <SelectField
+        label="Target"
+        name="target"
+        current={p.target}
+        choices={[["", "All targets"], ...props.targets]}
+      />
+      <SinceField label="Received" current={p.since} />
+      {p.until ? <input type="hidden" name="until" value={p.until} /> : null}
+      <FilterActions clearHref={active ? "/events" : null} />
+    </form>
+  );
+};
+
+export const EventLogPage = (props: { data: EventLogData; env: PageEnv }) => {
+  const { data, env } = props;
+  const { events } = data;
+  return (
+    <Layout title="Events" nav="events" env={env}>
+      <div class="page-head">
+        <h1>Events</h1>
+        <p class="muted">Every verified webhook, newest first, with where its deliveries stand.</p>
+      </div>
+      <EventFilterForm params={data.params} sources={data.sources} targets={data.targets} />
+      <ErrorAlert error={data.error} />
+      <section class="panel flush" id="event-list" data-live>
+        {events.length === 0 ? (
+          <Empty>
+            {data.error ? "Fix the filter above to see events." : "No events match these filters."}
+          </Empty>
+        ) : (
+          <table class="table" data-table="events">
+            <thead>
+              <tr>
+                <th>Received</th>
+                <th>Event</th>
+                <th>Source</th>
+                <th>Type</th>
+                <th>Provider reference</th>
+                <th class="num">Size</th>
+                <th>Deliveries</th>
+              </tr>
+            </thead>
+            <tbody>
+              {events.map((e) => (
+                <tr data-event-id={e.id} class={e.deliveries.failed > 0 ? "row-failed" : undefined}>
+                  <td class="nowrap">
+                    <Stamp at={e.receivedAt} now={env.now} />
+                  </td>
+                  <td>
+                    <IdLink id={e.id} href={`/events/${e.id}`} />
+                  </td>
+                  <td>{e.sourceId}</td>
+                  <td>
+                    {e.eventType ? (
+                      <span class="mono small">{e.eventType}</span>
+                    ) : (
+                      <span class="muted">—</span>
+                    )}
+                  </td>
+                  <td class="mono small ellipsis" title={e.providerId ?? ""}>
+                    {e.providerId ?? <span class="muted">—</span>}
+                  </td>
+                  <td class="num">
+                    {bytes(e.bodySize)}
+                    {e.duplicateCount > 0 ? (
+                      <span class="tag" title="the provider sent it again; folded into this event">
+                        +{count(e.duplicateCount)} dup
+                      </span>
+                    ) : null}
+                  </td>
+                  <td>
+                    <DeliveryCounts d={e.deliveries} />
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </section>
+      <Pager here={env.here} cursor={data.params.cursor} nextCursor={data.nextCursor} />
+    </Layout>
+  );
+};

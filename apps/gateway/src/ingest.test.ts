@@ -1,0 +1,109 @@
+import type { SourceConfig } from "@hookline/config";
+import type { IngestJob } from "@hookline/queue";
+import type { Verifier, VerifyResult } from "@hookline/verify";
+import { describe, expect, it } from "vitest";
+import { ingest, REDACTED, storedHeaders } from "./ingest";
+import { LogLimiter } from "./log-limiter";
+
+const verifier = (result: VerifyResult): Verifier => ({
+  scheme: "test",
+  verify: () => result,
+  secretHeaders: ["x-clarion-secret"],
+  relevantHeaders: [],
+});
+const source = (result: VerifyResult): SourceConfig => ({
+  id: "s",
+  spec: { verify: { scheme: "none" } },
+  verifier: verifier(result),
+  dedupeWindowMs: 1,
+});
+const ok: VerifyResult = { ok: true, eventType: "a.b", dedupeKey: "k", providerId: "p", timestampMs: null };
+
+function deps(result: VerifyResult, enqueue: (job: IngestJob) => Promise<void>) {
+  return { sources: new Map([["s", source(result)]]), enqueue, now: () => 42, newEventId: () => "evt_x" };
+}
+const request = {
+  sourceId: "s",
+  body: Buffer.from([1, 2, 255]),
+  headers: { "content-type": "text/plain", authorization: "Bearer t" },
+  url: "http://x/webhooks/s",
+};
+
+describe("ingest", () => {
+  it("accepts only after the enqueue resolved, with the raw body and redacted headers", async () => {
+    const jobs: IngestJob[] = [];
+    const outcome = await ingest(
+      deps(ok, async (j) => void jobs.push(j)),
+      request,
+    );
+    expect(outcome).toEqual({ kind: "accepted", eventId: "evt_x", eventType: "a.b" });
+    expect(jobs[0]).toMatchObject({
+      eventId: "evt_x",
+      sourceId: "s",
+      receivedAt: 42,
+      dedupeKey: "k",
+      providerId: "p",
+      contentType: "text/plain",
+    });
+    expect(Buffer.from(jobs[0]?.body ?? "", "base64")).toEqual(Buffer.from([1, 2, 255]));
+    expect(jobs[0]?.headers.authorization).toBe(REDACTED);
+  });
+  it("reports an enqueue failure instead of accepting", async () => {
+    const outcome = await ingest(
+      deps(ok, () => Promise.reject(new Error("redis down"))),
+      request,
+    );
+    expect(outcome).toMatchObject({ kind: "enqueue_failed" });
+  });
+  it("never enqueues what failed verification or has no source", async () => {
+    let called = false;
+    const fail: VerifyResult = { ok: false, reason: "signature_mismatch", message: "no" };
+    expect(
+      (
+        await ingest(
+          deps(fail, async () => {
+            called = true;
+          }),
+          request,
+        )
+      ).kind,
+    ).toBe("verification_failed");
+    expect(
+      (
+        await ingest(
+          deps(ok, async () => {
+            called = true;
+          }),
+          { ...request, sourceId: "other" },
+        )
+      ).kind,
+    ).toBe("unknown_source");
+    expect(called).toBe(false);
+  });
+});
+
+describe("storedHeaders", () => {
+  it("drops hop-by-hop headers and redacts credentials and the scheme's secret headers", () => {
+    expect(
+      storedHeaders(
+        {
+          connection: "keep-alive",
+          "content-length": "3",
+          cookie: "c",
+          "x-clarion-secret": "s3cret",
+          "x-clarion-signature": "ab",
+        },
+        ["x-clarion-secret"],
+      ),
+    ).toEqual({ cookie: REDACTED, "x-clarion-secret": REDACTED, "x-clarion-signature": "ab" });
+  });
+});
+
+describe("LogLimiter", () => {
+  it("lets a few lines per window through and reports how many it suppressed", () => {
+    const l = new LogLimiter(2, 1_000);
+    expect([l.admit("k", 0), l.admit("k", 1), l.admit("k", 2), l.admit("k", 3)]).toEqual([0, 0, null, null]);
+    expect(l.admit("other", 3)).toBe(0);
+    expect(l.admit("k", 1_000)).toBe(2);
+  });
+});

@@ -1,0 +1,153 @@
+import {
+  createServer,
+  type RequestListener,
+  type Server,
+  type ServerOptions,
+  type ServerResponse,
+} from "node:http";
+import type { AddressInfo } from "node:net";
+import { serve } from "@hono/node-server";
+import type { HooklineConfig } from "@hookline/config";
+import { connectDatabase, newId } from "@hookline/db";
+import type { Logger } from "@hookline/logger";
+import { bullPrefix, createProducerConnection, INGEST_QUEUE } from "@hookline/queue";
+import { Queue } from "bullmq";
+import { createGatewayApp, type GatewayAppDeps, type IngestObserver } from "./app";
+import { handleClientErrors } from "./client-error";
+import { withFastPath } from "./fast-path";
+import { createIngestBatcher, type IngestQueue } from "./ingest-queue";
+
+export interface GatewayOptions {
+  readonly config: HooklineConfig;
+  readonly databaseUrl: string;
+  readonly redisUrl: string;
+  readonly queuePrefix: string;
+  readonly logger: Logger;
+  /** Override the configured port (0 = any free port, for tests). */
+  readonly port?: number;
+  readonly host?: string;
+  readonly enqueueTimeoutMs?: number;
+  readonly bodyIdleTimeoutMs?: number;
+  readonly observer?: IngestObserver;
+  readonly now?: () => number;
+}
+
+export interface RunningGateway {
+  readonly port: number;
+  readonly url: string;
+  readonly server: Server;
+  /** Stops accepting, lets in-flight requests finish, then closes connections. */
+  close(): Promise<void>;
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
+  const { config, logger } = options;
+  const redis = createProducerConnection(options.redisUrl);
+  const queue: IngestQueue = new Queue(INGEST_QUEUE, {
+    connection: redis,
+    prefix: bullPrefix(options.queuePrefix),
+  });
+  queue.on("error", () => {}); // surfaced as 503s and /readyz
+  const database = connectDatabase(options.databaseUrl, { max: 2, applicationName: "hookline-gateway" });
+  // Give Redis a moment to connect before taking traffic; if it is down we still start and answer 503.
+  if (redis.status !== "ready") {
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 3_000);
+      redis.once("ready", () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+  const enqueueTimeoutMs = options.enqueueTimeoutMs ?? 5_000;
+  // Events that finish arriving together are written as one job (see batcher.ts).
+  const batcher = createIngestBatcher(queue);
+
+  const appDeps: GatewayAppDeps = {
+    sources: new Map(config.sources.map((s) => [s.id, s])),
+    enqueue: async (job) => {
+      // Fail at once while disconnected: BullMQ would otherwise wait for the connection.
+      if (redis.status !== "ready") throw new Error(`redis is ${redis.status}`);
+      await withTimeout(batcher.add(job), enqueueTimeoutMs, "enqueue");
+    },
+    now: options.now ?? Date.now,
+    newEventId: () => newId("evt"),
+    newRequestId: () => newId("req"),
+    logger,
+    bodyLimitBytes: config.server.bodyLimitBytes,
+    bodyIdleTimeoutMs: options.bodyIdleTimeoutMs ?? 10_000,
+    retryAfterSeconds: 5,
+    checkReady: async () => {
+      const [r, p] = await Promise.allSettled([
+        withTimeout(redis.ping(), 1_000, "redis ping"),
+        withTimeout(database.pool.query("select 1"), 1_000, "postgres ping"),
+      ]);
+      return { redis: r.status === "fulfilled", postgres: p.status === "fulfilled" };
+    },
+    ...(options.observer ? { observer: options.observer } : {}),
+  };
+  const app = createGatewayApp(appDeps);
+
+  const host = options.host ?? config.server.host;
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = serve(
+      {
+        fetch: app.fetch,
+        // Accepted ingest requests are answered on node:http directly (fast-path.ts).
+        createServer: ((serverOptions: ServerOptions, listener: RequestListener) =>
+          createServer(serverOptions, withFastPath(appDeps, listener))) as typeof createServer,
+        port: options.port ?? config.server.port,
+        hostname: host,
+        // The app answers a missing Host itself, with a reason code (see app.ts).
+        serverOptions: { requireHostHeader: false },
+      },
+      () => resolve(s as Server),
+    ) as Server;
+    s.once("error", reject);
+  });
+  // Slow-loris guard for headers; bodies have their own idle timeout.
+  server.headersTimeout = 15_000;
+  server.requestTimeout = 60_000;
+  handleClientErrors(server, {
+    logger,
+    now: options.now ?? Date.now,
+    ...(options.observer ? { observer: options.observer } : {}),
+  });
+  const port = (server.address() as AddressInfo).port;
+  logger.info({ port, host }, "gateway listening");
+
+  let closing: Promise<void> | undefined;
+  return {
+    port,
+    url: `http://127.0.0.1:${port}`,
+    server,
+    close: () => {
+      closing ??= (async () => {
+        await new Promise<void>((resolve) => {
+          // server.close() only refuses new connections; a provider's keep-alive connection
+          // would keep bringing requests. From now on every answer closes its connection, and
+          // connections that fall idle (their request answered) are closed at once.
+          server.on("request", (_req, res: ServerResponse) => res.setHeader("Connection", "close"));
+          const sweep = setInterval(() => server.closeIdleConnections(), 100);
+          server.close(() => {
+            clearInterval(sweep);
+            resolve();
+          });
+          server.closeIdleConnections();
+        });
+        await queue.close().catch(() => {});
+        redis.disconnect();
+        await database.close().catch(() => {});
+      })();
+      return closing;
+    },
+  };
+}

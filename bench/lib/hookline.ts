@@ -1,0 +1,121 @@
+// Hookline's own processes, started the way a user starts them: the CLI (`hookline gateway`,
+// `hookline worker`) with HOOKLINE_CONFIG, DATABASE_URL, REDIS_URL and HOOKLINE_QUEUE_PREFIX.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { BenchInfra } from "./infra";
+import { CLAUSUM_SECRET } from "./payload";
+import { type Child, ROOT, spawnNode, waitHealthy } from "./proc";
+
+export interface BenchConfigOptions {
+  readonly port: number;
+  readonly adminPort: number;
+  readonly sinkUrl: string;
+  /** `server.workers`. */
+  readonly gatewayWorkers: number | "auto";
+}
+
+/**
+ * The bench's hookline.yaml. The signature tolerance is 24h because the ingest phase sends
+ * one pre-signed request for the whole run; everything else is a default except the target's
+ * concurrency, which a user sizes for a fast internal service.
+ */
+export function benchConfig(o: BenchConfigOptions): string {
+  return `server:
+  port: ${o.port}
+  admin_port: ${o.adminPort}
+  body_limit: 1mb
+  workers: ${o.gatewayWorkers}
+sources:
+  - id: clausum
+    verify: { scheme: clausum, secrets: ["${CLAUSUM_SECRET}"], tolerance: 24h }
+targets:
+  - id: bench-sink
+    url: ${o.sinkUrl}
+    timeout: 10s
+    concurrency: 64
+routes:
+  - { source: clausum, targets: [bench-sink] }
+`;
+}
+
+export interface HooklineProcesses {
+  readonly gateway: Child | null;
+  readonly worker: Child | null;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  readonly infra: BenchInfra;
+  readonly config: string;
+  readonly port: number;
+  readonly gateway: boolean;
+  readonly worker: boolean;
+  /** Directory for `--cpu-prof` output, or null for no profiling. */
+  readonly profileDir: string | null;
+}
+
+export async function startHookline(o: StartOptions): Promise<HooklineProcesses> {
+  const dir = mkdtempSync(join(tmpdir(), "hookline-bench-"));
+  const configPath = join(dir, "hookline.yaml");
+  writeFileSync(configPath, o.config);
+  const env = {
+    HOOKLINE_CONFIG: configPath,
+    DATABASE_URL: o.infra.databaseUrl,
+    REDIS_URL: o.infra.redisUrl,
+    HOOKLINE_QUEUE_PREFIX: o.infra.queuePrefix,
+    LOG_LEVEL: "info",
+  };
+  const flags = (name: string) => {
+    const preload = ["--import", join(ROOT, "bench/lib/preload-exit.ts")];
+    if (!o.profileDir) return preload;
+    const out = join(o.profileDir, name);
+    mkdirSync(out, { recursive: true });
+    return ["--cpu-prof", `--cpu-prof-dir=${out}`, ...preload];
+  };
+  const cli = join(ROOT, "apps/cli/src/main.ts");
+  const worker = o.worker
+    ? spawnNode("worker", { args: [cli, "worker"], env, nodeFlags: flags("worker") })
+    : null;
+  const gateway = o.gateway
+    ? spawnNode("gateway", { args: [cli, "gateway"], env, nodeFlags: flags("gateway") })
+    : null;
+  const stop = async () => {
+    await Promise.all([gateway?.stop(60_000), worker?.stop(60_000)]);
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    if (gateway) await waitHealthy(gateway, `http://127.0.0.1:${o.port}/healthz`);
+    if (worker) await waitForLine(worker, "worker running");
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { gateway, worker, stop };
+}
+
+async function waitForLine(child: Child, text: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!child.output().includes(text)) {
+    if (child.proc.exitCode !== null) throw new Error(`${child.name} exited:\n${child.output()}`);
+    if (Date.now() > deadline) throw new Error(`${child.name} did not start:\n${child.output()}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/**
+ * Runs `hookline check-config` once, so tsx has compiled and cached every module before the
+ * measured processes start: otherwise the first one also runs tsx's esbuild helper and its
+ * memory reading depends on the cache's state.
+ */
+export async function warmTsxCache(config: string): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), "hookline-bench-"));
+  const configPath = join(dir, "hookline.yaml");
+  writeFileSync(configPath, config);
+  const child = spawnNode("check-config", {
+    args: [join(ROOT, "apps/cli/src/main.ts"), "check-config", configPath],
+    nodeFlags: ["--import", join(ROOT, "bench/lib/preload-exit.ts")],
+  });
+  await new Promise<void>((done) => child.proc.once("exit", () => done()));
+  rmSync(dir, { recursive: true, force: true });
+}

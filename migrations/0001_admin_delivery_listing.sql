@@ -1,0 +1,1 @@
+CREATE INDEX "deliveries_updated_idx" ON "deliveries" USING btree ("updated_at" DESC NULLS LAST,"id" DESC NULLS LAST);

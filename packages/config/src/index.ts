@@ -1,0 +1,13 @@
+export {
+  applyEnvOverrides,
+  ENV_DEFAULTS,
+  LOG_LEVELS,
+  MIN_ADMIN_TOKEN_LENGTH,
+  type ParseEnvResult,
+  parseEnv,
+} from "./env.js";
+export { type Env, type ExpandResult, expandEnv } from "./expand.js";
+export { DEFAULTS, loadConfigFile, loadConfigText } from "./load.js";
+export { type FormatIssuesOptions, formatIssues, formatPath } from "./paths.js";
+export type * from "./types.js";
+export { parseByteSize, parseDuration, parseRateLimit } from "./units.js";

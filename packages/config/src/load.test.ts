@@ -1,0 +1,523 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${VAR} is the config syntax under test
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import {
+  type ConfigIssue,
+  formatIssues,
+  type HooklineConfig,
+  loadConfigFile,
+  loadConfigText,
+} from "./index.js";
+
+const HMAC_SOURCE = `
+  - id: acme
+    verify:
+      scheme: hmac
+      secrets: ["acme-secret"]
+      header: X-Acme-Signature
+      algorithm: sha256
+      encoding: hex
+`;
+
+function load(text: string, env: Record<string, string | undefined> = {}): HooklineConfig {
+  const result = loadConfigText(text, env);
+  if (!result.ok) throw new Error(`expected the config to load:\n${formatIssues(result.issues)}`);
+  return result.config;
+}
+
+function issues(text: string, env: Record<string, string | undefined> = {}): readonly ConfigIssue[] {
+  const result = loadConfigText(text, env);
+  if (result.ok) throw new Error("expected the config to be rejected");
+  return result.issues;
+}
+
+function lines(text: string, env: Record<string, string | undefined> = {}): string[] {
+  return formatIssues(issues(text, env)).split("\n");
+}
+
+describe("loadConfigText: defaults", () => {
+  it("loads an empty file with every default", () => {
+    const config = load("");
+    expect(config.server).toEqual({
+      host: "0.0.0.0",
+      port: 8080,
+      adminHost: "127.0.0.1",
+      adminPort: 8081,
+      bodyLimitBytes: 1_048_576,
+      workers: 1,
+    });
+    expect(config.sources).toEqual([]);
+    expect(config.targets).toEqual([]);
+    expect(config.routes).toEqual([]);
+    expect(config.retention).toEqual({
+      eventsMs: 2_592_000_000,
+      attemptsMs: 2_592_000_000,
+      intervalMs: 3_600_000,
+    });
+  });
+
+  it("fills target, source and route defaults", () => {
+    const config = load(`
+sources:
+${HMAC_SOURCE}
+targets:
+  - id: svc
+    url: http://127.0.0.1:9001/hook
+routes:
+  - source: acme
+    targets: [svc]
+`);
+    expect(config.sources[0]?.dedupeWindowMs).toBe(72 * 3_600_000);
+    expect(config.targets[0]).toEqual({
+      id: "svc",
+      url: "http://127.0.0.1:9001/hook",
+      timeoutMs: 10_000,
+      connectTimeoutMs: 5_000,
+      retryScheduleMs: [60_000, 300_000, 1_800_000, 7_200_000, 28_800_000],
+      rateLimit: null,
+      concurrency: 10,
+      signingSecrets: [],
+      headers: {},
+      circuitBreaker: { failureThreshold: 5, cooldownMs: 30_000 },
+    });
+    expect(config.routes).toEqual([{ source: "acme", events: ["*"], targets: ["svc"] }]);
+  });
+
+  it("parses every setting", () => {
+    const config = load(`
+server: { port: 9000, host: 127.0.0.1, admin_port: 9001, admin_host: 0.0.0.0, body_limit: 512kb, workers: 4 }
+sources:
+  - id: acme
+    verify:
+      scheme: hmac
+      secrets: ["one", "two"]
+      tolerance: 2m
+      header: X-Acme-Signature
+      algorithm: sha512
+      encoding: base64
+      prefix: "v1="
+      signed_content: "{timestamp}.{body}"
+      timestamp_header: X-Acme-Timestamp
+      timestamp_unit: ms
+      id_header: X-Acme-Delivery
+    dedupe: { window: 1h, key: { json: ["event", "data.id"] } }
+    event_type: { json: "type" }
+targets:
+  - id: svc
+    url: https://example.com/hook
+    timeout: 2s
+    connect_timeout: 500ms
+    retry: { schedule: [] }
+    rate_limit: 1000/m
+    concurrency: 3
+    headers: { Authorization: "Bearer t", X-Version: 2 }
+    circuit_breaker: { failure_threshold: 2, cooldown: 1m }
+routes:
+  - { source: acme, events: ["order.*", "refund.created"], targets: [svc, svc] }
+retention: { events: forever, attempts: 7d, interval: 10m }
+`);
+    expect(config.server).toEqual({
+      host: "127.0.0.1",
+      port: 9000,
+      adminHost: "0.0.0.0",
+      adminPort: 9001,
+      bodyLimitBytes: 524_288,
+      workers: 4,
+    });
+    const source = config.sources[0];
+    expect(source?.dedupeWindowMs).toBe(3_600_000);
+    expect(source?.spec).toEqual({
+      verify: {
+        scheme: "hmac",
+        secrets: ["one", "two"],
+        toleranceSeconds: 120,
+        header: "X-Acme-Signature",
+        algorithm: "sha512",
+        encoding: "base64",
+        prefix: "v1=",
+        signedContent: "{timestamp}.{body}",
+        timestampHeader: "X-Acme-Timestamp",
+        timestampUnit: "ms",
+        idHeader: "X-Acme-Delivery",
+      },
+      eventType: { json: "type" },
+      dedupeKey: { json: ["event", "data.id"] },
+    });
+    expect(source?.verifier).toBeDefined();
+    expect(config.targets[0]).toMatchObject({
+      timeoutMs: 2_000,
+      connectTimeoutMs: 500,
+      retryScheduleMs: [],
+      rateLimit: { max: 1000, durationMs: 60_000 },
+      concurrency: 3,
+      headers: { Authorization: "Bearer t", "X-Version": "2" },
+      circuitBreaker: { failureThreshold: 2, cooldownMs: 60_000 },
+    });
+    expect(config.routes[0]).toEqual({
+      source: "acme",
+      events: ["order.*", "refund.created"],
+      targets: ["svc"],
+    });
+    expect(config.retention).toEqual({ eventsMs: null, attemptsMs: 604_800_000, intervalMs: 600_000 });
+  });
+
+  it.each([
+    ["body", "body"],
+    ["{ header: X-Id }", { header: "X-Id" }],
+    ['{ json: "id" }', { json: ["id"] }],
+    ['{ json: ["a", "b.c"] }', { json: ["a", "b.c"] }],
+  ] as const)("accepts dedupe key %s", (yaml, key) => {
+    const config = load(`sources:\n${HMAC_SOURCE}    dedupe: { key: ${yaml} }\n`);
+    expect(config.sources[0]?.spec.dedupeKey).toEqual(key);
+  });
+});
+
+describe("loadConfigText: worker", () => {
+  it("defaults to a 15s lock, a 5s stalled check and 16 ingest jobs at once", () => {
+    expect(load("").worker).toEqual({
+      lockDurationMs: 15_000,
+      stalledIntervalMs: 5_000,
+      ingestConcurrency: 16,
+    });
+  });
+
+  it("reads lock_duration, stalled_interval and ingest_concurrency", () => {
+    const config = load("worker: { lock_duration: 2s, stalled_interval: 500ms, ingest_concurrency: 4 }\n");
+    expect(config.worker).toEqual({ lockDurationMs: 2_000, stalledIntervalMs: 500, ingestConcurrency: 4 });
+  });
+
+  it("names a bad worker setting by its path", () => {
+    const found = issues("worker: { lock_duration: 0, ingest_concurency: 4 }\n");
+    expect(found.map((i) => i.path)).toEqual(["worker.lock_duration", "worker.ingest_concurency"]);
+    expect(found[1]?.message).toContain('did you mean "ingest_concurrency"');
+  });
+});
+
+describe("loadConfigText: environment", () => {
+  it("expands ${VAR} in values, never in the YAML text", () => {
+    const secret = 'a: b # "c" \n- [d]';
+    const config = load(
+      `
+sources:
+  - id: acme
+    verify: { scheme: hmac, header: X-Sig, secrets: ["\${ACME_SECRET}"] }
+targets:
+  - id: svc
+    url: "\${SVC_URL:-http://127.0.0.1:9001/}"
+    headers: { Authorization: "Bearer \${TOKEN}" }
+`,
+      { ACME_SECRET: secret, TOKEN: "tok" },
+    );
+    expect(config.sources[0]?.spec.verify.secrets).toEqual([secret]);
+    expect(config.targets[0]?.url).toBe("http://127.0.0.1:9001/");
+    expect(config.targets[0]?.headers).toEqual({ Authorization: "Bearer tok" });
+  });
+
+  it("reports an unset variable at the value's path, and nothing else about that value", () => {
+    const text = `
+sources:
+  - id: clausum
+    verify: { scheme: clausum, secrets: ["\${CLAUSUM_SECRET}"] }
+`;
+    expect(lines(text)).toEqual([
+      "sources[0].verify.secrets[0]: environment variable CLAUSUM_SECRET is not set",
+    ]);
+  });
+
+  it("treats numbers from the environment as numbers", () => {
+    const config = load('server: { port: "${HTTP_PORT:-9090}" }', {});
+    expect(config.server.port).toBe(9090);
+  });
+
+  it("rejects a secret that is empty after expansion", () => {
+    const text = `sources:\n  - id: acme\n    verify: { scheme: hmac, header: X-Sig, secrets: ["\${ACME_SECRET:-}"] }\n`;
+    expect(issues(text)).toEqual([
+      expect.objectContaining({
+        path: "sources[0].verify.secrets[0]",
+        message: expect.stringMatching(/empty/),
+      }),
+    ]);
+  });
+
+  it("keeps $${ as a literal ${", () => {
+    const config = load(
+      'targets:\n  - { id: t, url: "http://x/", headers: { X-Template: "$${NOT_A_VAR}" } }\n',
+    );
+    expect(config.targets[0]?.headers).toEqual({ "X-Template": "${NOT_A_VAR}" });
+  });
+});
+
+describe("loadConfigText: error paths", () => {
+  it("names unknown keys, with a suggestion", () => {
+    const found = issues("server:\n  prot: 8080\nsoruces: []\n");
+    expect(found.map((issue) => issue.path)).toEqual(["server.prot", "soruces"]);
+    expect(found[0]?.message).toMatch(/^unknown key "prot" \(did you mean "port"\?\)/);
+    expect(found[1]?.message).toMatch(/did you mean "sources"/);
+  });
+
+  it("catches `secret:` written for `secrets:`", () => {
+    const found = issues('sources:\n  - id: a\n    verify: { scheme: hmac, header: X, secret: "s" }\n');
+    expect(found[0]?.path).toBe("sources[0].verify.secret");
+    expect(found[0]?.message).toMatch(/did you mean "secrets"/);
+  });
+
+  it("reports a bad duration inside a list", () => {
+    const text = "targets:\n  - id: svc\n    url: http://x/\n    retry: { schedule: [1m, 5x] }\n";
+    expect(lines(text)).toEqual([
+      expect.stringMatching(/^targets\[0\]\.retry\.schedule\[1\]: invalid duration "5x"/),
+    ]);
+  });
+
+  it("asks for a unit on a bare number", () => {
+    const found = issues("targets:\n  - id: svc\n    url: http://x/\n    timeout: 30\n");
+    expect(found[0]).toMatchObject({
+      path: "targets[0].timeout",
+      message: expect.stringMatching(/add a unit/),
+    });
+  });
+
+  it("reports unknown route sources and targets", () => {
+    const text = `
+sources:
+${HMAC_SOURCE}
+targets:
+  - { id: svc, url: "http://127.0.0.1:9001/" }
+routes:
+  - { source: acme, targets: [svc, nope] }
+  - { source: ghost, targets: [svc] }
+`;
+    expect(lines(text)).toEqual([
+      'routes[0].targets[1]: unknown target "nope"',
+      'routes[1].source: unknown source "ghost"',
+    ]);
+  });
+
+  it("reports duplicate ids", () => {
+    const text = `
+sources:
+${HMAC_SOURCE}${HMAC_SOURCE}
+targets:
+  - { id: svc, url: "http://a/" }
+  - { id: svc, url: "http://b/" }
+`;
+    expect(lines(text)).toEqual([
+      'sources[1].id: duplicate source id "acme" (already used by sources[0])',
+      'targets[1].id: duplicate target id "svc" (already used by targets[0])',
+    ]);
+  });
+
+  it("validates ids", () => {
+    const found = issues('sources:\n  - id: "bad id!"\n    verify: { scheme: none }\n');
+    expect(found.map((issue) => issue.path)).toEqual(["sources[0].id"]);
+  });
+
+  it("reports required keys", () => {
+    const found = issues("sources:\n  - id: a\ntargets:\n  - id: t\nroutes:\n  - source: a\n");
+    expect(found.map((issue) => `${issue.path}: ${issue.message}`)).toEqual([
+      "sources[0].verify: is required",
+      "targets[0].url: is required",
+      "routes[0].targets: is required",
+    ]);
+  });
+
+  it("reports verifier errors under the source's path", () => {
+    const text = `
+sources:
+  - id: ok
+    verify: { scheme: none }
+  - id: mystery
+    verify: { scheme: no-such-scheme, secrets: ["x"] }
+  - id: klariqo
+    verify: { scheme: standard-webhooks, secrets: ["whsec_!!!not base64!!!"] }
+`;
+    const found = issues(text);
+    expect(found.some((issue) => issue.path.startsWith("sources[1].verify"))).toBe(true);
+    expect(found.some((issue) => issue.path.startsWith("sources[2].verify.secrets"))).toBe(true);
+    expect(found.every((issue) => /^sources\[[12]\]\.verify/.test(issue.path))).toBe(true);
+  });
+
+  it("validates target signing secrets as Standard Webhooks secrets", () => {
+    const found = issues(`
+targets:
+  - { id: a, url: "http://x/", signing_secret: "whsec_!!!" }
+  - { id: b, url: "http://x/", signing_secrets: ["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "whsec_!!!"] }
+  - { id: c, url: "http://x/", signing_secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", signing_secrets: [] }
+`);
+    expect(found.map((issue) => issue.path)).toEqual([
+      "targets[0].signing_secret",
+      "targets[1].signing_secrets[1]",
+      "targets[2].signing_secrets",
+    ]);
+  });
+
+  it("validates target fields", () => {
+    const found = issues(`
+targets:
+  - id: t
+    url: ftp://example.com/
+    rate_limit: 50 per second
+    concurrency: 0
+    headers: { webhook-id: x, "bad header": y }
+`);
+    expect(found.map((issue) => issue.path)).toEqual(["targets[0].rate_limit", "targets[0].concurrency"]);
+    // Shape errors stop the item; fix them and the semantic checks run.
+    const next = issues(`
+targets:
+  - id: t
+    url: ftp://example.com/
+    headers: { webhook-id: x, "bad header": y }
+`);
+    expect(next.map((issue) => issue.path)).toEqual([
+      "targets[0].url",
+      "targets[0].headers.webhook-id",
+      'targets[0].headers["bad header"]',
+    ]);
+  });
+
+  it("checks route references even when another key of the route is wrong", () => {
+    const found = issues("routes:\n  - { source: ghost, events: [], targets: [nope] }\n");
+    expect(found.map((issue) => issue.path)).toEqual([
+      "routes[0].source",
+      "routes[0].events",
+      "routes[0].targets[0]",
+    ]);
+  });
+
+  it("never echoes secrets or target URLs in messages", () => {
+    const found = issues(`
+sources:
+  - id: a
+    verify: { scheme: hmac, header: X-Sig, secrets: "whsec_TOPSECRETVALUE" }
+targets:
+  - { id: t, url: "ftp://user:TOPSECRETVALUE@example.com/", headers: "Bearer TOPSECRETVALUE" }
+`);
+    expect(found.map((issue) => issue.path)).toEqual(["sources[0].verify.secrets", "targets[0].headers"]);
+    expect(formatIssues(found)).not.toContain("TOPSECRETVALUE");
+    const url = issues('targets:\n  - { id: t, url: "ftp://user:TOPSECRETVALUE@example.com/" }\n');
+    expect(url.map((issue) => issue.path)).toEqual(["targets[0].url"]);
+    expect(formatIssues(url)).not.toContain("TOPSECRETVALUE");
+  });
+
+  it("accepts an unquoted ${VAR:-default} for a number", () => {
+    expect(load("server:\n  port: ${HTTP_PORT:-9091}\n").server.port).toBe(9091);
+    expect(load("server:\n  port: ${HTTP_PORT:-9091}\n", { HTTP_PORT: "7000" }).server.port).toBe(7000);
+  });
+
+  it("reports wrong types plainly", () => {
+    expect(lines("sources: {}\nserver: { port: eighty }\n")).toEqual([
+      "sources: expected a list, got a mapping",
+      'server.port: must be an integer from 0 to 65535, got "eighty"',
+    ]);
+    expect(lines("- just\n- a list\n")).toEqual([
+      "the config must be a mapping (key: value) at the top level, got a list",
+    ]);
+  });
+
+  it("reports enum values", () => {
+    const found = issues(`sources:\n${HMAC_SOURCE.replace("sha256", "md5")}`);
+    expect(found).toEqual([
+      expect.objectContaining({
+        path: "sources[0].verify.algorithm",
+        message: expect.stringMatching(/sha1, sha256, sha512/),
+      }),
+    ]);
+  });
+
+  it("collects every error in file order, with line numbers", () => {
+    const text = [
+      "server:", //  1
+      "  body_limit: huge", //  2
+      "sources:", //  3
+      "  - id: a", //  4
+      "    verify: { scheme: none, tolerance: 5x }", //  5
+      "targets:", //  6
+      "  - { id: t, url: http://x/, retry: { schedule: [1m, soon] } }", //  7
+      "routes:", //  8
+      "  - { source: a, targets: [nope] }", //  9
+      "retention: { events: never }", // 10
+    ].join("\n");
+    const found = issues(text);
+    expect(found.map((issue) => [issue.path, issue.line])).toEqual([
+      ["server.body_limit", 2],
+      ["sources[0].verify.tolerance", 5],
+      ["targets[0].retry.schedule[1]", 7],
+      ["routes[0].targets[0]", 9],
+      ["retention.events", 10],
+    ]);
+    expect(formatIssues(found, { lines: true }).split("\n")[0]).toMatch(
+      /^server\.body_limit: .* \(line 2\)$/,
+    );
+  });
+
+  it("gives YAML syntax errors a line and column", () => {
+    const found = issues("server:\n  port: 8080\n  host: [unclosed\nsources: []\n");
+    expect(found.length).toBeGreaterThan(0);
+    expect(found[0]?.path).toBe("");
+    expect(found[0]?.message).toMatch(/^YAML syntax error: .*line \d+, column \d+/);
+    expect(found[0]?.line).toBeTypeOf("number");
+    expect(formatIssues(found)).not.toContain("\n\n");
+  });
+
+  it("rejects duplicate YAML keys", () => {
+    expect(issues("server:\n  port: 1\n  port: 2\n")[0]?.message).toMatch(/unique.*line 3/);
+  });
+
+  it("never throws", () => {
+    fc.assert(
+      fc.property(fc.string(), (text) => {
+        const result = loadConfigText(text, {});
+        expect(typeof result.ok).toBe("boolean");
+      }),
+      { numRuns: 300 },
+    );
+    fc.assert(
+      fc.property(fc.jsonValue(), (value) => {
+        const result = loadConfigText(
+          JSON.stringify({ sources: [value], targets: [value], routes: [value] }),
+          {},
+        );
+        expect(typeof result.ok).toBe("boolean");
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe("loadConfigFile", () => {
+  it("reports a missing file as one issue", () => {
+    const result = loadConfigFile("/nonexistent/hookline.yaml", {});
+    expect(result).toEqual({
+      ok: false,
+      issues: [
+        { path: "", message: expect.stringMatching(/^config file not found: \/nonexistent\/hookline\.yaml/) },
+      ],
+    });
+  });
+
+  it("reports a directory as one issue", () => {
+    const result = loadConfigFile(tmpdir(), {});
+    expect(result.ok ? [] : result.issues).toEqual([
+      { path: "", message: expect.stringMatching(/directory/) },
+    ]);
+  });
+
+  it("loads a file", () => {
+    const dir = mkdtempSync(join(tmpdir(), "hookline-config-"));
+    const path = join(dir, "hookline.yaml");
+    writeFileSync(path, "server: { port: 1234 }\n");
+    const result = loadConfigFile(path, {});
+    expect(result.ok && result.config.server.port).toBe(1234);
+  });
+});
+
+describe("loadConfigText: server.workers", () => {
+  it("takes a count or auto, and names anything else by its path", () => {
+    expect(load("server: { workers: auto }\n").server.workers).toBe("auto");
+    expect(load("server: { workers: 2 }\n").server.workers).toBe(2);
+    const found = issues("server: { workers: 0 }\n");
+    expect(found.map((i) => i.path)).toEqual(["server.workers"]);
+  });
+});

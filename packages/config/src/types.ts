@@ -1,0 +1,100 @@
+// The typed configuration every app receives. Parsed once at the edge (YAML + zod), never
+// re-read from process.env inside packages.
+import type { SourceSpec, Verifier } from "@hookline/verify";
+
+export interface ServerConfig {
+  readonly host: string; // default "0.0.0.0"
+  readonly port: number; // default 8080; PORT env overrides
+  readonly adminHost: string; // default "127.0.0.1"
+  readonly adminPort: number; // default 8081
+  readonly bodyLimitBytes: number; // default 1 MiB ("1mb")
+  /** Gateway processes sharing the port (node:cluster); "auto" = one per core. Default 1. */
+  readonly workers: number | "auto";
+}
+
+export interface SourceConfig {
+  readonly id: string;
+  readonly spec: SourceSpec;
+  /** Compiled once at load; a config with an invalid verify block never loads. */
+  readonly verifier: Verifier;
+  readonly dedupeWindowMs: number; // default 72h
+}
+
+export interface RateLimit {
+  readonly max: number;
+  readonly durationMs: number;
+}
+
+export interface CircuitBreakerConfig {
+  /** Consecutive failed attempts that open the circuit; default 5. */
+  readonly failureThreshold: number;
+  /** How long the circuit stays open before a probe; default 30s. */
+  readonly cooldownMs: number;
+}
+
+export interface TargetConfig {
+  readonly id: string;
+  readonly url: string;
+  readonly timeoutMs: number; // default 10s
+  readonly connectTimeoutMs: number; // default 5s
+  /** Delays before attempts 2..n; max attempts = 1 + length. Default [1m, 5m, 30m, 2h, 8h]. */
+  readonly retryScheduleMs: readonly number[];
+  readonly rateLimit: RateLimit | null;
+  readonly concurrency: number; // default 10
+  /** `signing_secret` (one) or `signing_secrets` (rotation); empty = forwarded unsigned. */
+  readonly signingSecrets: readonly string[];
+  readonly headers: Readonly<Record<string, string>>;
+  readonly circuitBreaker: CircuitBreakerConfig;
+}
+
+export interface RouteConfig {
+  readonly source: string;
+  /** Globs on event type; `*` matches any run of characters. Default ["*"]. */
+  readonly events: readonly string[];
+  readonly targets: readonly string[];
+}
+
+export interface RetentionConfig {
+  readonly eventsMs: number | null; // null = keep forever
+  readonly attemptsMs: number | null;
+  readonly intervalMs: number; // how often the purge job runs; default 1h
+}
+
+/** How the worker process runs its queues; a crashed worker's jobs come back after at most lockDurationMs + stalledIntervalMs. */
+export interface WorkerConfig {
+  readonly lockDurationMs: number; // default 15s
+  readonly stalledIntervalMs: number; // default 5s
+  readonly ingestConcurrency: number; // default 16
+}
+
+export interface HooklineConfig {
+  readonly server: ServerConfig;
+  readonly sources: readonly SourceConfig[];
+  readonly targets: readonly TargetConfig[];
+  readonly routes: readonly RouteConfig[];
+  readonly retention: RetentionConfig;
+  readonly worker: WorkerConfig;
+}
+
+/** Everything the process environment may set; parsed once by parseEnv. */
+export interface HooklineEnv {
+  readonly databaseUrl: string;
+  readonly redisUrl: string;
+  readonly configPath: string;
+  readonly adminToken: string | null;
+  readonly port: number | null;
+  readonly queuePrefix: string;
+  readonly logLevel: string;
+}
+
+export interface ConfigIssue {
+  /** e.g. `sources[2].verify.secrets` */
+  readonly path: string;
+  readonly message: string;
+  /** 1-based line in the YAML text, when the path (or its nearest ancestor) exists there. */
+  readonly line?: number;
+}
+
+export type LoadConfigResult =
+  | { readonly ok: true; readonly config: HooklineConfig }
+  | { readonly ok: false; readonly issues: readonly ConfigIssue[] };

@@ -1,0 +1,68 @@
+export {
+  connectDatabase,
+  createDatabaseFromTemplate,
+  type Database,
+  type Db,
+  dropDatabase,
+  ensureDatabase,
+  splitDatabaseUrl,
+} from "./client";
+export { decodeCursor, encodeCursor, type PageCursor } from "./cursor";
+export { fanoutDeliveryId, type IdPrefix, newId } from "./ids";
+export { MIGRATIONS_FOLDER, type MigrateOutcome, migrateDatabase } from "./migrate";
+export {
+  type BulkRetryOptions,
+  countDeliveries,
+  createReplayDeliveries,
+  DEFAULT_PAGE_SIZE,
+  type DeliveryCounts,
+  type DeliveryDetail,
+  type DeliveryFilters,
+  type DeliveryListFilters,
+  type EventFilters,
+  type EventSummary,
+  getDeliveryDetail,
+  getEventRouting,
+  InvalidCursorError,
+  isDeliveryStatus,
+  listDeliveries,
+  listEvents,
+  MAX_PAGE_SIZE,
+  type Page,
+  type QueuedRun,
+  type RetryDeliveryOutcome,
+  retryDeliveries,
+  retryDelivery,
+} from "./queries/admin";
+export {
+  getEventTypes,
+  getOverview,
+  getTargetHealth,
+  type Overview,
+  type TargetHealth,
+  type WindowCount,
+} from "./queries/dashboard";
+export {
+  type AttemptResult,
+  closeAttempt,
+  type OpenedAttempt,
+  openAttempt,
+  postponeDelivery,
+} from "./queries/delivery";
+export { closeAttempts, type OpenRequest, openAttempts } from "./queries/delivery-batch";
+export {
+  type DeliveryRef,
+  type IngestInput,
+  type IngestOutcome,
+  recordIngestedEvent,
+} from "./queries/ingest";
+export { recordIngestedEvents } from "./queries/ingest-batch";
+export {
+  type AttemptRow,
+  type DeliveryRow,
+  type EventDetail,
+  type EventRow,
+  getEventDetail,
+} from "./queries/read";
+export { type PurgeCounts, type PurgeOptions, type PurgeTable, purgeOlderThan } from "./queries/retention";
+export * from "./schema/index";

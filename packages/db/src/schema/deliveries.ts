@@ -1,0 +1,64 @@
+import { sql } from "drizzle-orm";
+import { check, index, integer, pgTable, text, timestamp } from "drizzle-orm/pg-core";
+import { events } from "./events";
+
+export const DELIVERY_STATUSES = ["pending", "retrying", "succeeded", "failed"] as const;
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+
+/** One row per (event, target) fan-out, and one more per replay. */
+export const deliveries = pgTable(
+  "deliveries",
+  {
+    id: text("id").primaryKey(),
+    eventId: text("event_id")
+      .notNull()
+      .references(() => events.id, { onDelete: "cascade" }),
+    targetId: text("target_id").notNull(),
+    /** Copied from the event so ops can filter deliveries by source without a join. */
+    sourceId: text("source_id").notNull(),
+    status: text("status").$type<DeliveryStatus>().notNull().default("pending"),
+    attemptCount: integer("attempt_count").notNull().default(0),
+    nextAttemptAt: timestamp("next_attempt_at", { withTimezone: true, mode: "date" }),
+    lastStatusCode: integer("last_status_code"),
+    lastError: text("last_error"),
+    /** Bumped by a manual retry so the new run gets a fresh queue job id. */
+    runNumber: integer("run_number").notNull().default(1),
+    /** attempt_count when the current run began: a run may make 1 + schedule length attempts. */
+    runBaseAttempt: integer("run_base_attempt").notNull().default(0),
+    createdAt: timestamp("created_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+    updatedAt: timestamp("updated_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+    succeededAt: timestamp("succeeded_at", { withTimezone: true, mode: "date" }),
+  },
+  (t) => [
+    check("deliveries_status_check", sql`${t.status} in ('pending', 'retrying', 'succeeded', 'failed')`),
+    index("deliveries_event_idx").on(t.eventId),
+    index("deliveries_status_updated_idx").on(t.status, t.updatedAt.desc(), t.id.desc()),
+    index("deliveries_target_status_updated_idx").on(t.targetId, t.status, t.updatedAt.desc()),
+    index("deliveries_source_status_updated_idx").on(t.sourceId, t.status, t.updatedAt.desc()),
+    index("deliveries_created_idx").on(t.createdAt.desc(), t.id.desc()),
+    // The admin API's unfiltered listing and `--since` windows: most recently changed first.
+    index("deliveries_updated_idx").on(t.updatedAt.desc(), t.id.desc()),
+  ],
+);
+
+/** Every try, appended; never updated except to record the outcome of the try itself. */
+export const deliveryAttempts = pgTable(
+  "delivery_attempts",
+  {
+    id: text("id").primaryKey(),
+    deliveryId: text("delivery_id")
+      .notNull()
+      .references(() => deliveries.id, { onDelete: "cascade" }),
+    attemptNumber: integer("attempt_number").notNull(),
+    startedAt: timestamp("started_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+    durationMs: integer("duration_ms"),
+    statusCode: integer("status_code"),
+    /** First 4 KiB of the target's answer. */
+    responseBody: text("response_body"),
+    error: text("error"),
+  },
+  (t) => [
+    index("delivery_attempts_delivery_idx").on(t.deliveryId, t.attemptNumber),
+    index("delivery_attempts_started_idx").on(t.startedAt),
+  ],
+);

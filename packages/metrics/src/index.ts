@@ -1,0 +1,12 @@
+export {
+  CIRCUIT_STATES,
+  type CircuitState,
+  createMetrics,
+  type HooklineMetrics,
+  type IngestMetrics,
+  type MetricsOptions,
+  QUEUE_STATES,
+  UNKNOWN_SOURCE_LABEL,
+  type WatchedQueue,
+  type WorkerMetrics,
+} from "./metrics";

@@ -1,0 +1,186 @@
+// Every Prometheus metric Hookline exposes, defined once. Gateway and worker report through the
+// observer interfaces they export (IngestObserver, WorkerObserver), which the objects here
+// satisfy structurally; queue depth and age are read from Redis at scrape time.
+import type { Queue } from "bullmq";
+import {
+  Counter,
+  type CounterConfiguration,
+  collectDefaultMetrics,
+  Gauge,
+  type GaugeConfiguration,
+  Histogram,
+  type HistogramConfiguration,
+  Registry,
+} from "prom-client";
+
+export type CircuitState = "closed" | "open" | "half_open";
+export const CIRCUIT_STATES: readonly CircuitState[] = ["closed", "half_open", "open"];
+
+/** The label used for requests to a source that is not configured: URLs are attacker-chosen. */
+export const UNKNOWN_SOURCE_LABEL = "_unknown";
+
+export interface MetricsOptions {
+  /** Configured source ids; requests naming any other source share one label. */
+  readonly sources?: readonly string[];
+  /** Configured target ids; their circuit starts out reported as closed. */
+  readonly targets?: readonly string[];
+  /** Node process metrics (CPU, memory, event loop lag) with the `hookline_` prefix. Default true. */
+  readonly defaultMetrics?: boolean;
+}
+
+export interface IngestMetrics {
+  observe(sourceId: string, outcome: string, seconds: number): void;
+}
+
+export interface WorkerMetrics {
+  attempt(targetId: string, outcome: "succeeded" | "retrying" | "failed", seconds: number): void;
+  firstSuccess(targetId: string, lagSeconds: number): void;
+  circuit(targetId: string, state: CircuitState): void;
+}
+
+/** A queue to report on, under the name it has in the queue catalog. */
+export interface WatchedQueue {
+  readonly name: string;
+  readonly queue: Pick<Queue, "getJobCounts" | "getJobs">;
+}
+
+export interface HooklineMetrics {
+  readonly registry: Registry;
+  readonly ingest: IngestMetrics;
+  readonly worker: WorkerMetrics;
+  /** Adds a source of queues to read at each scrape (the admin server adds its handles). */
+  watchQueues(list: () => Iterable<WatchedQueue>): void;
+}
+
+export const QUEUE_STATES = ["waiting", "active", "delayed", "failed"] as const;
+
+const SCRAPE_CACHE_MS = 1_000;
+
+interface QueueSample {
+  readonly name: string;
+  readonly counts: Readonly<Record<string, number>>;
+  readonly oldestAgeSeconds: number;
+}
+
+export function createMetrics(options: MetricsOptions = {}): HooklineMetrics {
+  const registry = new Registry();
+  if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: "hookline_" });
+  const knownSources = options.sources ? new Set(options.sources) : null;
+  // Each metric goes into this registry alone (not prom-client's global one), listed in the order made.
+  const counter = <L extends string>(c: Omit<CounterConfiguration<L>, "registers">) =>
+    new Counter({ ...c, registers: [registry] });
+  const histogram = <L extends string>(c: Omit<HistogramConfiguration<L>, "registers">) =>
+    new Histogram({ ...c, registers: [registry] });
+  const gauge = <L extends string>(c: Omit<GaugeConfiguration<L>, "registers">) =>
+    new Gauge({ ...c, registers: [registry] });
+
+  const ingestRequests = counter({
+    name: "hookline_ingest_requests_total",
+    help: "Ingest requests by source and outcome: accepted, or the rejection's reason code.",
+    labelNames: ["source", "outcome"] as const,
+  });
+  const ingestDuration = histogram({
+    name: "hookline_ingest_duration_seconds",
+    help: "Time from request to answer on the ingest path, by source.",
+    labelNames: ["source"] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+  });
+  const attempts = counter({
+    name: "hookline_delivery_attempts_total",
+    help: "Delivery attempts by target and outcome (the delivery's state after the attempt).",
+    labelNames: ["target", "outcome"] as const,
+  });
+  const attemptDuration = histogram({
+    name: "hookline_delivery_duration_seconds",
+    help: "Duration of one delivery attempt (request to target answer or error), by target.",
+    labelNames: ["target"] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+  });
+  const lag = histogram({
+    name: "hookline_delivery_lag_seconds",
+    help: "End-to-end lag from receipt at the gateway to the first successful delivery, by target.",
+    labelNames: ["target"] as const,
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 14400],
+  });
+  const circuitState = gauge({
+    name: "hookline_circuit_state",
+    help: "Circuit breaker state per target: 1 for the current state (closed, half_open, open), 0 otherwise.",
+    labelNames: ["target", "state"] as const,
+  });
+  const setCircuit = (target: string, state: CircuitState) => {
+    for (const s of CIRCUIT_STATES) circuitState.set({ target, state: s }, s === state ? 1 : 0);
+  };
+  for (const t of options.targets ?? []) setCircuit(t, "closed");
+
+  const watched: Array<() => Iterable<WatchedQueue>> = [];
+  let cached: { at: number; samples: Promise<QueueSample[]> } | undefined;
+  const sampleQueues = (): Promise<QueueSample[]> => {
+    const now = Date.now();
+    if (cached && now - cached.at < SCRAPE_CACHE_MS) return cached.samples;
+    const queues = watched.flatMap((list) => [...list()]);
+    const samples = Promise.all(
+      queues.map(async ({ name, queue }): Promise<QueueSample | null> => {
+        try {
+          const [counts, oldest] = await Promise.all([
+            queue.getJobCounts(...QUEUE_STATES),
+            queue.getJobs(["wait"], 0, 0, true),
+          ]);
+          const job = oldest[0];
+          // A job is ready once added (plus its delay); a retried job once its delay ran out.
+          const readyAt = job ? Math.max(job.timestamp, job.processedOn ?? 0) + (job.delay ?? 0) : now;
+          return { name, counts, oldestAgeSeconds: Math.max(0, (now - readyAt) / 1000) };
+        } catch {
+          return null; // Redis unreachable: report nothing for the queue rather than fail the scrape
+        }
+      }),
+    ).then((list) => list.filter((s): s is QueueSample => s !== null));
+    cached = { at: now, samples };
+    return samples;
+  };
+
+  gauge({
+    name: "hookline_queue_depth",
+    help: "Jobs per queue and state (waiting, active, delayed, failed), read from Redis at scrape time.",
+    labelNames: ["queue", "state"] as const,
+    async collect() {
+      this.reset();
+      for (const s of await sampleQueues()) {
+        for (const state of QUEUE_STATES) this.set({ queue: s.name, state }, s.counts[state] ?? 0);
+      }
+    },
+  });
+  gauge({
+    name: "hookline_queue_oldest_job_age_seconds",
+    help: "Seconds the oldest waiting job of each queue has been ready to run (0 when none waits).",
+    labelNames: ["queue"] as const,
+    async collect() {
+      this.reset();
+      for (const s of await sampleQueues()) this.set({ queue: s.name }, s.oldestAgeSeconds);
+    },
+  });
+
+  return {
+    registry,
+    ingest: {
+      observe(sourceId, outcome, seconds) {
+        const known = outcome !== "unknown_source" && (knownSources === null || knownSources.has(sourceId));
+        const source = known ? sourceId : UNKNOWN_SOURCE_LABEL;
+        ingestRequests.inc({ source, outcome });
+        ingestDuration.observe({ source }, seconds);
+      },
+    },
+    worker: {
+      attempt(target, outcome, seconds) {
+        attempts.inc({ target, outcome });
+        attemptDuration.observe({ target }, seconds);
+      },
+      firstSuccess(target, lagSeconds) {
+        lag.observe({ target }, lagSeconds);
+      },
+      circuit: setCircuit,
+    },
+    watchQueues(list) {
+      watched.push(list);
+    },
+  };
+}

@@ -1,0 +1,84 @@
+// The queue contract, defined once and imported by gateway and worker alike: queue names,
+// payload schemas and job options. Payloads carry ids; jobs are added with fixed ids.
+import type { JobsOptions } from "bullmq";
+import { z } from "zod";
+
+/** Every queue shares one Redis Cluster hash slot: `{prefix}` is a hash tag. */
+export function bullPrefix(queuePrefix: string): string {
+  return `{${queuePrefix}}`;
+}
+
+export const INGEST_QUEUE = "ingest";
+export const MAINTENANCE_QUEUE = "maintenance";
+
+/** One queue per target, so a slow or dead target never holds up another. */
+export function deliveryQueueName(targetId: string): string {
+  return `deliver-${targetId}`;
+}
+
+export const ingestJobSchema = z.object({
+  eventId: z.string().min(1),
+  sourceId: z.string().min(1),
+  eventType: z.string().nullable(),
+  dedupeKey: z.string().min(1),
+  providerId: z.string().nullable(),
+  /** ms since epoch when the gateway finished reading the request. */
+  receivedAt: z.number().int(),
+  headers: z.record(z.string(), z.string()),
+  contentType: z.string().nullable(),
+  /** The raw body, base64: JSON cannot carry arbitrary bytes. */
+  body: z.string(),
+});
+export type IngestJob = z.infer<typeof ingestJobSchema>;
+
+export const deliveryJobSchema = z.object({
+  deliveryId: z.string().min(1),
+  /** Which run of the delivery this job drives; a manual retry starts run n+1. */
+  runNumber: z.number().int().min(1),
+});
+export type DeliveryJob = z.infer<typeof deliveryJobSchema>;
+
+/** BullMQ custom ids may not contain ':'; run 1 keeps the bare delivery id. */
+export function deliveryJobId(deliveryId: string, runNumber: number): string {
+  return runNumber === 1 ? deliveryId : `${deliveryId}-r${runNumber}`;
+}
+
+/**
+ * Infrastructure failures (Postgres down) are retried with a capped backoff for as long as it
+ * takes: an accepted event is never dropped from the queue. Delivery retries against targets
+ * are not BullMQ attempts; the worker reschedules those itself (see apps/worker).
+ */
+export const INFRA_BACKOFF = "infra";
+const FOREVER = 1_000_000;
+
+export const INGEST_JOB_OPTIONS: JobsOptions = {
+  attempts: FOREVER,
+  backoff: { type: INFRA_BACKOFF },
+  removeOnComplete: true,
+  removeOnFail: false,
+};
+
+export const DELIVERY_JOB_OPTIONS: JobsOptions = {
+  attempts: FOREVER,
+  backoff: { type: INFRA_BACKOFF },
+  removeOnComplete: true,
+  removeOnFail: { age: 7 * 24 * 3600 },
+};
+
+/** 200 ms doubling to 30 s, with ±20% jitter so a recovered Postgres is not stampeded. */
+export function infraBackoffMs(attemptsMade: number, random: () => number = Math.random): number {
+  const base = Math.min(30_000, 200 * 2 ** Math.max(0, attemptsMade - 1));
+  return Math.round(base * (0.8 + 0.4 * random()));
+}
+
+export interface StallSettings {
+  /** A killed worker's jobs come back after at most lockDuration + stalledInterval. */
+  readonly lockDurationMs: number;
+  readonly stalledIntervalMs: number;
+}
+
+export const DEFAULT_STALL_SETTINGS: StallSettings = { lockDurationMs: 15_000, stalledIntervalMs: 5_000 };
+
+/** The retention purge on MAINTENANCE_QUEUE: one fixed scheduler id, so several workers never multiply it. */
+export const RETENTION_SCHEDULER_ID = "retention-purge";
+export const PURGE_JOB_NAME = "purge";

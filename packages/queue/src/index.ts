@@ -1,0 +1,3 @@
+export * from "./catalog";
+export * from "./ingest-batch";
+export { createProducerConnection, createWorkerConnection, type Redis } from "./redis";

@@ -1,0 +1,108 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { createInterface } from "node:readline";
+import { fileURLToPath, pathToFileURL } from "node:url";
+
+/** The repository root, where `node --import tsx apps/cli/src/main.ts` runs. */
+export const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
+const ORPHAN_GUARD = pathToFileURL(fileURLToPath(new URL("./orphan-guard.mjs", import.meta.url))).href;
+
+export interface ProcessExit {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+}
+
+export interface HooklineProcess {
+  readonly child: ChildProcess;
+  /** stdout lines (pino JSON), as they arrive. */
+  readonly lines: string[];
+  readonly stderr: string[];
+  readonly exited: Promise<ProcessExit>;
+  /** Resolves with the first line matching, or rejects when the process exits or time runs out. */
+  waitForLine(match: (line: LogLine) => boolean, timeoutMs?: number): Promise<LogLine>;
+  kill(signal: NodeJS.Signals): void;
+}
+
+export type LogLine = Record<string, unknown> & { readonly msg?: string };
+
+function parse(line: string): LogLine | null {
+  try {
+    const value: unknown = JSON.parse(line);
+    return typeof value === "object" && value !== null ? (value as LogLine) : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Runs `hookline <command>` as a real child process (so SIGKILL and SIGTERM are real), with
+ * only the environment given plus PATH and HOME.
+ */
+export function spawnHookline(
+  command: "start" | "gateway" | "worker",
+  env: Readonly<Record<string, string>>,
+): HooklineProcess {
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", "--import", ORPHAN_GUARD, "apps/cli/src/main.ts", command],
+    {
+      cwd: REPO_ROOT,
+      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", LOG_LEVEL: "info", ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
+  const lines: string[] = [];
+  const stderr: string[] = [];
+  const waiters = new Set<{ match: (l: LogLine) => boolean; resolve: (l: LogLine) => void }>();
+  createInterface({ input: child.stdout as NodeJS.ReadableStream }).on("line", (line) => {
+    lines.push(line);
+    const parsed = parse(line);
+    if (!parsed) return;
+    for (const w of waiters) {
+      if (w.match(parsed)) {
+        waiters.delete(w);
+        w.resolve(parsed);
+      }
+    }
+  });
+  createInterface({ input: child.stderr as NodeJS.ReadableStream }).on("line", (line) => stderr.push(line));
+  const exited = new Promise<ProcessExit>((resolve) =>
+    child.once("exit", (code, signal) => resolve({ code, signal })),
+  );
+  return {
+    child,
+    lines,
+    stderr,
+    exited,
+    waitForLine: (match, timeoutMs = 60_000) =>
+      new Promise<LogLine>((resolve, reject) => {
+        for (const line of lines) {
+          const parsed = parse(line);
+          if (parsed && match(parsed)) return resolve(parsed);
+        }
+        const waiter = { match, resolve: (l: LogLine) => finish(() => resolve(l)) };
+        const finish = (then: () => void) => {
+          clearTimeout(timer);
+          waiters.delete(waiter);
+          then();
+        };
+        const timer = setTimeout(
+          () =>
+            finish(() => reject(new Error(`hookline ${command}: no matching log line in ${timeoutMs} ms`))),
+          timeoutMs,
+        );
+        waiters.add(waiter);
+        void exited.then((exit) =>
+          finish(() =>
+            reject(
+              new Error(
+                `hookline ${command} exited (${exit.code ?? exit.signal}) before the expected log line: ${stderr.slice(-5).join(" | ")}`,
+              ),
+            ),
+          ),
+        );
+      }),
+    kill: (signal) => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    },
+  };
+}

@@ -1,0 +1,213 @@
+// Private Redis and Postgres servers for fault tests: the shared ones on 6379/5432 serve every
+// other test file in parallel, so a test that crashes or stops its services needs its own.
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Redis } from "ioredis";
+import pg from "pg";
+import { eventually } from "./wait";
+
+/** Cleanups that must run even when a test process exits without its afterAll (synchronous only). */
+const atExit = new Set<() => void>();
+process.once("exit", () => {
+  for (const cleanup of atExit) {
+    try {
+      cleanup();
+    } catch {
+      // best effort
+    }
+  }
+});
+
+function canBind(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once("error", () => resolve(false));
+    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
+  });
+}
+
+/**
+ * A TCP port nothing listens on, for a server a child process binds later; `alsoFree` offsets
+ * must be free too (the worker's metrics listen on admin_port + 2). Chosen below the kernel's
+ * ephemeral range (32768 and up), so no outgoing connection takes it in the meantime.
+ */
+export async function freePort(alsoFree: readonly number[] = []): Promise<number> {
+  for (let tries = 0; tries < 500; tries++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    if (!(await canBind(port))) continue;
+    if ((await Promise.all(alsoFree.map((offset) => canBind(port + offset)))).every(Boolean)) return port;
+  }
+  throw new Error("no free port between 20000 and 32000");
+}
+
+export interface PrivateRedis {
+  readonly url: string;
+  readonly port: number;
+  /** SIGKILL: a crash. Acknowledged writes survive in the append-only file. */
+  crash(): Promise<void>;
+  /** Starts it again on the same port and data directory. */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * A redis-server of our own with the append-only file fsynced on every write, as production
+ * should run it (`--appendonly yes --appendfsync always`).
+ */
+export async function startPrivateRedis(): Promise<PrivateRedis> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), "hookline-redis-"));
+  const url = `redis://127.0.0.1:${port}`;
+  let child: ChildProcess | null = null;
+  const start = async () => {
+    if (child && child.exitCode === null && child.signalCode === null) return; // already running
+    const proc = spawn(
+      "redis-server",
+      [
+        "--port",
+        String(port),
+        "--bind",
+        "127.0.0.1",
+        "--dir",
+        dir,
+        "--appendonly",
+        "yes",
+        "--appendfsync",
+        "always",
+        "--save",
+        "",
+        "--daemonize",
+        "no",
+        "--loglevel",
+        "warning",
+      ],
+      { stdio: "ignore" },
+    );
+    child = proc;
+    await eventually(
+      async () => {
+        const probe = new Redis(url, {
+          lazyConnect: true,
+          maxRetriesPerRequest: 0,
+          retryStrategy: () => null,
+        });
+        probe.on("error", () => {});
+        try {
+          await probe.connect();
+          return (await probe.ping()) === "PONG";
+        } finally {
+          probe.disconnect();
+        }
+      },
+      { timeoutMs: 20_000, intervalMs: 50, what: `redis on ${port}` },
+    );
+  };
+  const kill = async () => {
+    const proc = child;
+    child = null;
+    if (!proc || proc.exitCode !== null) return;
+    const exited = new Promise((resolve) => proc.once("exit", resolve));
+    proc.kill("SIGKILL");
+    await exited;
+  };
+  const onExit = () => {
+    child?.kill("SIGKILL");
+    rmSync(dir, { recursive: true, force: true });
+  };
+  atExit.add(onExit);
+  await start();
+  return {
+    url,
+    port,
+    crash: kill,
+    start,
+    stop: async () => {
+      atExit.delete(onExit);
+      await kill();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface PrivatePostgres {
+  readonly port: number;
+  /** A URL for `database` on this server. */
+  urlFor(database: string): string;
+  /** `pg_ctl stop -m immediate`: connections drop at once, as in a crash. */
+  crash(): Promise<void>;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+function postgresBin(): string {
+  const fromEnv = process.env.PG_BIN;
+  if (fromEnv) return fromEnv;
+  try {
+    return execFileSync("pg_config", ["--bindir"]).toString().trim();
+  } catch {
+    const root = "/usr/lib/postgresql";
+    const versions = existsSync(root) ? readdirSync(root).sort((a, b) => Number(b) - Number(a)) : [];
+    const [newest] = versions;
+    if (!newest) throw new Error("no PostgreSQL binaries found (set PG_BIN)");
+    return join(root, newest, "bin");
+  }
+}
+
+/**
+ * A throwaway PostgreSQL cluster (initdb in a temporary directory) on its own port. As root the
+ * server runs as the `postgres` user, which PostgreSQL insists on.
+ */
+export async function startPrivatePostgres(): Promise<PrivatePostgres> {
+  const bin = postgresBin();
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), "hookline-pg-"));
+  const data = join(dir, "data");
+  const asRoot = process.getuid?.() === 0;
+  if (asRoot) {
+    const uid = Number(execFileSync("id", ["-u", "postgres"]).toString().trim());
+    const gid = Number(execFileSync("id", ["-g", "postgres"]).toString().trim());
+    chownSync(dir, uid, gid);
+  }
+  const run = (tool: string, args: readonly string[]) => {
+    const [cmd, argv] = asRoot
+      ? ["runuser", ["-u", "postgres", "--", join(bin, tool), ...args]]
+      : [join(bin, tool), [...args]];
+    execFileSync(cmd, argv, { stdio: "pipe" });
+  };
+  run("initdb", ["-D", data, "-U", "postgres", "--auth=trust", "-N", "-E", "UTF8", "--locale=C"]);
+  const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c max_connections=200`;
+  const start = async () => {
+    run("pg_ctl", ["-D", data, "-o", options, "-l", join(dir, "log"), "-w", "-t", "60", "start"]);
+  };
+  const stopWith = async (mode: "immediate" | "fast") => {
+    try {
+      run("pg_ctl", ["-D", data, "-m", mode, "-w", "-t", "60", "stop"]);
+    } catch {
+      // already stopped
+    }
+  };
+  const onExit = () => {
+    run("pg_ctl", ["-D", data, "-m", "immediate", "-w", "-t", "60", "stop"]);
+    rmSync(dir, { recursive: true, force: true });
+  };
+  atExit.add(onExit);
+  await start();
+  const urlFor = (database: string) => `postgres://postgres@127.0.0.1:${port}/${database}`;
+  const admin = new pg.Client({ connectionString: urlFor("postgres") });
+  await admin.connect();
+  await admin.end();
+  return {
+    port,
+    urlFor,
+    crash: () => stopWith("immediate"),
+    start,
+    stop: async () => {
+      atExit.delete(onExit);
+      await stopWith("immediate");
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

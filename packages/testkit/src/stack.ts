@@ -1,0 +1,144 @@
+import { Writable } from "node:stream";
+import { formatIssues, type HooklineConfig, loadConfigText } from "@hookline/config";
+import { type IngestObserver, type RunningGateway, startGateway } from "@hookline/gateway";
+import { createLogger, type Logger } from "@hookline/logger";
+import { signRequest } from "@hookline/verify";
+import { type RunningWorker, startWorker } from "@hookline/worker";
+import type { Isolated } from "./isolation";
+
+/** Every log line a stack wrote, as text: tests grep it for secrets. */
+export class LogCapture {
+  readonly lines: string[] = [];
+  readonly stream = new Writable({
+    write: (chunk: Buffer, _enc, done) => {
+      this.lines.push(...chunk.toString("utf8").split("\n").filter(Boolean));
+      done();
+    },
+  });
+  text(): string {
+    return this.lines.join("\n");
+  }
+}
+
+export function loadTestConfig(yaml: string, env: Record<string, string> = {}): HooklineConfig {
+  const result = loadConfigText(yaml, env);
+  if (!result.ok) throw new Error(`test config invalid:\n${formatIssues(result.issues)}`);
+  return result.config;
+}
+
+/** What a stack's gateway and worker are started with; a server or worker started beside them takes the same. */
+export interface StackShared {
+  readonly config: HooklineConfig;
+  readonly databaseUrl: string;
+  readonly redisUrl: string;
+  readonly queuePrefix: string;
+  readonly logger: Logger;
+}
+
+export interface Stack {
+  readonly config: HooklineConfig;
+  readonly shared: StackShared;
+  readonly gateway: RunningGateway;
+  readonly worker: RunningWorker | null;
+  readonly logs: LogCapture;
+  readonly logger: Logger;
+  post(source: string, body: string | Buffer, headers: Record<string, string>): Promise<Response>;
+  startWorker(): Promise<RunningWorker>;
+  stopWorker(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface StackOptions {
+  readonly withWorker?: boolean;
+  readonly redisUrl?: string;
+  /** Sees every ingest request's outcome, as the metrics do. */
+  readonly observer?: IngestObserver;
+  /** How long a body may stop arriving before 408 (the gateway's default is 10 s). */
+  readonly bodyIdleTimeoutMs?: number;
+}
+
+/** A real gateway and worker, in this process, against the isolated database and queue prefix. */
+export async function startStack(
+  iso: Isolated,
+  config: HooklineConfig,
+  options: StackOptions = {},
+): Promise<Stack> {
+  const logs = new LogCapture();
+  const logger = createLogger({ level: "debug", name: "test" }, logs.stream);
+  const common: StackShared = {
+    config,
+    databaseUrl: iso.databaseUrl,
+    redisUrl: options.redisUrl ?? iso.redisUrl,
+    queuePrefix: iso.queuePrefix,
+    logger,
+  };
+  const gateway = await startGateway({
+    ...common,
+    port: 0,
+    host: "127.0.0.1",
+    ...(options.observer ? { observer: options.observer } : {}),
+    ...(options.bodyIdleTimeoutMs === undefined ? {} : { bodyIdleTimeoutMs: options.bodyIdleTimeoutMs }),
+  });
+  let worker: RunningWorker | null = null;
+  const launchWorker = async () => {
+    worker = await startWorker({ ...common, stall: { lockDurationMs: 2_000, stalledIntervalMs: 500 } });
+    return worker;
+  };
+  if (options.withWorker ?? true) await launchWorker();
+  return {
+    config,
+    shared: common,
+    gateway,
+    get worker() {
+      return worker;
+    },
+    logs,
+    logger,
+    post: (source, body, headers) =>
+      fetch(`${gateway.url}/webhooks/${source}`, { method: "POST", body, headers }),
+    startWorker: launchWorker,
+    stopWorker: async () => {
+      await worker?.close();
+      worker = null;
+    },
+    close: async () => {
+      await worker?.close();
+      await gateway.close();
+    },
+  };
+}
+
+/** Signs `body` exactly as the source's provider would and POSTs it to the stack's gateway. */
+export async function sendSigned(
+  stack: Stack,
+  sourceId: string,
+  body: string | Buffer,
+  options: { eventType?: string; nowMs?: number; extraHeaders?: Record<string, string> } = {},
+): Promise<Response> {
+  const source = stack.config.sources.find((s) => s.id === sourceId);
+  if (!source) throw new Error(`no source ${sourceId}`);
+  const bytes = typeof body === "string" ? Buffer.from(body) : body;
+  const eventType = options.eventType ?? typeFromBody(bytes);
+  const signed = signRequest(source.spec, {
+    body: bytes,
+    nowMs: options.nowMs ?? Date.now(),
+    ...(eventType ? { eventType } : {}),
+  });
+  if (!signed.ok) throw new Error(signed.message);
+  return stack.post(sourceId, bytes, {
+    "content-type": "application/json",
+    ...signed.headers,
+    ...options.extraHeaders,
+  });
+}
+
+/** Providers put the type in a header as well as the body; tests name it once, in the body. */
+function typeFromBody(body: Buffer): string | undefined {
+  try {
+    const parsed = JSON.parse(body.toString("utf8")) as { event?: unknown; type?: unknown };
+    const value = parsed.event ?? parsed.type;
+    return typeof value === "string" ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}

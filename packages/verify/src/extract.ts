@@ -1,0 +1,136 @@
+// Event type, de-duplication key and provider id: read after a request verified. Pure; a body
+// that is not JSON simply yields nothing from JSON locations (never a throw).
+import { asBuffer, sha256Hex } from "./bytes.js";
+import { getHeader, isHeaderName } from "./headers.js";
+import type { DedupeKeySpec, EventTypeSpec, HeaderMap } from "./types.js";
+
+/** Where one value lives: a lower-cased header, or a dotted JSON path split into segments. */
+export type ValueSource = { readonly header: string } | { readonly path: readonly string[] };
+
+/** A de-duplication key candidate: a header, several JSON paths, or the body hash. */
+export type DedupeSource =
+  | { readonly header: string }
+  | { readonly paths: readonly (readonly string[])[] }
+  | "body";
+
+export interface ExtractPlan {
+  readonly eventType: readonly ValueSource[];
+  readonly dedupe: readonly DedupeSource[];
+  readonly providerId: readonly ValueSource[];
+}
+
+const UNPARSED = Symbol("unparsed");
+const NOT_JSON = Symbol("not-json");
+
+/** Lazily parses the body as JSON, at most once per request. */
+export class BodyView {
+  private json: unknown = UNPARSED;
+  constructor(
+    readonly body: Uint8Array,
+    readonly headers: HeaderMap,
+  ) {}
+
+  parsed(): unknown {
+    if (this.json === UNPARSED) {
+      try {
+        this.json = JSON.parse(asBuffer(this.body).toString("utf8"));
+      } catch {
+        // Not JSON (or nested too deeply to parse): JSON locations are simply absent.
+        this.json = NOT_JSON;
+      }
+    }
+    return this.json;
+  }
+
+  /** The value at a JSON path; undefined when absent or when the body is not JSON. */
+  at(path: readonly string[]): unknown {
+    let node = this.parsed();
+    if (node === NOT_JSON) return undefined;
+    for (const segment of path) {
+      if (typeof node !== "object" || node === null || !Object.hasOwn(node, segment)) return undefined;
+      node = (node as Record<string, unknown>)[segment];
+    }
+    return node;
+  }
+
+  string(source: ValueSource): string | null {
+    if ("header" in source) {
+      const value = getHeader(this.headers, source.header);
+      return value === undefined || value === "" ? null : value;
+    }
+    const value = this.at(source.path);
+    return typeof value === "string" && value !== "" ? value : null;
+  }
+}
+
+export function firstString(view: BodyView, sources: readonly ValueSource[]): string | null {
+  for (const source of sources) {
+    const value = view.string(source);
+    if (value !== null) return value;
+  }
+  return null;
+}
+
+export function bodyKey(body: Uint8Array): string {
+  return `body:${sha256Hex(body)}`;
+}
+
+/** `<header value>`, `json:<sha256 of the JSON array of values>` or `body:<sha256>`. */
+export function dedupeKey(view: BodyView, sources: readonly DedupeSource[]): string {
+  for (const source of sources) {
+    if (source === "body") break;
+    if ("header" in source) {
+      const value = getHeader(view.headers, source.header);
+      if (value !== undefined && value !== "") return value;
+      continue;
+    }
+    const values = source.paths.map((path) => view.at(path));
+    if (values.some((v) => v !== undefined)) {
+      return `json:${sha256Hex(JSON.stringify(values.map((v) => (v === undefined ? null : v))))}`;
+    }
+  }
+  return bodyKey(view.body);
+}
+
+function splitPath(path: string): string[] | null {
+  const segments = path.split(".");
+  return segments.every((s) => s !== "") ? segments : null;
+}
+
+export interface Invalid {
+  readonly error: string;
+}
+
+/** Validates a configured event-type location. */
+export function compileEventType(spec: EventTypeSpec): ValueSource | Invalid {
+  if (typeof spec !== "object" || spec === null)
+    return { error: "must be { header: NAME } or { json: PATH }" };
+  if ("header" in spec) {
+    return typeof spec.header === "string" && isHeaderName(spec.header)
+      ? { header: spec.header.toLowerCase() }
+      : { error: "header must be an HTTP header name" };
+  }
+  if ("json" in spec) {
+    const path = typeof spec.json === "string" ? splitPath(spec.json) : null;
+    return path ? { path } : { error: 'json must be a dotted path such as "type" or "data.kind"' };
+  }
+  return { error: "must be { header: NAME } or { json: PATH }" };
+}
+
+/** Validates a configured de-duplication key. */
+export function compileDedupe(spec: DedupeKeySpec): DedupeSource | Invalid {
+  if (spec === "body") return "body";
+  if (typeof spec !== "object" || spec === null) {
+    return { error: "must be body, { header: NAME } or { json: [PATH, ...] }" };
+  }
+  if ("header" in spec) {
+    return typeof spec.header === "string" && isHeaderName(spec.header)
+      ? { header: spec.header.toLowerCase() }
+      : { error: "header must be an HTTP header name" };
+  }
+  if ("json" in spec && Array.isArray(spec.json) && spec.json.length > 0) {
+    const paths = spec.json.map((p: unknown) => (typeof p === "string" ? splitPath(p) : null));
+    if (paths.every((p): p is string[] => p !== null)) return { paths };
+  }
+  return { error: 'json must be a non-empty list of dotted paths, e.g. ["event", "data.id"]' };
+}
