@@ -291,7 +291,7 @@ async function main(): Promise<void> {
         headline: { name: headline.name, server_workers: headline.workers },
         p50_ms: per((e) => e.p50Ms, 2),
         p99_ms_by_server: per((e) => e.p99Ms, 2),
-        p99_ms: mine.p99Ms,
+        p99_ms: round(mine.p99Ms, 2),
         cpu_ms_per_1k_requests: per((e) => e.cpuMsPerKReq, 0),
         cores: Object.fromEntries(Object.entries(ingest).map(([k, e]) => [k, e.cores])),
         ratio_vs_naive: round(mine.rps / naive.rps, 2),

@@ -57,7 +57,7 @@ async function withWrk(load: IngestLoad): Promise<IngestLoadResult> {
   const dir = mkdtempSync(join(tmpdir(), "hookline-wrk-"));
   const script = join(dir, "post.lua");
   const headerLines = Object.entries(load.request.headers)
-    .map(([k, v]) => `wrk.headers[${luaString(k)}] = ${luaString(v)}`)
+    .map(([k, v]) => `wrk.headers[ ${luaString(k)} ] = ${luaString(v)}`)
     .join("\n");
   writeFileSync(
     script,
@@ -67,22 +67,22 @@ ${headerLines}
 done = function(summary, latency, requests)
   local non2xx = summary.errors.status
   local errors = summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout
-  io.write(string.format("BENCHJSON {\\"requests\\":%d,\\"duration_us\\":%d,\\"p50_us\\":%d,\\"p99_us\\":%d,\\"non2xx\\":%d,\\"errors\\":%d}\\n",
+  io.write(string.format("BENCHJSON {\\"requests\\":%.0f,\\"duration_us\\":%.0f,\\"p50_us\\":%.0f,\\"p99_us\\":%.0f,\\"non2xx\\":%.0f,\\"errors\\":%.0f}\\n",
     summary.requests, summary.duration, latency:percentile(50), latency:percentile(99), non2xx, errors))
 end
 `,
   );
   try {
-    const stdout = await new Promise<string>((done, fail) => {
+    const [stdout, stderr] = await new Promise<[string, string]>((done, fail) => {
       execFile(
         "wrk",
         ["-t1", `-c${load.connections}`, `-d${load.seconds}s`, "--timeout", "10s", "-s", script, load.url],
         { maxBuffer: 1 << 20 },
-        (error, out, err) => (error ? fail(new Error(`wrk failed: ${error.message}\n${err}`)) : done(out)),
+        (error, out, err) => (error ? fail(new Error(`wrk failed: ${error.message}\n${err}`)) : done([out, err])),
       );
     });
     const line = stdout.split("\n").find((l) => l.startsWith("BENCHJSON "));
-    if (!line) throw new Error(`wrk printed no summary:\n${stdout}`);
+    if (!line) throw new Error(`wrk printed no summary:\n${stdout}\n${stderr}`);
     const s = JSON.parse(line.slice("BENCHJSON ".length)) as {
       requests: number;
       duration_us: number;
