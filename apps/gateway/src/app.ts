@@ -119,6 +119,19 @@ export function createGatewayApp(deps: GatewayAppDeps): Hono<Env> {
         ? fail(c, "body_too_large", `the body exceeds the ${deps.bodyLimitBytes}-byte limit`)
         : fail(c, "body_timeout", "the body stopped arriving");
     }
+    // Providers sign the bytes before any compression; a compressed body would only ever fail
+    // verification with a misleading code. RFC 9110 §15.5.16: 415, naming what is accepted.
+    const encoding = c.req.header("content-encoding");
+    if (encoding !== undefined && !isIdentity(encoding)) {
+      finish("unsupported_content_encoding");
+      logRejection(c, sourceId, "unsupported_content_encoding", "unsupported content encoding");
+      return fail(
+        c,
+        "unsupported_content_encoding",
+        `Content-Encoding "${encoding.slice(0, 32)}" is not accepted; send the body uncompressed`,
+        { headers: { "Accept-Encoding": "identity" } },
+      );
+    }
     const outcome: IngestOutcome =
       early?.outcome ??
       (await ingest(deps, {
@@ -171,6 +184,14 @@ export function createGatewayApp(deps: GatewayAppDeps): Hono<Env> {
     return fail(c, "internal_error", "internal error");
   });
   return app;
+}
+
+/** `identity` (or an empty list of codings) is the only content coding accepted. */
+export function isIdentity(contentEncoding: string): boolean {
+  return contentEncoding.split(",").every((c) => {
+    const coding = c.trim().toLowerCase();
+    return coding === "" || coding === "identity";
+  });
 }
 
 function headersOf(c: Context<Env>): Record<string, string> {

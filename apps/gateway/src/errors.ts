@@ -6,6 +6,7 @@ export const GATEWAY_ERROR_STATUS = {
   not_found: 404,
   method_not_allowed: 405,
   body_too_large: 413,
+  unsupported_content_encoding: 415,
   body_timeout: 408,
   request_timeout: 408,
   malformed_request: 400,

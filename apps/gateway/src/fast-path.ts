@@ -42,6 +42,7 @@ export function withFastPath(deps: FastPathDeps, app: RequestListener): RequestL
     if (
       req.method !== "POST" ||
       !url.startsWith(PREFIX) ||
+      req.headers["content-encoding"] !== undefined ||
       host === undefined ||
       !SIMPLE_HOST.test(host) ||
       (req.socket as Partial<TLSSocket>).encrypted

@@ -417,6 +417,31 @@ describe("content types: the body is verified as bytes, whatever its type", () =
   });
 });
 
+describe("content encodings: the signature covers the uncompressed bytes", () => {
+  it.each(["gzip", "br", "deflate", "gzip, identity", "x-custom"])(
+    "Content-Encoding: %s → 415 unsupported_content_encoding, with Accept-Encoding: identity",
+    async (encoding) => {
+      const headers = { ...signed("klariqo", BODY), "content-encoding": encoding };
+      let answer: Awaited<ReturnType<typeof post>> | undefined;
+      await expectRejected(
+        async () => {
+          answer = await post("/webhooks/klariqo", BODY, headers);
+          return answer;
+        },
+        415,
+        "unsupported_content_encoding",
+      );
+      expect(answer?.headers.get("accept-encoding")).toBe("identity");
+    },
+  );
+
+  it("Content-Encoding: identity that verifies → 202", async () => {
+    await expectAccepted(() =>
+      post("/webhooks/klariqo", BODY, { ...signed("klariqo", BODY), "content-encoding": "Identity" }),
+    );
+  });
+});
+
 describe("what Node's HTTP parser refuses", () => {
   const valid = () => head("/webhooks/klariqo", { "Content-Length": 2 });
   it.each([
