@@ -1,6 +1,6 @@
 // Every knob of `pnpm bench`, read once from the environment. Defaults are the issue's
 // (50 connections, 60 s end to end, 1,000,000 events for the growth phase) and keep the
-// whole default run within about ten minutes on a 2-core machine.
+// whole default run within about twenty minutes on a 2-core machine.
 import { execFileSync } from "node:child_process";
 
 export type Phase = "ingest" | "e2e" | "growth";
