@@ -78,7 +78,8 @@ end
         "wrk",
         ["-t1", `-c${load.connections}`, `-d${load.seconds}s`, "--timeout", "10s", "-s", script, load.url],
         { maxBuffer: 1 << 20 },
-        (error, out, err) => (error ? fail(new Error(`wrk failed: ${error.message}\n${err}`)) : done([out, err])),
+        (error, out, err) =>
+          error ? fail(new Error(`wrk failed: ${error.message}\n${err}`)) : done([out, err]),
       );
     });
     const line = stdout.split("\n").find((l) => l.startsWith("BENCHJSON "));
