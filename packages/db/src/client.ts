@@ -30,6 +30,12 @@ export function connectDatabase(url: string, options: ConnectOptions = {}): Data
   // An idle client's error (Postgres restarted) must not crash the process; the pool
   // drops the client and the next query reconnects.
   pool.on("error", () => {});
+  // A checked-out client has no listener of the pool's: a connection lost while it is held
+  // (between the statements of a transaction, say) would be an unhandled 'error' event and
+  // take the process down. Its queries fail instead, and the pool discards it on release.
+  pool.on("connect", (client) => {
+    client.on("error", () => {});
+  });
   const db = drizzle(pool, { schema });
   return {
     db,

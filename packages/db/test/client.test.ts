@@ -25,3 +25,23 @@ it("plans every prepared statement with its arguments, on every pooled connectio
     for (const client of clients) client.release();
   }
 });
+
+// Postgres stopped or restarted while a worker holds a client mid-transaction: the client's
+// queries must fail, not the process (an unhandled 'error' event would fail this file).
+it("a connection lost while a client is checked out fails its queries, not the process", async () => {
+  const held = await database.pool.connect();
+  const { rows } = await held.query<{ pid: number }>("select pg_backend_pid() as pid");
+  const lost = new Promise((resolve) => held.once("end", resolve));
+  const killer = await database.pool.connect();
+  try {
+    await killer.query("select pg_terminate_backend($1)", [rows[0]?.pid]);
+  } finally {
+    killer.release();
+  }
+  await lost;
+  await expect(held.query("select 1")).rejects.toThrow();
+  held.release();
+  // The pool dropped the broken client and serves a fresh one.
+  const { rows: again } = await database.pool.query<{ one: number }>("select 1 as one");
+  expect(again[0]?.one).toBe(1);
+});
