@@ -107,14 +107,21 @@ export function firstMessage<T>(child: Child, timeoutMs = 30_000): Promise<T> {
   });
 }
 
+/**
+ * The fields of a /proc/<pid>/stat line after `pid (comm)`: comm may contain spaces, so read
+ * after the last ')'. Index 1 is ppid; 11-14 are utime, stime, cutime, cstime in clock ticks.
+ */
+function statFields(stat: string): string[] {
+  return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+}
+
 function children(pid: number): number[] {
   const out: number[] = [];
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      // pid (comm) state ppid ...: comm may contain spaces, so read after the last ')'.
-      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      const ppid = Number(statFields(stat)[1]);
       if (ppid === pid) out.push(Number(entry));
     } catch {
       // exited meanwhile
@@ -154,7 +161,7 @@ export function cpuSeconds(pid: number): number {
     const p = stack.pop() as number;
     try {
       const stat = readFileSync(`/proc/${p}/stat`, "utf8");
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      const fields = statFields(stat);
       ticks += Number(fields[11]) + Number(fields[12]);
     } catch {
       // exited
@@ -186,7 +193,7 @@ export function cpuSecondsByName(
       const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
       if (name !== comm) continue;
       if (!keep(readFileSync(`/proc/${entry}/cmdline`, "utf8"))) continue;
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      const fields = statFields(stat);
       out.set(Number(entry), (Number(fields[11]) + Number(fields[12])) / 100);
     } catch {
       // exited
@@ -201,9 +208,7 @@ export function cpuSecondsByName(
  * as "everything else". Servers under test are still running then and are not included.
  */
 export function ownCpuSeconds(): number {
-  const stat = readFileSync("/proc/self/stat", "utf8");
-  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  // utime stime cutime cstime
+  const f = statFields(readFileSync("/proc/self/stat", "utf8"));
   return (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / 100;
 }
 

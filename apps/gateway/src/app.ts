@@ -187,7 +187,7 @@ export function createGatewayApp(deps: GatewayAppDeps): Hono<Env> {
 }
 
 /** `identity` (or an empty list of codings) is the only content coding accepted. */
-export function isIdentity(contentEncoding: string): boolean {
+function isIdentity(contentEncoding: string): boolean {
   return contentEncoding.split(",").every((c) => {
     const coding = c.trim().toLowerCase();
     return coding === "" || coding === "identity";
