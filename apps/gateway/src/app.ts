@@ -84,7 +84,9 @@ export function createGatewayApp(deps: GatewayAppDeps): Hono<Env> {
   app.get("/healthz", (c) => c.json({ status: "ok" }));
   app.get("/readyz", async (c) => {
     const ready = await deps.checkReady();
-    const ok = ready.redis && ready.postgres;
+    // Readiness is "can accept": ingest needs Redis only. Postgres being away is reported, but a
+    // load balancer must not take every gateway out during a Postgres outage (guarantees.md).
+    const ok = ready.redis;
     return c.json(
       {
         status: ok ? "ready" : "not_ready",

@@ -378,6 +378,25 @@ describe("sources, methods, routes", () => {
     expect([answer.status, answer.headers.get("allow"), answer.text]).toEqual([405, "POST", ""]);
   });
 
+  it("CONNECT → 405 method_not_allowed with Allow: POST, counted and logged", async () => {
+    let allow: string | undefined;
+    await expectRejected(
+      async () => {
+        const exchange = await rawHttp(stack.gateway.port, [
+          "CONNECT internal.example:443 HTTP/1.1\r\nHost: internal.example:443\r\n\r\n",
+        ]);
+        answers.push(exchange.text);
+        const first = exchange.responses[0];
+        if (!first) throw new Error(`no response; got ${JSON.stringify(exchange.text.slice(0, 200))}`);
+        allow = first.headers.allow;
+        return { status: first.status, code: (JSON.parse(first.body) as { code?: string }).code };
+      },
+      405,
+      "method_not_allowed",
+    );
+    expect(allow).toBe("POST");
+  });
+
   it("anything else → 404 not_found", async () => {
     await expectRejected(() => post("/webhooks", BODY, good()), 404, "not_found");
     await expectRejected(() => post("/webhooks/klariqo/extra", BODY, good()), 404, "not_found");

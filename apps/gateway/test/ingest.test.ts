@@ -20,6 +20,7 @@ sources:
 let iso: Isolated;
 let stack: Stack;
 let offline: Stack;
+let noPostgres: Stack;
 
 beforeAll(async () => {
   iso = await isolate("gateway");
@@ -27,9 +28,14 @@ beforeAll(async () => {
   stack = await startStack(iso, config, { withWorker: false });
   // Nothing listens on port 1: the queue is unreachable.
   offline = await startStack(iso, config, { withWorker: false, redisUrl: "redis://127.0.0.1:1" });
+  // Nor on this one: Postgres is down.
+  noPostgres = await startStack(iso, config, {
+    withWorker: false,
+    databaseUrl: "postgres://postgres@127.0.0.1:1/hookline",
+  });
 });
 
-afterAll(() => closeAll(stack, offline, iso));
+afterAll(() => closeAll(stack, offline, noPostgres, iso));
 
 /** Sends a request over a raw socket and returns what the server answered, even mid-upload. */
 function rawRequest(port: number, head: string, bodyBytes: number, chunkSize = 64 * 1024): Promise<string> {
@@ -70,6 +76,13 @@ describe("ingest", () => {
     const ready = await fetch(`${offline.gateway.url}/readyz`);
     expect(ready.status).toBe(503);
     expect(await ready.json()).toMatchObject({ redis: "down", postgres: "up" });
+  });
+
+  it("stays ready (200) while Postgres is down, says so in the body, and keeps accepting", async () => {
+    const ready = await fetch(`${noPostgres.gateway.url}/readyz`);
+    expect(await ready.json()).toMatchObject({ status: "ready", redis: "up", postgres: "down" });
+    expect(ready.status).toBe(200);
+    expect((await sendSigned(noPostgres, "klariqo", '{"type":"export.ready"}')).status).toBe(202);
   });
 
   it("413s a declared oversized body, and the client reads the answer (real socket)", async () => {

@@ -51,6 +51,8 @@ export interface Stack {
 export interface StackOptions {
   readonly withWorker?: boolean;
   readonly redisUrl?: string;
+  /** Another database than the isolated one (an unreachable one, to test an outage). */
+  readonly databaseUrl?: string;
   /** Sees every ingest request's outcome, as the metrics do. */
   readonly observer?: IngestObserver;
   /** How long a body may stop arriving before 408 (the gateway's default is 10 s). */
@@ -67,7 +69,7 @@ export async function startStack(
   const logger = createLogger({ level: "debug", name: "test" }, logs.stream);
   const common: StackShared = {
     config,
-    databaseUrl: iso.databaseUrl,
+    databaseUrl: options.databaseUrl ?? iso.databaseUrl,
     redisUrl: options.redisUrl ?? iso.redisUrl,
     queuePrefix: iso.queuePrefix,
     logger,
