@@ -1,4 +1,4 @@
+export * from "./admin-sessions";
 export * from "./deliveries";
 export * from "./events";
-export * from "./admin-sessions";
 export * from "./ingest-failures";
