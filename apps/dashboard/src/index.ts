@@ -1,3 +1,3 @@
+export { displayUrl, REDACTED, Redactor } from "@hookline/redact";
 export { type DashboardDeps, localPath, mountDashboard } from "./mount";
-export { displayUrl, REDACTED, Redactor } from "./redact";
 export { fromSameOrigin, LoginThrottle, SESSION_COOKIE, SESSION_TTL_MS, Sessions } from "./session";

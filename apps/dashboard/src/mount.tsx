@@ -29,11 +29,11 @@ import {
 } from "@hookline/db";
 import type { Logger } from "@hookline/logger";
 import type { CircuitState } from "@hookline/metrics";
+import { displayUrl, Redactor } from "@hookline/redact";
 import { routeTargets } from "@hookline/worker";
 import type { Context, MiddlewareHandler } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { loadAssets } from "./assets";
-import { displayUrl, Redactor } from "./redact";
 import { fromSameOrigin, LoginThrottle, SESSION_COOKIE, Sessions } from "./session";
 import { DeliveriesPage } from "./views/deliveries";
 import { EventPage } from "./views/event";

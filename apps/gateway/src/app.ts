@@ -155,6 +155,10 @@ export function createGatewayApp(deps: GatewayAppDeps): Hono<Env> {
         logRejection(c, sourceId, reason, message);
         return fail(c, reason, message, skewSeconds === undefined ? {} : { skew_seconds: skewSeconds });
       }
+      case "invalid_metadata":
+        finish(outcome.reason);
+        logRejection(c, sourceId, outcome.reason, outcome.message);
+        return fail(c, outcome.reason, `${outcome.message}: it cannot be recorded, so it is not accepted`);
       case "enqueue_failed":
         finish("queue_unavailable");
         deps.logger.error(

@@ -10,6 +10,8 @@ export const GATEWAY_ERROR_STATUS = {
   body_timeout: 408,
   request_timeout: 408,
   malformed_request: 400,
+  event_type_invalid: 422,
+  event_id_invalid: 422,
   headers_too_large: 431,
   queue_unavailable: 503,
   internal_error: 500,

@@ -1,14 +1,16 @@
 import type { SourceConfig } from "@hookline/config";
 import type { IngestJob } from "@hookline/queue";
+import { REDACTED } from "@hookline/redact";
 import type { Verifier, VerifyResult } from "@hookline/verify";
 import { describe, expect, it } from "vitest";
-import { ingest, REDACTED, storedHeaders } from "./ingest";
+import { ingest, storedHeaders } from "./ingest";
 import { LogLimiter } from "./log-limiter";
 
 const verifier = (result: VerifyResult): Verifier => ({
   scheme: "test",
   verify: () => result,
   secretHeaders: ["x-clarion-secret"],
+  signatureHeaders: ["x-clarion-signature"],
   relevantHeaders: [],
 });
 const source = (result: VerifyResult): SourceConfig => ({
@@ -83,6 +85,7 @@ describe("ingest", () => {
 });
 
 describe("storedHeaders", () => {
+  const roles = { secretHeaders: ["x-clarion-secret"], signatureHeaders: ["x-clarion-signature"] };
   it("drops hop-by-hop headers and redacts credentials and the scheme's secret headers", () => {
     expect(
       storedHeaders(
@@ -93,9 +96,74 @@ describe("storedHeaders", () => {
           "x-clarion-secret": "s3cret",
           "x-clarion-signature": "ab",
         },
-        ["x-clarion-secret"],
+        roles,
       ),
     ).toEqual({ cookie: REDACTED, "x-clarion-secret": REDACTED, "x-clarion-signature": "ab" });
+  });
+
+  it("keeps only a prefix of the scheme's signature headers and of any header named like one", () => {
+    const long = `sha256=${"a1".repeat(32)}`;
+    expect(
+      storedHeaders(
+        {
+          "x-clarion-signature": long,
+          "x-hub-signature": `sha1=${"b2".repeat(20)}`,
+          "x-custom-hmac": "c".repeat(64),
+          "x-request-id": "r".repeat(64),
+        },
+        roles,
+      ),
+    ).toEqual({
+      "x-clarion-signature": "sha256=a1a1a1a1a…",
+      "x-hub-signature": "sha1=b2b2b2b2b2b…",
+      "x-custom-hmac": "cccccccccccccccc…",
+      "x-request-id": "r".repeat(64),
+    });
+  });
+});
+
+describe("metadata that cannot be recorded", () => {
+  const outcomeFor = (verdict: VerifyResult) =>
+    ingest(
+      deps(verdict, async () => {}),
+      request,
+    );
+  const queuedKey = async (dedupeKey: string) => {
+    let key = "";
+    await ingest(
+      deps({ ...ok, dedupeKey }, async (job) => {
+        key = job.dedupeKey;
+      }),
+      request,
+    );
+    return key;
+  };
+
+  it.each([
+    ["a NUL in the event type", { eventType: "x.a\u0000b" }, "event_type_invalid"],
+    ["a control character in the event type", { eventType: "x.a\nb" }, "event_type_invalid"],
+    ["an 8 KB event type", { eventType: "t".repeat(8192) }, "event_type_invalid"],
+    ["a NUL in the provider id", { providerId: "evt_\u0000" }, "event_id_invalid"],
+    ["a 4 KB provider id", { providerId: "i".repeat(4096) }, "event_id_invalid"],
+  ])("%s is refused with its reason code, before the enqueue", async (_name, patch, reason) => {
+    let enqueued = false;
+    const outcome = await ingest(
+      deps({ ...ok, ...patch }, async () => {
+        enqueued = true;
+      }),
+      request,
+    );
+    expect(outcome).toMatchObject({ kind: "invalid_metadata", reason });
+    expect(enqueued).toBe(false);
+  });
+
+  it("a long or NUL-holding de-duplication key is queued as a stable digest; a normal one as it is", async () => {
+    const long = "k".repeat(8192);
+    expect(await queuedKey(long)).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(await queuedKey(long)).toBe(await queuedKey(long));
+    expect(await queuedKey("k\u0000")).toMatch(/^sha256:/);
+    expect(await queuedKey("evt_123")).toBe("evt_123");
+    expect((await outcomeFor(ok)).kind).toBe("accepted");
   });
 });
 

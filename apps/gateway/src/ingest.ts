@@ -1,12 +1,19 @@
 import type { SourceConfig } from "@hookline/config";
 import type { IngestJob } from "@hookline/queue";
-import type { VerifyFailure } from "@hookline/verify";
+import { isSignatureHeader, REDACTED, shortenSignature } from "@hookline/redact";
+import type { Verifier, VerifyFailure } from "@hookline/verify";
+import { checkMetadata } from "./metadata";
 
 /** What happened to one request on the ingest path. Exhaustively handled by the HTTP layer. */
 export type IngestOutcome =
   | { readonly kind: "accepted"; readonly eventId: string; readonly eventType: string | null }
   | { readonly kind: "unknown_source" }
   | { readonly kind: "verification_failed"; readonly failure: VerifyFailure }
+  | {
+      readonly kind: "invalid_metadata";
+      readonly reason: "event_type_invalid" | "event_id_invalid";
+      readonly message: string;
+    }
   | { readonly kind: "enqueue_failed"; readonly error: Error };
 
 export interface IngestRequest {
@@ -39,16 +46,26 @@ const HOP_BY_HOP = new Set([
 ]);
 /** Carry credentials whatever the scheme: stored as "[redacted]". */
 const ALWAYS_SECRET = ["authorization", "proxy-authorization", "cookie"];
-export const REDACTED = "[redacted]";
 
+/** What the verifier says about a source's headers, for storing them. */
+export type HeaderRoles = Pick<Verifier, "secretHeaders" | "signatureHeaders">;
+
+/**
+ * The headers kept with the event: no hop-by-hop headers, credentials redacted, and signatures
+ * cut to a short prefix. A full signature in `events.headers` would let anyone who can read the
+ * admin API re-post the body (GitHub's delivery id is not signed) and have it delivered again.
+ */
 export function storedHeaders(
   headers: Readonly<Record<string, string>>,
-  secretHeaders: readonly string[],
+  roles: HeaderRoles,
 ): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) {
     if (HOP_BY_HOP.has(name)) continue;
-    out[name] = ALWAYS_SECRET.includes(name) || secretHeaders.includes(name) ? REDACTED : value;
+    if (ALWAYS_SECRET.includes(name) || roles.secretHeaders.includes(name)) out[name] = REDACTED;
+    else if (roles.signatureHeaders.includes(name) || isSignatureHeader(name))
+      out[name] = shortenSignature(value);
+    else out[name] = value;
   }
   return out;
 }
@@ -62,15 +79,17 @@ export async function ingest(deps: IngestDeps, request: IngestRequest): Promise<
     receivedAt,
   );
   if (!verdict.ok) return { kind: "verification_failed", failure: verdict };
+  const metadata = checkMetadata(verdict);
+  if (!metadata.ok) return { kind: "invalid_metadata", reason: metadata.reason, message: metadata.message };
   const eventId = deps.newEventId();
   const job: IngestJob = {
     eventId,
     sourceId: source.id,
     eventType: verdict.eventType,
-    dedupeKey: verdict.dedupeKey,
+    dedupeKey: metadata.dedupeKey,
     providerId: verdict.providerId,
     receivedAt,
-    headers: storedHeaders(request.headers, source.verifier.secretHeaders),
+    headers: storedHeaders(request.headers, source.verifier),
     contentType: request.headers["content-type"] ?? null,
     body: request.body.toString("base64"),
   };

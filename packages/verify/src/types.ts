@@ -100,6 +100,11 @@ export interface Verifier {
   verify(request: VerifyRequest, nowMs: number): VerifyResult;
   /** Lower-cased names of headers whose values are secrets (bearer, basic, shared-secret, X-Clarion-Secret): redact them before storing or logging. */
   readonly secretHeaders: readonly string[];
+  /**
+   * Lower-cased names of headers that carry a signature. Stored in full, a signature lets anyone
+   * who can read it re-post the body (GitHub's delivery id is not signed): keep a prefix only.
+   */
+  readonly signatureHeaders: readonly string[];
   /** Lower-cased names of the headers that matter for this scheme (signature, timestamp, id, event type): kept with the event. */
   readonly relevantHeaders: readonly string[];
 }

@@ -165,6 +165,7 @@ export function createVerifier(spec: SourceSpec): CreateVerifierResult {
     verifier: {
       scheme: compiled.scheme,
       secretHeaders: core.secretHeaders,
+      signatureHeaders: core.signatureHeaders,
       relevantHeaders: compiled.relevantHeaders,
       verify(request: VerifyRequest, nowMs: number): VerifyResult {
         try {

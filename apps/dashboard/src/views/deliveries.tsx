@@ -1,6 +1,6 @@
 import type { DeliveryRow } from "@hookline/db";
+import type { Redactor } from "@hookline/redact";
 import { clip } from "../format";
-import type { Redactor } from "../redact";
 import { Layout } from "./layout";
 import {
   Back,

@@ -1,7 +1,7 @@
 import type { AttemptRow, DeliveryRow, EventDetail } from "@hookline/db";
+import type { Redactor } from "@hookline/redact";
 import type { Child } from "hono/jsx";
 import { bytes, clip, count, duration, exactSegments, hexDump, prettyBody, utcTime } from "../format";
-import type { Redactor } from "../redact";
 import { Layout } from "./layout";
 import { Ago, Back, Code, Csrf, Empty, type PageEnv, StatusBadge, When } from "./parts";
 

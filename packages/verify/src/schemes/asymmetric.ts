@@ -44,6 +44,7 @@ export function asymmetricScheme(algorithm: Algorithm): SchemeDefinition {
       return {
         relevantHeaders: [...frameHeaders(frame), ...(secretHeader ? [secretHeader.lower] : [])],
         secretHeaders: secretHeader ? [secretHeader.lower] : [],
+        signatureHeaders: frame.headers.map((h) => h.lower),
         check(request, nowMs) {
           const read = readFrame(frame, request, nowMs);
           if (!read.ok) return read;

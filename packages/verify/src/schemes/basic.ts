@@ -19,6 +19,7 @@ export const basicScheme: SchemeDefinition = {
     const hashes = secrets.map((s) => sha256(s));
     return {
       relevantHeaders: ["authorization"],
+      signatureHeaders: [],
       secretHeaders: ["authorization"],
       check(request) {
         const credentials = readAuthorization(request.headers, "Basic");

@@ -24,6 +24,7 @@ export const bearerScheme: SchemeDefinition = {
     const hashes = secrets.map((s) => sha256(s));
     return {
       relevantHeaders: ["authorization"],
+      signatureHeaders: [],
       secretHeaders: ["authorization"],
       check(request) {
         const token = readAuthorization(request.headers, "Bearer");

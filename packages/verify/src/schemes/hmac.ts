@@ -36,6 +36,7 @@ export const hmacScheme: SchemeDefinition = {
     return {
       relevantHeaders: frameHeaders(frame),
       secretHeaders: [],
+      signatureHeaders: frame.headers.map((h) => h.lower),
       check(request, nowMs) {
         const read = readFrame(frame, request, nowMs);
         if (!read.ok) return read;

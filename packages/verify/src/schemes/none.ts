@@ -7,6 +7,7 @@ export const noneScheme: SchemeDefinition = {
   compile(): CompiledScheme {
     return {
       relevantHeaders: [],
+      signatureHeaders: [],
       secretHeaders: [],
       check: () => ({ ok: true, timestampMs: null, id: null }),
       sign: () => ({ ok: true, headers: {} }),

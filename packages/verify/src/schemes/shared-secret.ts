@@ -17,6 +17,7 @@ export const sharedSecretScheme: SchemeDefinition = {
     const hashes = secrets.map((s) => sha256(s));
     return {
       relevantHeaders: [header.lower],
+      signatureHeaders: [],
       secretHeaders: [header.lower],
       check(request) {
         const presented = getHeader(request.headers, header.lower);

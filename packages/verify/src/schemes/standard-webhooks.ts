@@ -112,6 +112,7 @@ export const standardWebhooksScheme: SchemeDefinition = {
     return {
       relevantHeaders: prefixes.flatMap((p) => [`${p}id`, `${p}timestamp`, `${p}signature`]),
       secretHeaders: [],
+      signatureHeaders: prefixes.map((p) => `${p}signature`),
       check(request, nowMs) {
         const { headers } = request;
         const header = firstHeader(headers, prefixes, "signature");

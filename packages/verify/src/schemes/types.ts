@@ -59,6 +59,8 @@ export interface CompiledScheme {
   sign(input: SignInput): SignResult;
   readonly relevantHeaders: readonly string[];
   readonly secretHeaders: readonly string[];
+  /** Headers that carry a signature: stored only as a short prefix. */
+  readonly signatureHeaders: readonly string[];
 }
 
 export interface SchemeDefinition {

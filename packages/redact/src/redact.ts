@@ -1,15 +1,32 @@
-// What the dashboard must never show. Stored headers were already redacted at ingest for the
-// credentials the gateway knows of; this is the second line: every configured secret (source
-// secrets, target signing secrets and credential headers, the admin token) is cut out of anything
-// rendered that came from outside (headers, bodies, target answers, errors), header names that
-// look like credentials are hidden, and signatures are shortened.
+// What the admin API and the dashboard must never show, and what the gateway must never store.
+// Stored headers are redacted at ingest for the credentials the gateway knows of and signatures
+// are cut to a prefix; this is the second line for everything read back: every configured secret
+// (source secrets, target signing secrets and credential headers, the admin token) is cut out of
+// anything that came from outside (headers, bodies, target answers, errors), header names that
+// look like credentials are hidden, and signatures are shortened. One implementation serves the
+// API and the dashboard, so the two cannot disagree.
 import type { HooklineConfig } from "@hookline/config";
 
 export const REDACTED = "[redacted]";
 
 const CREDENTIAL_HEADER = /authorization|cookie|secret|token|api[-_]?key|password|passwd|credential|session/i;
 const SIGNATURE_HEADER = /signature|hmac|-sig$/i;
+/** Enough to tell two signatures apart by eye; far too little to re-post the body with. */
 const SIGNATURE_SHOWN = 16;
+
+export function isCredentialHeader(name: string): boolean {
+  return CREDENTIAL_HEADER.test(name);
+}
+
+/** By name: the scheme's own signature headers are known to the verifier, this catches the rest. */
+export function isSignatureHeader(name: string): boolean {
+  return SIGNATURE_HEADER.test(name);
+}
+
+/** A signature as it may be stored or shown: its first characters and an ellipsis. */
+export function shortenSignature(value: string): string {
+  return value.length > SIGNATURE_SHOWN + 1 ? `${value.slice(0, SIGNATURE_SHOWN)}…` : value;
+}
 /** Shorter strings are too common to cut out of every page. */
 const MIN_SECRET_LENGTH = 4;
 
@@ -41,7 +58,7 @@ export class Redactor {
       secrets.push(...target.signingSecrets);
       // Only credential headers: a plain value (`X-Tenant: acme`) may be a word the pages need.
       for (const [name, value] of Object.entries(target.headers)) {
-        if (!CREDENTIAL_HEADER.test(name)) continue;
+        if (!isCredentialHeader(name)) continue;
         secrets.push(value);
         // `Bearer abc`: the credential alone, too.
         const credential = /^\S+\s+(\S+)$/.exec(value)?.[1];
@@ -59,12 +76,9 @@ export class Redactor {
 
   /** A stored header as it may be shown. */
   header(name: string, value: string): string {
-    if (CREDENTIAL_HEADER.test(name)) return REDACTED;
+    if (isCredentialHeader(name)) return REDACTED;
     const clean = this.text(value);
-    if (SIGNATURE_HEADER.test(name) && clean.length > SIGNATURE_SHOWN + 1) {
-      return `${clean.slice(0, SIGNATURE_SHOWN)}…`;
-    }
-    return clean;
+    return isSignatureHeader(name) ? shortenSignature(clean) : clean;
   }
 }
 

@@ -1,0 +1,8 @@
+export {
+  displayUrl,
+  isCredentialHeader,
+  isSignatureHeader,
+  REDACTED,
+  Redactor,
+  shortenSignature,
+} from "./redact";
