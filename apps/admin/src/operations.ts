@@ -18,9 +18,8 @@ import type { WatchedQueue } from "@hookline/metrics";
 import {
   bullPrefix,
   createProducerConnection,
-  DELIVERY_JOB_OPTIONS,
   type DeliveryJob,
-  deliveryJobId,
+  deliveryJobsByQueue,
   deliveryQueueName,
   INGEST_QUEUE,
   MAINTENANCE_QUEUE,
@@ -83,18 +82,10 @@ export class DeliveryQueues {
   /** Queues one job per run on its target's queue, with the run's fixed job id. */
   async enqueue(runs: readonly QueuedRun[]): Promise<void> {
     if (runs.length === 0) return;
-    const byTarget = new Map<string, QueuedRun[]>();
-    for (const r of runs) byTarget.set(r.targetId, [...(byTarget.get(r.targetId) ?? []), r]);
     if (this.#redis.status !== "ready") throw new QueueUnavailableError(`Redis is ${this.#redis.status}`);
     await Promise.all(
-      [...byTarget].map(([targetId, list]) =>
-        (this.queue(deliveryQueueName(targetId)) as Queue<DeliveryJob>).addBulk(
-          list.map((r) => ({
-            name: "deliver",
-            data: { deliveryId: r.id, runNumber: r.runNumber },
-            opts: { ...DELIVERY_JOB_OPTIONS, jobId: deliveryJobId(r.id, r.runNumber) },
-          })),
-        ),
+      [...deliveryJobsByQueue(runs)].map(([name, jobs]) =>
+        (this.queue(name) as Queue<DeliveryJob>).addBulk(jobs),
       ),
     );
   }
@@ -167,7 +158,7 @@ export async function retryOne(
         ctx,
         [outcome.run],
         (reason) =>
-          `delivery ${deliveryId} is pending again but could not be queued (${reason}); retry it again once Redis is back`,
+          `delivery ${deliveryId} is pending again but could not be queued (${reason}); the worker's reconciler queues it once Redis is back`,
       );
       return outcome;
     case "not_found":

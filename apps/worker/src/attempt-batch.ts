@@ -7,22 +7,22 @@ import {
   closeAttempt,
   closeAttempts,
   type Database,
-  type OpenedAttempt,
   type OpenRequest,
+  type OpenResult,
   openAttempt,
   openAttempts,
 } from "@hookline/db";
 import { CallBatcher } from "./call-batcher";
 
 export interface AttemptWriter {
-  open(deliveryId: string, runNumber: number, attemptId: string): Promise<OpenedAttempt | null>;
+  open(request: OpenRequest): Promise<OpenResult>;
   close(result: AttemptResult): Promise<void>;
 }
 
 export function createAttemptWriter(pool: Database["pool"], maxInFlight = 4): AttemptWriter {
-  const opens = new CallBatcher<OpenRequest, OpenedAttempt | null>(
+  const opens = new CallBatcher<OpenRequest, OpenResult>(
     (items) => openAttempts(pool, items),
-    (r) => openAttempt(pool, r.deliveryId, r.runNumber, r.attemptId),
+    (r) => openAttempt(pool, r),
     64,
     maxInFlight,
   );
@@ -39,7 +39,7 @@ export function createAttemptWriter(pool: Database["pool"], maxInFlight = 4): At
     maxInFlight,
   );
   return {
-    open: (deliveryId, runNumber, attemptId) => opens.call({ deliveryId, runNumber, attemptId }),
+    open: (request) => opens.call(request),
     close: async (result) => {
       await closes.call(result);
     },

@@ -10,13 +10,13 @@ import {
 import type { Logger } from "@hookline/logger";
 import type { IngestJob } from "@hookline/queue";
 import { CallBatcher } from "./call-batcher";
+import { permanentReason, type SetAsideReason } from "./permanent-error";
 import { routeTargets } from "./routing";
 
+export type IngestRecorder = (input: IngestInput) => Promise<IngestOutcome>;
+
 /** `recordIngestedEvent` for concurrently running ingest jobs, batched into shared transactions. */
-export function createIngestRecorder(
-  pool: Database["pool"],
-  maxInFlight = 4,
-): (input: IngestInput) => Promise<IngestOutcome> {
+export function createIngestRecorder(pool: Database["pool"], maxInFlight = 4): IngestRecorder {
   const batcher = new CallBatcher<IngestInput, IngestOutcome>(
     (items) => recordIngestedEvents(pool, items),
     (item) => recordIngestedEvent(pool, item),
@@ -50,13 +50,16 @@ export interface BatchDeps {
   readonly pool: Database["pool"];
   readonly logger: Logger;
   readonly enqueueDeliveries: (deliveries: readonly DeliveryRef[], log: Logger) => Promise<void>;
+  /** Keeps an event that can never be recorded where ops see it. */
+  readonly setAside: (event: IngestJob, reason: SetAsideReason, error: Error) => Promise<void>;
 }
 
 /**
  * Records an `ingest-batch` job's events in one transaction and queues their deliveries. If
  * the batch as a whole fails, each event is tried on its own, so one event Postgres refuses
- * cannot hold the others back; the job then fails (and is retried) for the events that did not
- * make it, and re-running the ones that did is a no-op.
+ * cannot hold the others back: an event that can never be recorded is set aside, and the job
+ * fails (and is retried) only for events that met an outage; re-running the ones that made it
+ * is a no-op.
  */
 export async function recordBatch(deps: BatchDeps, events: readonly IngestJob[]): Promise<void> {
   const inputs = events.map((e) => toIngestInput(deps.config, e));
@@ -82,7 +85,9 @@ export async function recordBatch(deps: BatchDeps, events: readonly IngestJob[])
   for (const [i, outcome] of outcomes.entries()) {
     const input = inputs[i] as IngestInput;
     if (outcome instanceof Error) {
-      failure ??= outcome;
+      const reason = permanentReason(outcome);
+      if (reason === null) failure ??= outcome;
+      else await deps.setAside(events[i] as IngestJob, reason, outcome);
       continue;
     }
     switch (outcome.kind) {

@@ -176,17 +176,31 @@ retention: { events: forever, attempts: 7d, interval: 10m }
 });
 
 describe("loadConfigText: worker", () => {
-  it("defaults to a 15s lock, a 5s stalled check and 16 ingest jobs at once", () => {
+  it("defaults to a 15s lock, a 5s stalled check, 16 ingest jobs at once and a 5s reconciler", () => {
     expect(load("").worker).toEqual({
       lockDurationMs: 15_000,
       stalledIntervalMs: 5_000,
       ingestConcurrency: 16,
+      reconcileIntervalMs: 5_000,
+      reconcileBatch: 1_000,
+      reconcileGraceMs: 10_000,
+      removedTargetGraceMs: 600_000,
     });
   });
 
-  it("reads lock_duration, stalled_interval and ingest_concurrency", () => {
-    const config = load("worker: { lock_duration: 2s, stalled_interval: 500ms, ingest_concurrency: 4 }\n");
-    expect(config.worker).toEqual({ lockDurationMs: 2_000, stalledIntervalMs: 500, ingestConcurrency: 4 });
+  it("reads every worker setting", () => {
+    const config = load(
+      "worker: { lock_duration: 2s, stalled_interval: 500ms, ingest_concurrency: 4, reconcile_interval: 1s, reconcile_batch: 10, reconcile_grace: 3s, removed_target_grace: 1m }\n",
+    );
+    expect(config.worker).toEqual({
+      lockDurationMs: 2_000,
+      stalledIntervalMs: 500,
+      ingestConcurrency: 4,
+      reconcileIntervalMs: 1_000,
+      reconcileBatch: 10,
+      reconcileGraceMs: 3_000,
+      removedTargetGraceMs: 60_000,
+    });
   });
 
   it("names a bad worker setting by its path", () => {

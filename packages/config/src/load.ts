@@ -59,7 +59,15 @@ export const DEFAULTS = {
   },
   route: { events: ["*"] },
   retention: { eventsMs: 30 * DAY, attemptsMs: 30 * DAY, intervalMs: HOUR },
-  worker: { lockDurationMs: 15 * SECOND, stalledIntervalMs: 5 * SECOND, ingestConcurrency: 16 },
+  worker: {
+    lockDurationMs: 15 * SECOND,
+    stalledIntervalMs: 5 * SECOND,
+    ingestConcurrency: 16,
+    reconcileIntervalMs: 5 * SECOND,
+    reconcileBatch: 1_000,
+    reconcileGraceMs: 10 * SECOND,
+    removedTargetGraceMs: 10 * 60 * SECOND,
+  },
 } as const;
 
 /** Headers Hookline sets itself on forwarded requests; a target may not override them. */
@@ -495,6 +503,10 @@ function buildWorker(raw: unknown, issues: Issue[]): WorkerConfig | undefined {
     lockDurationMs: parsed.lock_duration ?? d.lockDurationMs,
     stalledIntervalMs: parsed.stalled_interval ?? d.stalledIntervalMs,
     ingestConcurrency: parsed.ingest_concurrency ?? d.ingestConcurrency,
+    reconcileIntervalMs: parsed.reconcile_interval ?? d.reconcileIntervalMs,
+    reconcileBatch: parsed.reconcile_batch ?? d.reconcileBatch,
+    reconcileGraceMs: parsed.reconcile_grace ?? d.reconcileGraceMs,
+    removedTargetGraceMs: parsed.removed_target_grace ?? d.removedTargetGraceMs,
   };
 }
 

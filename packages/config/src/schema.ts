@@ -227,6 +227,10 @@ export const workerSchema = z.strictObject({
   lock_duration: duration(1).optional(),
   stalled_interval: duration(1).optional(),
   ingest_concurrency: integer(1, 1000).optional(),
+  reconcile_interval: duration(1).optional(),
+  reconcile_batch: integer(1, 100_000).optional(),
+  reconcile_grace: duration(1).optional(),
+  removed_target_grace: duration(1).optional(),
 });
 
 /** The top level only: each section is validated on its own so one bad item hides nothing else. */

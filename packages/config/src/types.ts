@@ -65,6 +65,14 @@ export interface WorkerConfig {
   readonly lockDurationMs: number; // default 15s
   readonly stalledIntervalMs: number; // default 5s
   readonly ingestConcurrency: number; // default 16
+  /** How often the reconciler looks for live deliveries that have no queue job (crash between commit and enqueue). */
+  readonly reconcileIntervalMs: number; // default 5s
+  /** At most this many deliveries per sweep. */
+  readonly reconcileBatch: number; // default 1000
+  /** A due delivery untouched this long with no job gets one; shorter than any normal commit-to-enqueue gap. */
+  readonly reconcileGraceMs: number; // default 10s
+  /** A due delivery to a target no longer configured, untouched this long, fails as `target_removed`. */
+  readonly removedTargetGraceMs: number; // default 10m
 }
 
 export interface HooklineConfig {

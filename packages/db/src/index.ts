@@ -45,11 +45,16 @@ export {
 export {
   type AttemptResult,
   closeAttempt,
+  closeAttempts,
+  isNotDue,
+  type NotDue,
   type OpenedAttempt,
+  type OpenRequest,
+  type OpenResult,
   openAttempt,
+  openAttempts,
   postponeDelivery,
 } from "./queries/delivery";
-export { closeAttempts, type OpenRequest, openAttempts } from "./queries/delivery-batch";
 export {
   type DeliveryRef,
   type IngestInput,
@@ -58,11 +63,25 @@ export {
 } from "./queries/ingest";
 export { recordIngestedEvents } from "./queries/ingest-batch";
 export {
+  countIngestFailures,
+  type IngestFailure,
+  listIngestFailures,
+  type SetAside,
+  setAsideIngest,
+} from "./queries/ingest-failures";
+export {
   type AttemptRow,
   type DeliveryRow,
   type EventDetail,
   type EventRow,
   getEventDetail,
 } from "./queries/read";
+export {
+  dueLiveDeliveries,
+  failRemovedTargetDeliveries,
+  type LiveDelivery,
+  type SweepPosition,
+  TARGET_REMOVED,
+} from "./queries/reconcile";
 export { type PurgeCounts, type PurgeOptions, type PurgeTable, purgeOlderThan } from "./queries/retention";
 export * from "./schema/index";

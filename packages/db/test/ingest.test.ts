@@ -2,8 +2,10 @@ import {
   closeAttempt,
   connectDatabase,
   type Database,
+  isNotDue,
   newId,
   openAttempt,
+  postponeDelivery,
   recordIngestedEvent,
   retryDelivery,
 } from "@hookline/db";
@@ -104,8 +106,13 @@ describe("closeAttempt", () => {
     if (created.kind !== "created") throw new Error(created.kind);
     const delivery = created.deliveries[0];
     if (!delivery) throw new Error("no delivery");
-    const opened = await openAttempt(database.pool, delivery.id, 1, newId("att"));
-    if (!opened) throw new Error("not opened");
+    const opened = await openAttempt(database.pool, {
+      deliveryId: delivery.id,
+      runNumber: 1,
+      attemptId: newId("att"),
+      now: new Date(),
+    });
+    if (!opened || isNotDue(opened)) throw new Error("not opened");
     // An operator retries while run 1's attempt is still waiting for the target.
     const retried = await retryDelivery(
       database.pool,
@@ -134,5 +141,68 @@ describe("closeAttempt", () => {
       opened.attemptId,
     ]);
     expect(attempt.rows[0]).toEqual({ status_code: 500 });
+  });
+});
+
+/** A fresh event with one live delivery (to target "a"). */
+async function liveDelivery(): Promise<string> {
+  const created = await recordIngestedEvent(database.pool, {
+    ...input(newId("evt"), newId("evt"), new Date()),
+    targetIds: ["a"],
+  });
+  if (created.kind !== "created" || !created.deliveries[0]) throw new Error("no delivery");
+  return created.deliveries[0].id;
+}
+
+const deliveryRow = async (id: string) =>
+  (
+    await database.pool.query<{ status: string; attempt_count: number; next_attempt_at: Date | null }>(
+      "select status, attempt_count, next_attempt_at from deliveries where id = $1",
+      [id],
+    )
+  ).rows[0];
+
+describe("openAttempt", () => {
+  it("does not open an attempt before the delivery's next_attempt_at: the job is told when it is due", async () => {
+    const id = await liveDelivery();
+    const due = new Date(Date.now() + 60_000);
+    await database.pool.query(
+      "update deliveries set status = 'retrying', next_attempt_at = $2 where id = $1",
+      [id, due],
+    );
+    const early = await openAttempt(database.pool, {
+      deliveryId: id,
+      runNumber: 1,
+      attemptId: newId("att"),
+      now: new Date(),
+    });
+    expect(early).toEqual({ notDueUntil: due });
+    expect((await deliveryRow(id))?.attempt_count).toBe(0);
+    const onTime = await openAttempt(database.pool, {
+      deliveryId: id,
+      runNumber: 1,
+      attemptId: newId("att"),
+      now: new Date(due.getTime() + 1),
+    });
+    expect(onTime !== null && !isNotDue(onTime) && onTime.attemptNumber).toBe(1);
+  });
+});
+
+describe("postponeDelivery", () => {
+  it("stamps a live delivery of the job's run, and nothing that is final or superseded", async () => {
+    const at = new Date(Date.now() + 30_000);
+    const live = await liveDelivery();
+    expect(await postponeDelivery(database.pool, live, 1, at)).toBe(true);
+    expect((await deliveryRow(live))?.next_attempt_at).toEqual(at);
+
+    const final = await liveDelivery();
+    await database.pool.query("update deliveries set status = 'succeeded' where id = $1", [final]);
+    expect(await postponeDelivery(database.pool, final, 1, at)).toBe(false);
+    expect((await deliveryRow(final))?.next_attempt_at).toBeNull();
+
+    const superseded = await liveDelivery();
+    await database.pool.query("update deliveries set run_number = 2 where id = $1", [superseded]);
+    expect(await postponeDelivery(database.pool, superseded, 1, at)).toBe(false);
+    expect((await deliveryRow(superseded))?.next_attempt_at).toBeNull();
   });
 });

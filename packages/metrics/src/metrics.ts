@@ -36,6 +36,9 @@ export interface WorkerMetrics {
   attempt(targetId: string, outcome: "succeeded" | "retrying" | "failed", seconds: number): void;
   firstSuccess(targetId: string, lagSeconds: number): void;
   circuit(targetId: string, state: CircuitState): void;
+  ingestSetAside(reason: string): void;
+  deliveriesReconciled(targetId: string, count: number): void;
+  deliveriesTargetRemoved(count: number): void;
 }
 
 /** A queue to report on, under the name it has in the queue catalog. */
@@ -106,6 +109,20 @@ export function createMetrics(options: MetricsOptions = {}): HooklineMetrics {
     name: "hookline_circuit_state",
     help: "Circuit breaker state per target: 1 for the current state (closed, half_open, open), 0 otherwise.",
     labelNames: ["target", "state"] as const,
+  });
+  const ingestFailures = counter({
+    name: "hookline_ingest_failures_total",
+    help: "Ingest jobs set aside because they can never be recorded (see GET /api/ingest-failures), by reason.",
+    labelNames: ["reason"] as const,
+  });
+  const reconciled = counter({
+    name: "hookline_deliveries_reconciled_total",
+    help: "Live deliveries the reconciler found without a queue job and queued again, by target.",
+    labelNames: ["target"] as const,
+  });
+  const targetRemoved = counter({
+    name: "hookline_deliveries_target_removed_total",
+    help: "Deliveries ended as failed (target_removed) because their target is no longer configured.",
   });
   const setCircuit = (target: string, state: CircuitState) => {
     for (const s of CIRCUIT_STATES) circuitState.set({ target, state: s }, s === state ? 1 : 0);
@@ -178,6 +195,15 @@ export function createMetrics(options: MetricsOptions = {}): HooklineMetrics {
         lag.observe({ target }, lagSeconds);
       },
       circuit: setCircuit,
+      ingestSetAside(reason) {
+        ingestFailures.inc({ reason });
+      },
+      deliveriesReconciled(target, count) {
+        reconciled.inc({ target }, count);
+      },
+      deliveriesTargetRemoved(count) {
+        targetRemoved.inc(count);
+      },
     },
     watchQueues(list) {
       watched.push(list);

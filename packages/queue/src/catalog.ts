@@ -43,6 +43,42 @@ export function deliveryJobId(deliveryId: string, runNumber: number): string {
   return runNumber === 1 ? deliveryId : `${deliveryId}-r${runNumber}`;
 }
 
+export const DELIVERY_JOB_NAME = "deliver";
+
+/** One run of one delivery, as it is queued. */
+export interface DeliveryRun {
+  readonly id: string;
+  readonly targetId: string;
+  readonly runNumber: number;
+}
+
+export interface DeliveryJobEntry {
+  readonly name: typeof DELIVERY_JOB_NAME;
+  readonly data: DeliveryJob;
+  readonly opts: JobsOptions;
+}
+
+/**
+ * The jobs for `runs`, grouped by their target's queue name, ready for one `addBulk` each. Every
+ * run has its fixed job id, so queueing the same run twice (a re-run, the reconciler, two
+ * processes racing) leaves one job.
+ */
+export function deliveryJobsByQueue(runs: readonly DeliveryRun[]): Map<string, DeliveryJobEntry[]> {
+  const byQueue = new Map<string, DeliveryJobEntry[]>();
+  for (const r of runs) {
+    const name = deliveryQueueName(r.targetId);
+    const entry: DeliveryJobEntry = {
+      name: DELIVERY_JOB_NAME,
+      data: { deliveryId: r.id, runNumber: r.runNumber },
+      opts: { ...DELIVERY_JOB_OPTIONS, jobId: deliveryJobId(r.id, r.runNumber) },
+    };
+    const list = byQueue.get(name);
+    if (list) list.push(entry);
+    else byQueue.set(name, [entry]);
+  }
+  return byQueue;
+}
+
 /**
  * Infrastructure failures (Postgres down) are retried with a capped backoff for as long as it
  * takes: an accepted event is never dropped from the queue. Delivery retries against targets

@@ -1,3 +1,5 @@
+// The writes of a delivery attempt. Each exists once, as a batch: concurrent deliveries share a
+// statement and a commit (apps/worker/src/attempt-batch.ts), and a single call is a batch of one.
 import type pg from "pg";
 import type { DeliveryStatus } from "../schema/deliveries";
 
@@ -15,7 +17,33 @@ export interface OpenedAttempt {
   readonly body: Buffer;
 }
 
+/** The delivery is live but its next attempt is scheduled later: the job ran early. */
+export interface NotDue {
+  readonly notDueUntil: Date;
+}
+
+/**
+ * What opening an attempt found: an opened attempt, not yet due, or null when the job has nothing
+ * to do (the delivery is final, or its run was superseded by a manual retry).
+ */
+export type OpenResult = OpenedAttempt | NotDue | null;
+
+export function isNotDue(result: OpenResult): result is NotDue {
+  return result !== null && "notDueUntil" in result;
+}
+
+/** One attempt to open: which delivery, which run, the new attempt's id, and the caller's clock. */
+export interface OpenRequest {
+  readonly deliveryId: string;
+  readonly runNumber: number;
+  readonly attemptId: string;
+  /** An attempt scheduled after this instant is not opened (a retry must not run early). */
+  readonly now: Date;
+}
+
 interface OpenedRow {
+  attempt_id: string;
+  not_due_until: Date | null;
   attempt_count: number;
   run_base_attempt: number;
   event_id: string;
@@ -27,44 +55,68 @@ interface OpenedRow {
 }
 
 /**
- * Counts and logs the start of an attempt, unless the delivery is already final or the job
- * belongs to a run that a manual retry has superseded (then null: the job has nothing to do).
- * The attempt row is written before the request is sent, so a worker killed mid-request
- * still leaves a row for the try.
+ * Counts and logs the start of each attempt, in one statement, unless the delivery is already
+ * final, the job belongs to a run that a manual retry has superseded, or the delivery's
+ * `next_attempt_at` is still ahead (a job that BullMQ re-ran early, for instance after a failed
+ * `moveToDelayed`, must not call the target before its schedule and its Retry-After). The
+ * attempt row is written before the request is sent, so a worker killed mid-request still
+ * leaves a row for the try.
  */
-export async function openAttempt(
-  pool: pg.Pool,
-  deliveryId: string,
-  runNumber: number,
-  attemptId: string,
-): Promise<OpenedAttempt | null> {
-  const result = await pool.query<OpenedRow>(
-    `with d as (
+export async function openAttempts(pool: pg.Pool, requests: readonly OpenRequest[]): Promise<OpenResult[]> {
+  if (requests.length === 0) return [];
+  const result = await pool.query<OpenedRow>({
+    name: "hookline_open_attempts",
+    text: `with input as (
+       select * from unnest($1::text[], $2::int[], $3::text[], $4::timestamptz[]) as t(delivery_id, run_number, attempt_id, now)
+     ), d as (
        update deliveries set attempt_count = attempt_count + 1, next_attempt_at = null, updated_at = now()
-       where id = $1 and run_number = $2 and status in ('pending', 'retrying')
-       returning id, event_id, attempt_count, run_base_attempt
+       from input
+       where deliveries.id = input.delivery_id and deliveries.run_number = input.run_number
+         and deliveries.status in ('pending', 'retrying')
+         and (deliveries.next_attempt_at is null or deliveries.next_attempt_at <= input.now)
+       returning deliveries.id, deliveries.event_id, deliveries.attempt_count, deliveries.run_base_attempt,
+                 input.attempt_id
      ), a as (
        insert into delivery_attempts (id, delivery_id, attempt_number, started_at)
-       select $3, d.id, d.attempt_count, now() from d
+       select d.attempt_id, d.id, d.attempt_count, now() from d
      )
-     select d.attempt_count, d.run_base_attempt, e.id as event_id, e.source_id, e.event_type, e.received_at,
-            e.content_type, e.body
-     from d join events e on e.id = d.event_id`,
-    [deliveryId, runNumber, attemptId],
-  );
-  const row = result.rows[0];
-  if (!row) return null;
-  return {
-    attemptId,
-    attemptNumber: row.attempt_count,
-    attemptInRun: row.attempt_count - row.run_base_attempt,
-    eventId: row.event_id,
-    sourceId: row.source_id,
-    eventType: row.event_type,
-    receivedAt: row.received_at,
-    contentType: row.content_type,
-    body: row.body,
-  };
+     select d.attempt_id, null::timestamptz as not_due_until, d.attempt_count, d.run_base_attempt,
+            e.id as event_id, e.source_id, e.event_type, e.received_at, e.content_type, e.body
+     from d join events e on e.id = d.event_id
+     union all
+     select input.attempt_id, deliveries.next_attempt_at, null, null, null, null, null, null, null, null
+     from deliveries join input on deliveries.id = input.delivery_id and deliveries.run_number = input.run_number
+     where deliveries.status in ('pending', 'retrying') and deliveries.next_attempt_at > input.now`,
+    values: [
+      requests.map((r) => r.deliveryId),
+      requests.map((r) => r.runNumber),
+      requests.map((r) => r.attemptId),
+      requests.map((r) => r.now.toISOString()),
+    ],
+  });
+  const byAttempt = new Map(result.rows.map((row) => [row.attempt_id, row]));
+  return requests.map((r): OpenResult => {
+    const row = byAttempt.get(r.attemptId);
+    if (!row) return null;
+    if (row.not_due_until) return { notDueUntil: row.not_due_until };
+    return {
+      attemptId: r.attemptId,
+      attemptNumber: row.attempt_count,
+      attemptInRun: row.attempt_count - row.run_base_attempt,
+      eventId: row.event_id,
+      sourceId: row.source_id,
+      eventType: row.event_type,
+      receivedAt: row.received_at,
+      contentType: row.content_type,
+      body: row.body,
+    };
+  });
+}
+
+/** `openAttempts` for one attempt. */
+export async function openAttempt(pool: pg.Pool, request: OpenRequest): Promise<OpenResult> {
+  const [result] = await openAttempts(pool, [request]);
+  return result ?? null;
 }
 
 export interface AttemptResult {
@@ -84,38 +136,58 @@ export interface AttemptResult {
   readonly nextAttemptAt: Date | null;
 }
 
-/** Records the outcome of an attempt and moves the delivery on, in one statement. */
-export async function closeAttempt(pool: pg.Pool, r: AttemptResult): Promise<void> {
-  await pool.query(
-    `with a as (
-       update delivery_attempts set duration_ms = $2, status_code = $3, response_body = $4, error = $5
-       where id = $1
+/** Records the outcome of each attempt and moves each delivery on, in one statement. */
+export async function closeAttempts(pool: pg.Pool, results: readonly AttemptResult[]): Promise<void> {
+  if (results.length === 0) return;
+  await pool.query({
+    name: "hookline_close_attempts",
+    text: `with input as (
+       select * from unnest($1::text[], $2::int[], $3::int[], $4::text[], $5::text[], $6::text[], $7::text[],
+                            $8::timestamptz[], $9::int[])
+         as t(attempt_id, duration_ms, status_code, response_body, error, delivery_id, status, next_attempt_at, run_number)
+     ), a as (
+       update delivery_attempts set duration_ms = i.duration_ms, status_code = i.status_code,
+         response_body = i.response_body, error = i.error
+       from input i where delivery_attempts.id = i.attempt_id
      )
-     update deliveries set status = $7, last_status_code = $3, last_error = $5, next_attempt_at = $8,
-       updated_at = now(), succeeded_at = case when $7 = 'succeeded' then now() else succeeded_at end
-     where id = $6 and run_number = $9`,
-    [
-      r.attemptId,
-      r.durationMs,
-      r.statusCode,
-      r.responseBody,
-      r.error,
-      r.deliveryId,
-      r.status,
-      r.nextAttemptAt,
-      r.runNumber,
+     update deliveries set status = i.status, last_status_code = i.status_code, last_error = i.error,
+       next_attempt_at = i.next_attempt_at, updated_at = now(),
+       succeeded_at = case when i.status = 'succeeded' then now() else deliveries.succeeded_at end
+     from input i where deliveries.id = i.delivery_id and deliveries.run_number = i.run_number`,
+    values: [
+      results.map((r) => r.attemptId),
+      results.map((r) => r.durationMs),
+      results.map((r) => r.statusCode),
+      results.map((r) => r.responseBody),
+      results.map((r) => r.error),
+      results.map((r) => r.deliveryId),
+      results.map((r) => r.status),
+      results.map((r) => (r.nextAttemptAt ? r.nextAttemptAt.toISOString() : null)),
+      results.map((r) => r.runNumber),
     ],
-  );
+  });
 }
 
-/** When a circuit is open, the delivery waits: record when it will be tried again. */
+/** `closeAttempts` for one attempt. */
+export async function closeAttempt(pool: pg.Pool, result: AttemptResult): Promise<void> {
+  await closeAttempts(pool, [result]);
+}
+
+/**
+ * When a circuit is open, the delivery waits: record when it will be tried again. Only for the
+ * run the job drives and while the delivery is live, so a stale job cannot stamp a time on a
+ * delivery that is final or superseded. False: the job has nothing left to do.
+ */
 export async function postponeDelivery(
   pool: pg.Pool,
   deliveryId: string,
+  runNumber: number,
   nextAttemptAt: Date,
-): Promise<void> {
-  await pool.query("update deliveries set next_attempt_at = $2, updated_at = now() where id = $1", [
-    deliveryId,
-    nextAttemptAt,
-  ]);
+): Promise<boolean> {
+  const result = await pool.query(
+    `update deliveries set next_attempt_at = $3, updated_at = now()
+     where id = $1 and run_number = $2 and status in ('pending', 'retrying')`,
+    [deliveryId, runNumber, nextAttemptAt],
+  );
+  return (result.rowCount ?? 0) > 0;
 }
