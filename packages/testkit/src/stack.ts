@@ -3,7 +3,7 @@ import { formatIssues, type HooklineConfig, loadConfigText } from "@hookline/con
 import { type IngestObserver, type RunningGateway, startGateway } from "@hookline/gateway";
 import { createLogger, type Logger } from "@hookline/logger";
 import { signRequest } from "@hookline/verify";
-import { type RunningWorker, startWorker } from "@hookline/worker";
+import { type RunningWorker, startWorker, type WorkerObserver } from "@hookline/worker";
 import type { Isolated } from "./isolation";
 
 /** Every log line a stack wrote, as text: tests grep it for secrets. */
@@ -55,6 +55,8 @@ export interface StackOptions {
   readonly databaseUrl?: string;
   /** Sees every ingest request's outcome, as the metrics do. */
   readonly observer?: IngestObserver;
+  /** Sees what the worker reports to the metrics. */
+  readonly workerObserver?: WorkerObserver;
   /** How long a body may stop arriving before 408 (the gateway's default is 10 s). */
   readonly bodyIdleTimeoutMs?: number;
 }
@@ -83,7 +85,11 @@ export async function startStack(
   });
   let worker: RunningWorker | null = null;
   const launchWorker = async () => {
-    worker = await startWorker({ ...common, stall: { lockDurationMs: 2_000, stalledIntervalMs: 500 } });
+    worker = await startWorker({
+      ...common,
+      stall: { lockDurationMs: 2_000, stalledIntervalMs: 500 },
+      ...(options.workerObserver ? { observer: options.workerObserver } : {}),
+    });
     return worker;
   };
   if (options.withWorker ?? true) await launchWorker();
