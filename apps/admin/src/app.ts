@@ -4,19 +4,24 @@ import {
   InvalidCursorError,
   listDeliveries,
   listEvents,
+  listIngestFailures,
   newId,
 } from "@hookline/db";
 import type { Logger } from "@hookline/logger";
 import { type Context, Hono, type MiddlewareHandler } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import type { Registry } from "prom-client";
 import { bearerToken, tokenMatches } from "./auth";
+import { type AuthLimiter, clientAddress } from "./auth-limiter";
 import { AdminError, type AdminErrorBody, type AdminErrorCode } from "./errors";
 import {
   type Parsed,
   parseDeliveryFilterParams,
   parseDeliveryListParams,
   parseEventParams,
+  parsePageParams,
   type RawParams,
+  textProblem,
 } from "./filters";
 import { type AdminContext, QueueUnavailableError, replayEvent, retryMany, retryOne } from "./operations";
 import {
@@ -24,11 +29,15 @@ import {
   deliveryJson,
   eventDetailJson,
   eventSummaryJson,
+  ingestFailureJson,
   pageJson,
   runJson,
 } from "./serialize";
 
 export type AdminEnv = { Variables: { requestId: string } };
+
+/** Admin bodies are small (a login form, a retry's filters); 64 KiB leaves room and bounds memory. */
+export const ADMIN_BODY_LIMIT_BYTES = 64 * 1024;
 export type AdminApp = Hono<AdminEnv>;
 
 export interface AdminAppDeps {
@@ -58,6 +67,22 @@ export function createAdminApp(deps: AdminAppDeps): AdminApp {
     await next();
     c.header("request-id", requestId);
   });
+
+  // Every body the admin port reads (API JSON, the dashboard's forms, the login) is bounded
+  // before it is parsed: counted while it arrives, so a chunked body without a length is cut
+  // off too, and refused with 413 before the rest is buffered.
+  app.use(
+    "*",
+    bodyLimit({
+      maxSize: ADMIN_BODY_LIMIT_BYTES,
+      onError: (c) =>
+        errorResponse(
+          c,
+          "body_too_large",
+          `the body exceeds the admin port's ${ADMIN_BODY_LIMIT_BYTES}-byte limit`,
+        ),
+    }),
+  );
 
   app.get("/healthz", (c) => c.json({ status: "ok" }));
   app.get("/metrics", async (c) => {
@@ -91,8 +116,15 @@ function errorResponse(c: Context<AdminEnv>, code: AdminErrorCode, message: stri
   return c.json(body, error.status);
 }
 
-/** Bearer authentication for /api: 401 without the right token, compared in constant time. */
-export function requireAdminToken(adminToken: string | null, logger: Logger): MiddlewareHandler<AdminEnv> {
+/**
+ * Bearer authentication for /api: 401 without the right token, compared in constant time; an
+ * address that keeps failing is refused with 429 for a while, before its token is even looked at.
+ */
+export function requireAdminToken(
+  adminToken: string | null,
+  logger: Logger,
+  limiter: AuthLimiter,
+): MiddlewareHandler<AdminEnv> {
   return async (c, next) => {
     if (adminToken === null) {
       throw new AdminError(
@@ -100,8 +132,18 @@ export function requireAdminToken(adminToken: string | null, logger: Logger): Mi
         "the admin API is disabled because HOOKLINE_ADMIN_TOKEN is not set; set it (openssl rand -hex 32) and restart",
       );
     }
+    const address = clientAddress(c);
+    const wait = limiter.retryAfterSeconds(address);
+    if (wait > 0) {
+      c.header("Retry-After", String(wait));
+      throw new AdminError(
+        "too_many_failures",
+        `too many requests with a wrong or missing token from this address; try again in ${wait} s`,
+      );
+    }
     const presented = bearerToken(c.req.header("authorization"));
     if (presented === null || !tokenMatches(presented, adminToken)) {
+      limiter.failed(address);
       logger.warn(
         {
           requestId: c.get("requestId"),
@@ -118,8 +160,17 @@ export function requireAdminToken(adminToken: string | null, logger: Logger): Mi
           : "the bearer token does not match HOOKLINE_ADMIN_TOKEN",
       );
     }
+    limiter.succeeded(address);
     await next();
   };
+}
+
+/** The route's `:id`; one Postgres could not even compare (a NUL) is a 400, not a 500. */
+function pathId(c: Context<AdminEnv>): string {
+  const id = c.req.param("id") ?? "";
+  const problem = textProblem(id);
+  if (problem) throw new AdminError("invalid_parameter", `id: ${problem}`);
+  return id;
 }
 
 function unwrap<T>(parsed: Parsed<T>): T {
@@ -168,7 +219,7 @@ function bodyParams(body: Record<string, unknown>, names: readonly string[]): Re
 }
 
 function mountApi(app: AdminApp, ctx: AdminContext, deps: AdminAppDeps, now: () => number): void {
-  app.use("/api/*", requireAdminToken(deps.adminToken, deps.logger));
+  app.use("/api/*", requireAdminToken(deps.adminToken, deps.logger, ctx.authLimiter));
 
   app.get("/api/events", async (c) => {
     const filters = unwrap(parseEventParams(query(c), now()));
@@ -177,14 +228,14 @@ function mountApi(app: AdminApp, ctx: AdminContext, deps: AdminAppDeps, now: () 
   });
 
   app.get("/api/events/:id", async (c) => {
-    const id = c.req.param("id");
+    const id = pathId(c);
     const detail = await getEventDetail(ctx.database.db, id);
     if (!detail) throw new AdminError("event_not_found", `no event ${id.slice(0, 64)}`);
-    return c.json(eventDetailJson(detail));
+    return c.json(eventDetailJson(detail, ctx.redactor));
   });
 
   app.post("/api/events/:id/replay", async (c) => {
-    const id = c.req.param("id");
+    const id = pathId(c);
     const body = await jsonBody(c);
     let targets: string[] | undefined;
     if (body.targets !== undefined) {
@@ -215,10 +266,16 @@ function mountApi(app: AdminApp, ctx: AdminContext, deps: AdminAppDeps, now: () 
     }
   });
 
+  app.get("/api/ingest-failures", async (c) => {
+    const params = unwrap(parsePageParams(query(c)));
+    const page = await listIngestFailures(ctx.database.pool, params);
+    return c.json(pageJson(page, (f) => ingestFailureJson(f, ctx.redactor)));
+  });
+
   app.get("/api/deliveries", async (c) => {
     const filters = unwrap(parseDeliveryListParams(query(c), now()));
     const page = await listDeliveries(ctx.database.pool, filters);
-    return c.json(pageJson(page, deliveryJson));
+    return c.json(pageJson(page, (d) => deliveryJson(d, ctx.redactor)));
   });
 
   app.post("/api/deliveries/retry", async (c) => {
@@ -250,14 +307,14 @@ function mountApi(app: AdminApp, ctx: AdminContext, deps: AdminAppDeps, now: () 
   });
 
   app.get("/api/deliveries/:id", async (c) => {
-    const id = c.req.param("id");
+    const id = pathId(c);
     const detail = await getDeliveryDetail(ctx.database.db, id);
     if (!detail) throw new AdminError("delivery_not_found", `no delivery ${id.slice(0, 64)}`);
-    return c.json(deliveryDetailJson(detail.delivery, detail.attempts));
+    return c.json(deliveryDetailJson(detail.delivery, detail.attempts, ctx.redactor));
   });
 
   app.post("/api/deliveries/:id/retry", async (c) => {
-    const id = c.req.param("id");
+    const id = pathId(c);
     const body = await jsonBody(c);
     const force = flag(body.force ?? c.req.query("force"), "force");
     const result = await retryOne(ctx, id, { force });

@@ -10,12 +10,14 @@ export const ADMIN_ERROR_STATUS = {
   invalid_parameter: 400,
   invalid_cursor: 400,
   invalid_body: 400,
+  body_too_large: 413,
+  too_many_failures: 429,
   unknown_target: 400,
   delivery_succeeded: 409,
   target_not_configured: 409,
   queue_unavailable: 503,
   internal_error: 500,
-} as const satisfies Record<string, 400 | 401 | 404 | 409 | 500 | 503>;
+} as const satisfies Record<string, 400 | 401 | 404 | 409 | 413 | 429 | 500 | 503>;
 
 export type AdminErrorCode = keyof typeof ADMIN_ERROR_STATUS;
 

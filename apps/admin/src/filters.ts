@@ -37,12 +37,33 @@ export function parseTimeFilter(text: string, nowMs: number): Date | null {
   if (duration !== null) return new Date(nowMs - duration);
   if (!ISO_DATE.test(trimmed)) return null;
   const ms = Date.parse(trimmed);
-  return Number.isNaN(ms) ? null : new Date(ms);
+  if (Number.isNaN(ms)) return null;
+  const at = new Date(ms);
+  // JavaScript rolls 2026-02-30 over to March 2 and accepts year 0; refuse both, as Postgres would.
+  const [year, month, day] = trimmed.slice(0, 10).split("-").map(Number);
+  const local = new Date(Date.UTC(year ?? 0, (month ?? 1) - 1, day ?? 0));
+  if (local.getUTCMonth() !== (month ?? 0) - 1 || local.getUTCDate() !== day) return null;
+  return (year ?? 0) >= 1 && at.getUTCFullYear() >= 1 && at.getUTCFullYear() <= 9999 ? at : null;
+}
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+const CONTROL = /[\u0000-\u001f\u007f]/;
+/** Longer than any id, source, target or type Hookline stores. */
+const MAX_PARAM_LENGTH = 512;
+
+/** Why a text parameter or path id cannot be a stored value (Postgres refuses a NUL), or null. */
+export function textProblem(value: string): string | null {
+  if (CONTROL.test(value)) return "holds a control character";
+  if (value.length > MAX_PARAM_LENGTH) return `is longer than ${MAX_PARAM_LENGTH} characters`;
+  return null;
 }
 
 function nonEmpty(params: RawParams, name: string): string | undefined {
   const value = params[name]?.trim();
-  return value === undefined || value === "" ? undefined : value;
+  if (value === undefined || value === "") return undefined;
+  const problem = textProblem(value);
+  if (problem) throw new ParamError("invalid_parameter", `${name}: ${problem}`);
+  return value;
 }
 
 function time(params: RawParams, name: string, nowMs: number): Date | undefined {
@@ -151,4 +172,9 @@ export function parseDeliveryListParams(params: RawParams, nowMs: number): Parse
   const filters = parseDeliveryFilterParams(params, nowMs);
   if (!filters.ok) return filters;
   return attempt(() => defined({ ...filters.value, limit: limit(params), cursor: cursor(params) }));
+}
+
+/** `limit` and `cursor` alone: listings without filters. */
+export function parsePageParams(params: RawParams): Parsed<{ limit?: number; cursor?: string }> {
+  return attempt(() => defined({ limit: limit(params), cursor: cursor(params) }));
 }

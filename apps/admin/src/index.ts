@@ -6,15 +6,18 @@ export {
   requireAdminToken,
 } from "./app";
 export { bearerToken, tokenMatches } from "./auth";
+export { AuthLimiter, type AuthLimiterSettings, clientAddress, DEFAULT_AUTH_LIMITS } from "./auth-limiter";
 export { ADMIN_ERROR_STATUS, AdminError, type AdminErrorBody, type AdminErrorCode } from "./errors";
 export {
   type Parsed,
   parseDeliveryFilterParams,
   parseDeliveryListParams,
   parseEventParams,
+  parsePageParams,
   parseStatuses,
   parseTimeFilter,
   type RawParams,
+  textProblem,
 } from "./filters";
 export {
   type AdminContext,
@@ -40,6 +43,8 @@ export {
   type EventSummaryJson,
   eventDetailJson,
   eventSummaryJson,
+  type IngestFailureJson,
+  ingestFailureJson,
   pageJson,
   runJson,
 } from "./serialize";

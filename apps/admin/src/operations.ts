@@ -25,8 +25,10 @@ import {
   MAINTENANCE_QUEUE,
   type Redis,
 } from "@hookline/queue";
+import type { Redactor } from "@hookline/redact";
 import { routeTargets } from "@hookline/worker";
 import { Queue } from "bullmq";
+import type { AuthLimiter } from "./auth-limiter";
 
 /** Redis could not take the jobs; what was already committed is said in the message. */
 export class QueueUnavailableError extends Error {
@@ -109,6 +111,10 @@ export interface AdminContext {
   readonly database: Database;
   readonly queues: DeliveryQueues;
   readonly config: Pick<HooklineConfig, "targets" | "routes">;
+  /** What the API and the dashboard may show of stored data: one redaction for both. */
+  readonly redactor: Redactor;
+  /** Failed authentication per client address, shared by the API and the dashboard's login. */
+  readonly authLimiter: AuthLimiter;
 }
 
 const RETRYABLE: readonly DeliveryStatus[] = ["pending", "retrying", "failed"];

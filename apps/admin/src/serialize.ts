@@ -1,7 +1,17 @@
 // The JSON shapes of the admin API (and of the CLI's --json): snake_case like the tables,
-// timestamps as ISO-8601 strings. Stored headers were redacted at ingest; nothing secret is
-// added here (target headers and signing secrets live only in the config).
-import type { AttemptRow, DeliveryRow, EventDetail, EventSummary, Page, QueuedRun } from "@hookline/db";
+// timestamps as ISO-8601 strings. Everything that came from outside (headers, bodies, target
+// answers, errors) goes through the same Redactor as the dashboard, so the two never disagree:
+// a target that echoes its credential back is not shown to API readers either.
+import type {
+  AttemptRow,
+  DeliveryRow,
+  EventDetail,
+  EventSummary,
+  IngestFailure,
+  Page,
+  QueuedRun,
+} from "@hookline/db";
+import type { Redactor } from "@hookline/redact";
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
@@ -47,7 +57,7 @@ export interface DeliveryJson {
   succeeded_at: string | null;
 }
 
-export function deliveryJson(d: DeliveryRow): DeliveryJson {
+export function deliveryJson(d: DeliveryRow, redactor: Redactor): DeliveryJson {
   return {
     id: d.id,
     event_id: d.eventId,
@@ -58,7 +68,7 @@ export function deliveryJson(d: DeliveryRow): DeliveryJson {
     run_number: d.runNumber,
     next_attempt_at: iso(d.nextAttemptAt),
     last_status_code: d.lastStatusCode,
-    last_error: d.lastError,
+    last_error: d.lastError === null ? null : redactor.text(d.lastError),
     created_at: d.createdAt.toISOString(),
     updated_at: d.updatedAt.toISOString(),
     succeeded_at: iso(d.succeededAt),
@@ -75,15 +85,15 @@ export interface AttemptJson {
   error: string | null;
 }
 
-export function attemptJson(a: AttemptRow): AttemptJson {
+export function attemptJson(a: AttemptRow, redactor: Redactor): AttemptJson {
   return {
     id: a.id,
     attempt_number: a.attemptNumber,
     started_at: a.startedAt.toISOString(),
     duration_ms: a.durationMs,
     status_code: a.statusCode,
-    response_body: a.responseBody,
-    error: a.error,
+    response_body: a.responseBody === null ? null : redactor.text(a.responseBody),
+    error: a.error === null ? null : redactor.text(a.error),
   };
 }
 
@@ -94,8 +104,9 @@ export interface DeliveryWithAttemptsJson extends DeliveryJson {
 export function deliveryDetailJson(
   d: DeliveryRow,
   attempts: readonly AttemptRow[],
+  redactor: Redactor,
 ): DeliveryWithAttemptsJson {
-  return { ...deliveryJson(d), attempts: attempts.map(attemptJson) };
+  return { ...deliveryJson(d, redactor), attempts: attempts.map((a) => attemptJson(a, redactor)) };
 }
 
 /** The body as text when it is UTF-8, else base64; `body_encoding` says which. */
@@ -108,22 +119,24 @@ export function bodyJson(body: Buffer): { body: string; body_encoding: "utf8" | 
 }
 
 /** One event with every delivery and every attempt: `GET /api/events/:id`. */
-export function eventDetailJson(detail: EventDetail) {
+export function eventDetailJson(detail: EventDetail, redactor: Redactor) {
   const e = detail.event;
   return {
     id: e.id,
     source_id: e.sourceId,
     event_type: e.eventType,
     provider_id: e.providerId,
-    dedupe_key: e.dedupeKey,
+    dedupe_key: redactor.text(e.dedupeKey),
     received_at: e.receivedAt.toISOString(),
     content_type: e.contentType,
     duplicate_count: e.duplicateCount,
     last_duplicate_at: iso(e.lastDuplicateAt),
-    headers: e.headers,
+    headers: Object.fromEntries(
+      Object.entries(e.headers).map(([name, value]) => [name, redactor.header(name, value)]),
+    ),
     body_size: e.body.length,
-    ...bodyJson(e.body),
-    deliveries: detail.deliveries.map((d) => deliveryDetailJson(d, d.attempts)),
+    ...bodyJson(redactor.bytes(e.body)),
+    deliveries: detail.deliveries.map((d) => deliveryDetailJson(d, d.attempts, redactor)),
   };
 }
 
@@ -143,4 +156,25 @@ export function runJson(r: QueuedRun): {
   status: "pending";
 } {
   return { id: r.id, target_id: r.targetId, run_number: r.runNumber, status: "pending" };
+}
+
+export interface IngestFailureJson {
+  id: string;
+  source_id: string | null;
+  event_ids: string[];
+  reason: string;
+  error: string;
+  failed_at: string;
+}
+
+/** A set-aside ingest job, without its data (the body stays in the table, for SQL and re-drives). */
+export function ingestFailureJson(f: IngestFailure, redactor: Redactor): IngestFailureJson {
+  return {
+    id: f.id,
+    source_id: f.sourceId,
+    event_ids: [...f.eventIds],
+    reason: f.reason,
+    error: redactor.text(f.error),
+    failed_at: f.failedAt.toISOString(),
+  };
 }

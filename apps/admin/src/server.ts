@@ -5,7 +5,9 @@ import type { HooklineConfig } from "@hookline/config";
 import { connectDatabase } from "@hookline/db";
 import type { Logger } from "@hookline/logger";
 import { createMetrics, type HooklineMetrics } from "@hookline/metrics";
+import { Redactor } from "@hookline/redact";
 import { type AdminApp, createAdminApp } from "./app";
+import { AuthLimiter } from "./auth-limiter";
 import { type AdminContext, DeliveryQueues } from "./operations";
 
 export interface AdminServerOptions {
@@ -62,7 +64,13 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Run
     config.targets.map((t) => t.id),
   );
   metrics.watchQueues(() => queues.watched());
-  const context: AdminContext = { database, queues, config };
+  const context: AdminContext = {
+    database,
+    queues,
+    config,
+    redactor: Redactor.fromConfig(config, options.adminToken),
+    authLimiter: new AuthLimiter(),
+  };
   const app = createAdminApp({ logger, registry: metrics.registry, adminToken: options.adminToken, context });
   options.extend?.(app, context);
 

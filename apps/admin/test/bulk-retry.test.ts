@@ -1,5 +1,6 @@
 import {
   type AdminContext,
+  AuthLimiter,
   DeliveryQueues,
   type RunningAdminServer,
   retryMany,
@@ -8,6 +9,7 @@ import {
 import { connectDatabase, type Database, type QueuedRun } from "@hookline/db";
 import { createLogger } from "@hookline/logger";
 import { bullPrefix, deliveryQueueName } from "@hookline/queue";
+import { Redactor } from "@hookline/redact";
 import { closeAll, type Isolated, isolate, loadTestConfig } from "@hookline/testkit";
 import { Queue } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -99,7 +101,13 @@ afterAll(() => closeAll(admin, database, iso));
 describe("bulk retry", () => {
   it("retries 20,000 failed deliveries of a target since a time, 1,000 per batch", async () => {
     const queues = new RecordingQueues(iso.redisUrl, iso.queuePrefix);
-    const ctx: AdminContext = { database, queues, config };
+    const ctx: AdminContext = {
+      database,
+      queues,
+      config,
+      redactor: new Redactor([]),
+      authLimiter: new AuthLimiter(),
+    };
     try {
       const started = Date.now();
       const result = await retryMany(ctx, {

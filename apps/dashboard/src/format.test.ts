@@ -1,5 +1,6 @@
+import { Redactor } from "@hookline/redact";
 import { describe, expect, it } from "vitest";
-import { bytes, duration, exactSegments, hexDump, prettyBody, relative, utc } from "./format";
+import { bodyViews, bytes, duration, exactSegments, hexDump, prettyBody, relative, utc } from "./format";
 
 describe("body views", () => {
   it("pretty-prints JSON and leaves other text as it is", () => {
@@ -54,5 +55,26 @@ describe("formatting", () => {
     expect(duration(87)).toBe("87 ms");
     expect(duration(2_500)).toBe("2.50 s");
     expect(duration(null)).toBe("—");
+  });
+});
+
+describe("bodyViews", () => {
+  it("shows no secret in any view, the hex dump included, where the secret spans two rows", () => {
+    const secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+    // Starts at byte 10 of a 16-byte row: the hex dump splits it across rows 1 and 2.
+    const raw = Buffer.from(`{"k":"abc${secret}","n":1}`);
+    const redactor = new Redactor([secret]);
+    const views = bodyViews(raw, redactor, { exact: 1024, hex: 1024 });
+    const secretHex = (from: number, to: number) =>
+      [...Buffer.from(secret.slice(from, to))].map((b) => b.toString(16).padStart(2, "0")).join(" ");
+    // What the hex dump of the raw bytes shows of the secret, row by row.
+    expect(hexDump(raw, 1024)).toContain(secretHex(0, 6));
+    expect(views.hex).not.toContain(secretHex(0, 6));
+    expect(views.hex).not.toContain(secretHex(6, 12));
+    expect(views.hex).not.toContain(secret.slice(0, 6));
+    expect(views.hex).not.toContain(secret.slice(6, 16));
+    expect(views.pretty?.text).not.toContain(secret);
+    expect(views.segments.map((s) => s.text).join("")).not.toContain(secret);
+    expect(views.pretty?.text).toContain("[redacted]");
   });
 });

@@ -1,6 +1,8 @@
 // How values are written on the pages: times in UTC with a relative hint, sizes, durations, and
 // the two views of a body (pretty and exact bytes).
 
+import type { Redactor } from "@hookline/redact";
+
 const pad = (n: number, width = 2) => String(n).padStart(width, "0");
 
 /** `2026-05-29 18:30:05` (UTC). */
@@ -140,4 +142,28 @@ export function hexDump(body: Buffer, limit: number): string {
     );
   }
   return lines.join("\n");
+}
+
+/** The three views of a body the event page shows, each cut to its limit. */
+export interface BodyViews {
+  readonly pretty: ReturnType<typeof prettyBody>;
+  readonly segments: ReturnType<typeof exactSegments>;
+  readonly hex: string;
+}
+
+/**
+ * Every view is built from the redacted bytes: redacting after formatting misses a secret that
+ * a view splits (a hex dump's rows, an escaped byte).
+ */
+export function bodyViews(
+  raw: Buffer,
+  redactor: Pick<Redactor, "bytes">,
+  limits: { readonly exact: number; readonly hex: number },
+): BodyViews {
+  const body = redactor.bytes(raw);
+  return {
+    pretty: prettyBody(body),
+    segments: exactSegments(body, limits.exact),
+    hex: hexDump(body, limits.hex),
+  };
 }

@@ -1,3 +1,3 @@
 export { displayUrl, REDACTED, Redactor } from "@hookline/redact";
 export { type DashboardDeps, localPath, mountDashboard } from "./mount";
-export { fromSameOrigin, LoginThrottle, SESSION_COOKIE, SESSION_TTL_MS, Sessions } from "./session";
+export { fromSameOrigin, SESSION_COOKIE, SESSION_TTL_MS, type SessionStore, Sessions } from "./session";

@@ -6,6 +6,7 @@ import {
   type AdminApp,
   type AdminContext,
   type AdminEnv,
+  clientAddress,
   parseDeliveryFilterParams,
   parseDeliveryListParams,
   parseEventParams,
@@ -14,10 +15,12 @@ import {
   replayEvent,
   retryMany,
   retryOne,
+  textProblem,
   tokenMatches,
 } from "@hookline/admin";
 import type { HooklineConfig } from "@hookline/config";
 import {
+  countIngestFailures,
   getDeliveryDetail,
   getEventDetail,
   getEventRouting,
@@ -26,6 +29,7 @@ import {
   getTargetHealth,
   listDeliveries,
   listEvents,
+  listIngestFailures,
 } from "@hookline/db";
 import type { Logger } from "@hookline/logger";
 import type { CircuitState } from "@hookline/metrics";
@@ -34,7 +38,8 @@ import { routeTargets } from "@hookline/worker";
 import type { Context, MiddlewareHandler } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { loadAssets } from "./assets";
-import { fromSameOrigin, LoginThrottle, SESSION_COOKIE, Sessions } from "./session";
+import { fromSameOrigin, SESSION_COOKIE, Sessions } from "./session";
+import { pgSessionStore } from "./session-store";
 import { DeliveriesPage } from "./views/deliveries";
 import { EventPage } from "./views/event";
 import { EventLogPage } from "./views/events";
@@ -100,7 +105,9 @@ export function localPath(value: string | undefined): string {
 
 /** The `:id` of the route; the wrappers below erase the path's type, so it is read by name. */
 function idParam(c: C): string {
-  return c.req.param("id") ?? "";
+  const id = c.req.param("id") ?? "";
+  // An id no row can have (a NUL, which Postgres would refuse outright): the page is "not found".
+  return textProblem(id) ? "" : id;
 }
 
 function here(c: C): string {
@@ -154,11 +161,10 @@ export function mountDashboard(app: AdminApp, deps: DashboardDeps): void {
   const refreshSeconds = deps.refreshSeconds ?? 5;
   const assets = loadAssets();
   const redactor = Redactor.fromConfig(config, deps.adminToken);
-  const sessions = deps.adminToken === null ? null : new Sessions(deps.adminToken, now);
-  const throttle = new LoginThrottle(10, 60_000, now);
+  const pool = ctx.database.pool;
+  const sessions = deps.adminToken === null ? null : new Sessions(deps.adminToken, pgSessionStore(pool), now);
   const sourceIds = config.sources.map((s) => s.id);
   const targetIds = config.targets.map((t) => t.id);
-  const pool = ctx.database.pool;
 
   const secure: MiddlewareHandler<AdminEnv> = async (c, next) => {
     await next();
@@ -224,7 +230,7 @@ export function mountDashboard(app: AdminApp, deps: DashboardDeps): void {
     async (c: C): Promise<Response> => {
       if (!sessions) return render(c, <DisabledPage assets={assets.urls} />, 503);
       const session = getCookie(c, SESSION_COOKIE);
-      if (!sessions.valid(session)) {
+      if (session === undefined || !(await sessions.valid(session))) {
         if (c.req.header(LIVE_HEADER)) return c.text("session ended", 401);
         return c.redirect(`/login?next=${encodeURIComponent(here(c))}`, 303);
       }
@@ -243,7 +249,7 @@ export function mountDashboard(app: AdminApp, deps: DashboardDeps): void {
       const refuse = (message: string) =>
         render(c, <MessagePage assets={assets.urls} title="Request refused" message={message} />, 403);
       const session = getCookie(c, SESSION_COOKIE);
-      if (!sessions.valid(session))
+      if (session === undefined || !(await sessions.valid(session)))
         return refuse("Your session has ended. Sign in again and repeat the action.");
       if (!sameOrigin(c)) return refuse("The request did not come from this dashboard.");
       const form = (await c.req.parseBody({ all: true })) as Form;
@@ -287,10 +293,10 @@ export function mountDashboard(app: AdminApp, deps: DashboardDeps): void {
 
   // -- login -------------------------------------------------------------------------------------
 
-  app.get("/login", (c) => {
+  app.get("/login", async (c) => {
     if (!sessions) return render(c, <DisabledPage assets={assets.urls} />, 503);
     const next = localPath(c.req.query("next"));
-    if (sessions.valid(getCookie(c, SESSION_COOKIE))) return c.redirect(next, 303);
+    if (await sessions.valid(getCookie(c, SESSION_COOKIE))) return c.redirect(next, 303);
     return render(c, <LoginPage assets={assets.urls} next={next} error={null} />);
   });
 
@@ -309,7 +315,10 @@ export function mountDashboard(app: AdminApp, deps: DashboardDeps): void {
     }
     const form = (await c.req.parseBody()) as Form;
     const next = localPath(field(form, "next"));
-    const wait = throttle.retryAfterSeconds();
+    // Counted per client address, with the API's failures: ten wrong tries from one address do
+    // not lock anyone else out.
+    const address = clientAddress(c);
+    const wait = ctx.authLimiter.retryAfterSeconds(address);
     if (wait > 0) {
       c.header("Retry-After", String(wait));
       return render(
@@ -324,7 +333,7 @@ export function mountDashboard(app: AdminApp, deps: DashboardDeps): void {
     }
     const token = field(form, "token") ?? "";
     if (!tokenMatches(token, deps.adminToken)) {
-      throttle.failed();
+      ctx.authLimiter.failed(address);
       logger.warn({ requestId: c.get("requestId") }, "dashboard: failed sign-in");
       return render(
         c,
@@ -332,12 +341,13 @@ export function mountDashboard(app: AdminApp, deps: DashboardDeps): void {
         401,
       );
     }
-    const session = sessions.issue();
+    ctx.authLimiter.succeeded(address);
+    const session = await sessions.issue(address);
     setCookie(c, SESSION_COOKIE, session, {
       httpOnly: true,
       sameSite: "Strict",
       path: "/",
-      maxAge: sessions.remainingSeconds(session),
+      maxAge: sessions.ttlSeconds,
       secure: https(c),
     });
     logger.info({ requestId: c.get("requestId") }, "dashboard: signed in");
@@ -346,7 +356,7 @@ export function mountDashboard(app: AdminApp, deps: DashboardDeps): void {
 
   app.post("/logout", async (c) => {
     const session = getCookie(c, SESSION_COOKIE);
-    if (sessions?.valid(session)) {
+    if (sessions && session !== undefined && (await sessions.valid(session))) {
       const form = (await c.req.parseBody()) as Form;
       if (!sameOrigin(c) || !sessions.csrfMatches(session, field(form, "_csrf"))) {
         return render(
@@ -359,6 +369,8 @@ export function mountDashboard(app: AdminApp, deps: DashboardDeps): void {
           403,
         );
       }
+      // Ended for good: a copy of the cookie taken before logout no longer works.
+      await sessions.end(session);
     }
     deleteCookie(c, SESSION_COOKIE, { path: "/" });
     return c.redirect("/login", 303);
@@ -369,14 +381,26 @@ export function mountDashboard(app: AdminApp, deps: DashboardDeps): void {
   app.get(
     "/",
     page(async (c, env) => {
-      const [overview, health] = await Promise.all([getOverview(pool), getTargetHealth(pool)]);
+      const [overview, health, failures, failureCount] = await Promise.all([
+        getOverview(pool),
+        getTargetHealth(pool),
+        listIngestFailures(pool, { limit: 5 }),
+        countIngestFailures(pool),
+      ]);
+      const setAside = {
+        total: failureCount,
+        newest: failures.data.map((f) => ({ ...f, error: redactor.text(f.error) })),
+      };
       const targets = config.targets.map((t) => ({
         id: t.id,
         url: redactor.text(displayUrl(t.url)),
         circuit: deps.circuitState?.(t.id) ?? ("unknown" as const),
         health: health.get(t.id),
       }));
-      return render(c, <OverviewPage data={{ overview, sources: sourceIds, targets }} env={env()} />);
+      return render(
+        c,
+        <OverviewPage data={{ overview, setAside, sources: sourceIds, targets }} env={env()} />,
+      );
     }),
   );
 

@@ -1,12 +1,12 @@
-// The dashboard's session and CSRF tokens. Stateless: the session cookie is the time it was issued
-// and an HMAC of it keyed by the admin token, so the cookie never carries the token itself, every
-// session ends after SESSION_TTL_MS, and changing HOOKLINE_ADMIN_TOKEN ends them all at once.
-import { createHmac, timingSafeEqual } from "node:crypto";
+// The dashboard's session and CSRF tokens. The cookie is `<session id>.<HMAC of it keyed by the
+// admin token>`: it never carries the token, and a cookie made with another token fails at once.
+// Each session is also a row (packages/db admin_sessions, keyed by a hash of the id), so logout
+// ends it for good, a copied cookie dies with it, and a session opened under a token that has
+// since changed is refused even by a process that has not seen the change.
+import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 
 export const SESSION_COOKIE = "hookline_session";
 export const SESSION_TTL_MS = 12 * 60 * 60 * 1000;
-/** A session issued this far in the future (clock steps) is still accepted. */
-const FUTURE_SKEW_MS = 60 * 1000;
 
 function mac(key: string, purpose: string, value: string): string {
   return createHmac("sha256", key)
@@ -20,33 +20,62 @@ function sameText(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
+/** Where sessions are kept: Postgres in the product (packages/db queries/sessions.ts). */
+export interface SessionStore {
+  insert(row: { id: string; tokenFingerprint: string; expiresAt: Date; ip: string | null }): Promise<void>;
+  find(id: string): Promise<{ tokenFingerprint: string; expiresAt: Date } | null>;
+  delete(id: string): Promise<void>;
+  /** Drops expired sessions and those of other tokens. */
+  sweep(currentFingerprint: string): Promise<void>;
+}
+
+const COOKIE = /^([A-Za-z0-9_-]{43})\.([A-Za-z0-9_-]{43})$/;
+
 export class Sessions {
+  readonly #fingerprint: string;
+
   constructor(
     private readonly adminToken: string,
+    private readonly store: SessionStore,
     private readonly now: () => number = Date.now,
-  ) {}
-
-  /** A new session cookie value: `<issued at ms>.<HMAC-SHA256(admin token, issued at)>`. */
-  issue(): string {
-    const issuedAt = String(this.now());
-    return `${issuedAt}.${mac(this.adminToken, "session", issuedAt)}`;
+  ) {
+    this.#fingerprint = mac(adminToken, "fingerprint", "admin-token");
   }
 
-  /** True for a cookie this server issued with the current admin token, less than 12 h ago. */
-  valid(cookie: string | undefined): cookie is string {
-    if (!cookie) return false;
-    const match = /^(\d{1,16})\.([A-Za-z0-9_-]{43})$/.exec(cookie);
-    if (!match?.[1] || !match[2]) return false;
-    const issuedAt = Number(match[1]);
-    const age = this.now() - issuedAt;
-    if (age >= SESSION_TTL_MS || age < -FUTURE_SKEW_MS) return false;
-    return sameText(match[2], mac(this.adminToken, "session", match[1]));
+  /** A new session: stored, and its cookie value returned. */
+  async issue(ip: string | null): Promise<string> {
+    const id = randomBytes(32).toString("base64url");
+    await this.store.sweep(this.#fingerprint);
+    await this.store.insert({
+      id: storedId(id),
+      tokenFingerprint: this.#fingerprint,
+      expiresAt: new Date(this.now() + SESSION_TTL_MS),
+      ip,
+    });
+    return `${id}.${mac(this.adminToken, "session", id)}`;
   }
 
-  /** Seconds the session has left; the cookie's Max-Age. */
-  remainingSeconds(cookie: string): number {
-    const issuedAt = Number(cookie.split(".")[0]);
-    return Math.max(0, Math.floor((issuedAt + SESSION_TTL_MS - this.now()) / 1000));
+  /** True for a cookie this server issued with the current admin token, not ended and not expired. */
+  async valid(cookie: string | undefined): Promise<boolean> {
+    const id = this.#idOf(cookie);
+    if (id === null) return false;
+    const row = await this.store.find(storedId(id));
+    return (
+      row !== null &&
+      row.expiresAt.getTime() > this.now() &&
+      sameText(row.tokenFingerprint, this.#fingerprint)
+    );
+  }
+
+  /** Ends the session for good: its cookie, wherever it was copied, no longer works. */
+  async end(cookie: string | undefined): Promise<void> {
+    const id = this.#idOf(cookie);
+    if (id !== null) await this.store.delete(storedId(id));
+  }
+
+  /** The cookie's Max-Age for a session issued now. */
+  get ttlSeconds(): number {
+    return SESSION_TTL_MS / 1000;
   }
 
   /** The CSRF token of a session: its HMAC, put in every form and checked on every POST. */
@@ -57,6 +86,18 @@ export class Sessions {
   csrfMatches(session: string, presented: string | undefined): boolean {
     return presented !== undefined && sameText(presented, this.csrf(session));
   }
+
+  /** The session id of a well-formed cookie signed with the current token; null otherwise. */
+  #idOf(cookie: string | undefined): string | null {
+    const match = cookie ? COOKIE.exec(cookie) : null;
+    if (!match?.[1] || !match[2]) return null;
+    return sameText(match[2], mac(this.adminToken, "session", match[1])) ? match[1] : null;
+  }
+}
+
+/** The row's key: a hash, so a database reader cannot turn rows back into cookies. */
+function storedId(id: string): string {
+  return createHash("sha256").update(id, "utf8").digest("hex");
 }
 
 /**
@@ -76,29 +117,5 @@ export function fromSameOrigin(headers: {
     return new URL(headers.origin).host === headers.host;
   } catch {
     return false;
-  }
-}
-
-/** Counts failed logins: after `max` within `windowMs`, logins wait for the window to pass. */
-export class LoginThrottle {
-  #failures: number[] = [];
-
-  constructor(
-    private readonly max = 10,
-    private readonly windowMs = 60_000,
-    private readonly now: () => number = Date.now,
-  ) {}
-
-  /** Seconds to wait before trying again; 0 when a login may be tried now. */
-  retryAfterSeconds(): number {
-    const now = this.now();
-    this.#failures = this.#failures.filter((t) => now - t < this.windowMs);
-    const oldest = this.#failures[0];
-    if (this.#failures.length < this.max || oldest === undefined) return 0;
-    return Math.max(1, Math.ceil((oldest + this.windowMs - now) / 1000));
-  }
-
-  failed(): void {
-    this.#failures.push(this.now());
   }
 }

@@ -28,8 +28,20 @@ export function decodeCursor(text: string): PageCursor | null {
   if (typeof parsed !== "object" || parsed === null) return null;
   const { t, i } = parsed as { t?: unknown; i?: unknown };
   if (typeof t !== "string" || typeof i !== "string") return null;
-  if (!TIMESTAMP.test(t) || !ID.test(i) || Number.isNaN(Date.parse(t))) return null;
+  if (!TIMESTAMP.test(t) || !ID.test(i) || !isRealInstant(t)) return null;
   return { at: t, id: i };
+}
+
+/**
+ * JavaScript reads 2026-02-30 as March 2 and accepts year 0; Postgres refuses both. A cursor's
+ * time must name a real calendar instant in years 1-9999, the same in both.
+ */
+function isRealInstant(t: string): boolean {
+  const ms = Date.parse(t);
+  if (Number.isNaN(ms)) return false;
+  const back = new Date(ms);
+  const year = back.getUTCFullYear();
+  return year >= 1 && year <= 9999 && back.toISOString().slice(0, 19) === t.slice(0, 19);
 }
 
 /** The SQL expression that prints a timestamptz column the way cursors carry it. */

@@ -84,4 +84,11 @@ export {
   TARGET_REMOVED,
 } from "./queries/reconcile";
 export { type PurgeCounts, type PurgeOptions, type PurgeTable, purgeOlderThan } from "./queries/retention";
+export {
+  deleteEndedSessions,
+  deleteSession,
+  findSession,
+  insertSession,
+  type StoredSession,
+} from "./queries/sessions";
 export * from "./schema/index";

@@ -47,3 +47,18 @@ describe("Redactor", () => {
     expect(displayUrl("http://127.0.0.1:9001/hooks")).toBe("http://127.0.0.1:9001/hooks");
   });
 });
+
+describe("Redactor.bytes", () => {
+  const redactor = new Redactor(["s3cret-value-0123456789"]);
+
+  it("cuts every occurrence of a secret out of the bytes, whatever surrounds them", () => {
+    const body = Buffer.concat([
+      Buffer.from([0xff, 0x00]),
+      Buffer.from("a s3cret-value-0123456789 b s3cret-value-0123456789"),
+    ]);
+    expect(redactor.bytes(body)).toEqual(
+      Buffer.concat([Buffer.from([0xff, 0x00]), Buffer.from(`a ${REDACTED} b ${REDACTED}`)]),
+    );
+    expect(redactor.bytes(Buffer.from("nothing here")).toString()).toBe("nothing here");
+  });
+});

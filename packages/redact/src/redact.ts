@@ -8,6 +8,7 @@
 import type { HooklineConfig } from "@hookline/config";
 
 export const REDACTED = "[redacted]";
+const REDACTED_BYTES = Buffer.from(REDACTED, "utf8");
 
 const CREDENTIAL_HEADER = /authorization|cookie|secret|token|api[-_]?key|password|passwd|credential|session/i;
 const SIGNATURE_HEADER = /signature|hmac|-sig$/i;
@@ -32,6 +33,7 @@ const MIN_SECRET_LENGTH = 4;
 
 export class Redactor {
   readonly #secrets: readonly string[];
+  readonly #secretBytes: readonly Buffer[];
 
   constructor(secrets: Iterable<string>) {
     const all = new Set<string>();
@@ -45,6 +47,7 @@ export class Redactor {
     }
     // Longest first, so a secret that contains another is cut out whole.
     this.#secrets = [...all].sort((a, b) => b.length - a.length);
+    this.#secretBytes = this.#secrets.map((secret) => Buffer.from(secret, "utf8"));
   }
 
   /** Every secret a config holds, plus the admin token. */
@@ -71,6 +74,29 @@ export class Redactor {
   text(value: string): string {
     let out = value;
     for (const secret of this.#secrets) if (out.includes(secret)) out = out.split(secret).join(REDACTED);
+    return out;
+  }
+
+  /**
+   * The bytes with every secret cut out. Views of a body (text, escaped bytes, hex dump) are
+   * built from this, never redacted after formatting: a hex dump splits a secret across rows,
+   * where no text search can find it.
+   */
+  bytes(body: Buffer): Buffer {
+    let out = body;
+    for (const secret of this.#secretBytes) {
+      let at = out.indexOf(secret);
+      if (at < 0) continue;
+      const parts: Buffer[] = [];
+      let from = 0;
+      while (at >= 0) {
+        parts.push(out.subarray(from, at), REDACTED_BYTES);
+        from = at + secret.length;
+        at = out.indexOf(secret, from);
+      }
+      parts.push(out.subarray(from));
+      out = Buffer.concat(parts);
+    }
     return out;
   }
 

@@ -1,6 +1,7 @@
 export { type Blackhole, startBlackhole } from "./blackhole";
 export { CLAUSUM_SECRET, clausumBody, clausumConfig } from "./clausum";
 export { ADMIN_URL, REDIS_URL } from "./env";
+export { type AddressedResponse, requestFrom } from "./from-address";
 export { type Isolated, isolate } from "./isolation";
 export {
   type Accepted,

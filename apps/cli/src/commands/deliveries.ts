@@ -2,7 +2,7 @@ import { parseArgs } from "node:util";
 import { type AttemptJson, deliveryDetailJson, deliveryJson, parseDeliveryListParams } from "@hookline/admin";
 import type { HooklineEnv } from "@hookline/config";
 import { getDeliveryDetail, listDeliveries } from "@hookline/db";
-import { CliError } from "../context";
+import { CliError, readRedactor } from "../context";
 import { formatTable, indent, shortTime } from "../table";
 import {
   listOrShow,
@@ -46,9 +46,10 @@ async function listCommand(args: readonly string[], env: HooklineEnv, print: Pri
   });
   const filters = unwrap(parseDeliveryListParams({ ...values, json: undefined }, Date.now()));
   const page = await withDatabase(env, (database) => listDeliveries(database.pool, filters));
+  const redactor = readRedactor(env);
   printPage(print, page, {
     json: values.json,
-    toJson: deliveryJson,
+    toJson: (d) => deliveryJson(d, redactor),
     none: "no deliveries match",
     columns: [
       { header: "ID" },
@@ -68,7 +69,7 @@ async function listCommand(args: readonly string[], env: HooklineEnv, print: Pri
       String(d.attemptCount),
       d.lastStatusCode === null ? "-" : String(d.lastStatusCode),
       d.eventId,
-      d.lastError ?? "",
+      d.lastError === null ? "" : redactor.text(d.lastError),
     ],
   });
   return 0;
@@ -78,7 +79,7 @@ async function showCommand(args: readonly string[], env: HooklineEnv, print: Pri
   const { id, json: asJson } = parseShowArgs(args, "hookline deliveries show DELIVERY_ID [--json]");
   const detail = await withDatabase(env, (database) => getDeliveryDetail(database.db, id));
   if (!detail) throw new CliError(`no delivery ${id}`);
-  const json = deliveryDetailJson(detail.delivery, detail.attempts);
+  const json = deliveryDetailJson(detail.delivery, detail.attempts, readRedactor(env));
   if (asJson) {
     printJson(print, json);
     return 0;

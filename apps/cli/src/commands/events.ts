@@ -2,7 +2,7 @@ import { parseArgs } from "node:util";
 import { eventDetailJson, eventSummaryJson, parseEventParams } from "@hookline/admin";
 import type { HooklineEnv } from "@hookline/config";
 import { getEventDetail, listEvents } from "@hookline/db";
-import { CliError } from "../context";
+import { CliError, readRedactor } from "../context";
 import { formatTable, indent, shortTime } from "../table";
 import { attemptTable } from "./deliveries";
 import {
@@ -100,7 +100,7 @@ async function showCommand(args: readonly string[], env: HooklineEnv, print: Pri
   const { id, json: asJson } = parseShowArgs(args, "hookline events show EVENT_ID [--json]");
   const detail = await withDatabase(env, (database) => getEventDetail(database.db, id));
   if (!detail) throw new CliError(`no event ${id}`);
-  const json = eventDetailJson(detail);
+  const json = eventDetailJson(detail, readRedactor(env));
   if (asJson) {
     printJson(print, json);
     return 0;

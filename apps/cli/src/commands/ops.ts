@@ -1,9 +1,11 @@
 // What the ops commands (events, deliveries, retry, replay, purge) share: connections that
 // work without a running gateway, the same parameter parsing as the admin API, and output.
+
 import { parseArgs } from "node:util";
-import { type AdminContext, DeliveryQueues, type Parsed, pageJson } from "@hookline/admin";
+import { type AdminContext, AuthLimiter, DeliveryQueues, type Parsed, pageJson } from "@hookline/admin";
 import type { HooklineConfig, HooklineEnv } from "@hookline/config";
 import { connectDatabase, type Database, type Page } from "@hookline/db";
+import { Redactor } from "@hookline/redact";
 import { CliError } from "../context";
 import { checkPostgres, preflight } from "../preflight";
 import { type Column, formatTable } from "../table";
@@ -93,7 +95,13 @@ export async function withAdminContext<T>(
   const database = connectDatabase(env.databaseUrl, { max: 2, applicationName: "hookline-cli" });
   const queues = new DeliveryQueues(env.redisUrl, env.queuePrefix);
   try {
-    return await fn({ database, queues, config });
+    return await fn({
+      database,
+      queues,
+      config,
+      redactor: Redactor.fromConfig(config, env.adminToken),
+      authLimiter: new AuthLimiter(), // unused: the CLI authenticates no one
+    });
   } finally {
     await queues.close();
     await database.close();

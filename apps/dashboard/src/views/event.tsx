@@ -1,7 +1,7 @@
 import type { AttemptRow, DeliveryRow, EventDetail } from "@hookline/db";
 import type { Redactor } from "@hookline/redact";
 import type { Child } from "hono/jsx";
-import { bytes, clip, count, duration, exactSegments, hexDump, prettyBody, utcTime } from "../format";
+import { bodyViews, bytes, clip, count, duration, utcTime } from "../format";
 import { Layout } from "./layout";
 import { Ago, Back, Code, Csrf, Empty, type PageEnv, StatusBadge, When } from "./parts";
 
@@ -149,12 +149,9 @@ const DeliveryCard = (props: { d: Delivery; redactor: Redactor; env: PageEnv }) 
 };
 
 const Body = (props: { body: Buffer; redactor: Redactor; contentType: string | null; sha256: string }) => {
-  const { body, redactor } = props;
-  const pretty = prettyBody(body);
-  const prettyText = pretty ? clip(redactor.text(pretty.text), PRETTY_LIMIT) : null;
-  const segments = exactSegments(body, EXACT_LIMIT).map((s) =>
-    s.escape ? s : { ...s, text: redactor.text(s.text) },
-  );
+  const body = props.body;
+  const { pretty, segments, hex } = bodyViews(body, props.redactor, { exact: EXACT_LIMIT, hex: HEX_LIMIT });
+  const prettyText = pretty ? clip(pretty.text, PRETTY_LIMIT) : null;
   return (
     <section class="panel" id="body">
       <header class="panel-head">
@@ -193,7 +190,7 @@ const Body = (props: { body: Buffer; redactor: Redactor; contentType: string | n
       </div>
       <details class="hex" id="hexdump">
         <summary>Hex dump{body.length > HEX_LIMIT ? ` (first ${bytes(HEX_LIMIT)})` : ""}</summary>
-        <pre class="code-block">{redactor.text(hexDump(body, HEX_LIMIT))}</pre>
+        <pre class="code-block">{hex}</pre>
       </details>
     </section>
   );

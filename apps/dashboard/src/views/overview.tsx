@@ -11,8 +11,19 @@ export interface TargetRow {
   readonly health: TargetHealth | undefined;
 }
 
+/** A set-aside ingest job as the overview lists it; `error` already redacted. */
+export interface SetAsideRow {
+  readonly id: string;
+  readonly sourceId: string | null;
+  readonly reason: string;
+  readonly error: string;
+  readonly failedAt: Date;
+}
+
 export interface OverviewData {
   readonly overview: Overview;
+  /** The newest set-aside ingest jobs and how many there are in all. */
+  readonly setAside: { readonly total: number; readonly newest: readonly SetAsideRow[] };
   readonly sources: readonly string[];
   readonly targets: readonly TargetRow[];
 }
@@ -105,6 +116,43 @@ const Rate = (props: { health: TargetHealth | undefined }) => {
   );
 };
 
+/** Accepted events that could never be recorded: rare, and each one needs a person. */
+const SetAsidePanel = (props: { data: OverviewData["setAside"]; now: number }) => (
+  <section class="panel" id="ingest-failures-panel" data-live>
+    <header class="panel-head">
+      <h2>Set-aside ingest jobs</h2>
+      <span class="muted">
+        <strong class="bad">{count(props.data.total)}</strong> accepted but never recorded; kept whole in{" "}
+        <span class="mono">ingest_failures</span> and at <span class="mono">GET /api/ingest-failures</span>
+      </span>
+    </header>
+    <table class="table compact">
+      <thead>
+        <tr>
+          <th>Set aside</th>
+          <th>Id</th>
+          <th>Source</th>
+          <th>Reason</th>
+          <th>Error</th>
+        </tr>
+      </thead>
+      <tbody>
+        {props.data.newest.map((f) => (
+          <tr data-ingest-failure={f.id}>
+            <td>
+              <Ago at={f.failedAt} now={props.now} />
+            </td>
+            <td class="mono small">{f.id}</td>
+            <td>{f.sourceId ?? "—"}</td>
+            <td class="mono small">{f.reason}</td>
+            <td class="small wrap">{f.error}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  </section>
+);
+
 export const OverviewPage = (props: { data: OverviewData; env: PageEnv }) => {
   const { overview, sources, targets } = props.data;
   const { now } = props.env;
@@ -180,6 +228,7 @@ export const OverviewPage = (props: { data: OverviewData; env: PageEnv }) => {
           </table>
         )}
       </section>
+      {props.data.setAside.total > 0 ? <SetAsidePanel data={props.data.setAside} now={now} /> : null}
       <section class="panel" id="events-panel" data-live>
         <header class="panel-head">
           <h2>Events received</h2>
