@@ -28,7 +28,7 @@ import {
 import { Queue } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-const RETRY_MS = 3_000;
+const RETRY_MS = 5_000;
 
 let iso: Isolated;
 let sink: Sink;
@@ -177,13 +177,17 @@ describe("a delivery job re-run before its retry is due", () => {
     });
     const before = sink.received.length;
     // What BullMQ does when moveToDelayed failed after the outcome was committed: run it again now.
-    const delayed = await deliveries.getJob(first.id);
-    await delayed?.promote();
-    // The job went through the worker and is back in the delayed set, with no request made.
-    await eventually(async () => {
-      const fresh = await deliveries.getJob(first.id);
-      return (fresh?.attemptsStarted ?? 0) >= 2 && (await fresh?.getState()) === "delayed";
+    const delayed = await eventually(async () => {
+      const j = await deliveries.getJob(first.id);
+      return j && (await j.getState()) === "delayed" ? j : undefined;
     });
+    await delayed.promote();
+    // The barrier: the worker says it put the job back because the attempt was not due.
+    await eventually(() =>
+      stack.logs.lines.some(
+        (l) => l.includes('"msg":"attempt not due yet: delayed again"') && l.includes(first.id),
+      ),
+    );
     expect(sink.received.length).toBe(before);
     expect((await deliveryOf(event.eventId))?.attempt_count).toBe(1);
     // On schedule, it goes.
