@@ -29,12 +29,6 @@ let stack: Stack;
 let admin: RunningAdminServer;
 let database: Database;
 
-/** Requests from another loopback address: Linux answers all of 127/8. */
-function from(address: string) {
-  return (url: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}) =>
-    requestFrom(address, url, init);
-}
-
 beforeAll(async () => {
   iso = await isolate("admin-hardening");
   // The target fails at once and echoes the credential it was sent, as some error pages do.
@@ -153,8 +147,8 @@ describe("redaction", () => {
 
 describe("guessing the admin token", () => {
   it("an address that keeps failing on the API gets 429, even with the right token; others are not affected", async () => {
-    const attacker = from("127.0.0.2");
-    const ops = from("127.0.0.1");
+    const attacker = (url: string, init = {}) => requestFrom("127.0.0.2", url, init);
+    const ops = (url: string, init = {}) => requestFrom("127.0.0.1", url, init);
     const auth = (token: string) => ({ headers: { authorization: `Bearer ${token}` } });
     for (let i = 0; i < 10; i++)
       expect((await attacker(`${admin.url}/api/events`, auth(`guess-${i}`))).status).toBe(401);

@@ -22,12 +22,6 @@ let stack: Stack;
 let admin: RunningAdminServer;
 let database: Database;
 
-/** Requests from another loopback address: Linux answers all of 127/8. */
-function from(address: string) {
-  return (url: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}) =>
-    requestFrom(address, url, init);
-}
-
 beforeAll(async () => {
   iso = await isolate("dashboard-hardening");
   const config = loadTestConfig(`
@@ -77,9 +71,9 @@ describe("bodies", () => {
 
 describe("guessing the admin token", () => {
   it("ten wrong sign-ins from one address do not lock the right token out from another", async () => {
-    const attacker = from("127.0.0.3");
-    const ops = from("127.0.0.1");
-    const login = (f: ReturnType<typeof from>, token: string) =>
+    const attacker = (url: string, init = {}) => requestFrom("127.0.0.3", url, init);
+    const ops = (url: string, init = {}) => requestFrom("127.0.0.1", url, init);
+    const login = (f: typeof ops, token: string) =>
       f(`${admin.url}/login`, {
         method: "POST",
         headers: { "content-type": "application/x-www-form-urlencoded" },

@@ -197,27 +197,29 @@ describe("a delivery job re-run before its retry is due", () => {
   });
 });
 
+/** Commits an event and its delivery as the ingest job would, with no job queued: a crash between the two. */
+async function commitWithoutJob(targetId: string): Promise<string> {
+  const eventId = newId("evt");
+  await recordIngestedEvent(database.pool, {
+    eventId,
+    sourceId: "klariqo",
+    eventType: "x.a",
+    dedupeKey: eventId,
+    providerId: null,
+    receivedAt: new Date(),
+    headers: {},
+    body: Buffer.from("{}"),
+    contentType: "application/json",
+    dedupeWindowMs: 60_000,
+    targetIds: [targetId],
+  });
+  return eventId;
+}
+
 describe("the reconciler", () => {
   it("queues live deliveries that have no job, once each", async () => {
-    // Committed as the ingest job would, then the process 'died' before the enqueue.
     const ids: string[] = [];
-    for (let i = 0; i < 3; i++) {
-      const eventId = newId("evt");
-      ids.push(eventId);
-      await recordIngestedEvent(database.pool, {
-        eventId,
-        sourceId: "klariqo",
-        eventType: "x.a",
-        dedupeKey: eventId,
-        providerId: null,
-        receivedAt: new Date(),
-        headers: {},
-        body: Buffer.from("{}"),
-        contentType: "application/json",
-        dedupeWindowMs: 60_000,
-        targetIds: ["sink"],
-      });
-    }
+    for (let i = 0; i < 3; i++) ids.push(await commitWithoutJob("sink"));
     for (const id of ids) {
       await eventually(async () => (await deliveryOf(id))?.status === "succeeded");
     }
@@ -226,20 +228,7 @@ describe("the reconciler", () => {
   });
 
   it("ends deliveries to a target that is no longer configured as failed: target_removed", async () => {
-    const eventId = newId("evt");
-    await recordIngestedEvent(database.pool, {
-      eventId,
-      sourceId: "klariqo",
-      eventType: "x.a",
-      dedupeKey: eventId,
-      providerId: null,
-      receivedAt: new Date(),
-      headers: {},
-      body: Buffer.from("{}"),
-      contentType: "application/json",
-      dedupeWindowMs: 60_000,
-      targetIds: ["gone"],
-    });
+    const eventId = await commitWithoutJob("gone");
     const row = await eventually(async () => {
       const d = await deliveryOf(eventId);
       return d?.status === "failed" ? d : undefined;
