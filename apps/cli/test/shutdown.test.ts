@@ -56,6 +56,12 @@ async function startHookline(): Promise<HooklineProcess> {
   return proc;
 }
 
+/** SIGTERM to every process still running; resolves once all have exited. */
+async function stopAll(): Promise<void> {
+  for (const p of processes) p.kill("SIGTERM");
+  await Promise.all(processes.map((p) => p.exited));
+}
+
 function klariqoSource() {
   const source = loadTestConfig(
     `sources:\n  - id: klariqo\n    verify: { scheme: klariqo, secrets: ["${SECRET}"] }\n`,
@@ -210,10 +216,24 @@ describe("SIGTERM", () => {
   });
 });
 
+describe("start", () => {
+  it("a second start on ports in use exits 1 and says why, instead of running half-started", async () => {
+    await stopAll();
+    await startHookline();
+    const second = spawnHookline("start", env);
+    processes.push(second);
+    const exit = await second.exited;
+    expect(exit.code).toBe(1);
+    expect(second.stderr.join("\n")).toContain("EADDRINUSE");
+    await stopAll();
+  });
+});
+
 describe("SIGKILL", () => {
   it("after a kill -9 mid-traffic and a restart, every accepted event is delivered and nothing stays pending", {
     timeout: 180_000,
   }, async () => {
+    await stopAll();
     const killed: ProviderMessage[] = messages.map((m, i) => ({ ...m, id: `msg_kill_${i}` }));
     const hitsBefore = target.hits.length;
     const first = await startHookline();
@@ -241,9 +261,16 @@ describe("SIGKILL", () => {
           [acceptedIds],
         );
         const row = r.rows[0];
-        const done =
-          row && row.events.length + row.duplicates === MESSAGES && row.succeeded === row.events.length;
-        return done ? row.events : undefined;
+        if (row && row.events.length + row.duplicates === MESSAGES && row.succeeded === row.events.length)
+          return row.events;
+        // Not yet: say where things stand, so a timeout tells what was missing.
+        const open = await database.pool.query(
+          `select status, count(*)::int as n, min(updated_at) as oldest, bool_or(next_attempt_at > now()) as scheduled
+           from deliveries where status <> 'succeeded' group by status`,
+        );
+        throw new Error(
+          `events ${row?.events.length}, duplicates ${row?.duplicates}, succeeded ${row?.succeeded} of ${MESSAGES}; not succeeded: ${JSON.stringify(open.rows)}`,
+        );
       },
       { what: "every accepted event recorded and delivered after the kill", timeoutMs: 60_000 },
     );

@@ -97,6 +97,11 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const app = createGatewayApp(appDeps);
 
   const host = options.host ?? config.server.host;
+  const release = async () => {
+    await queue.close().catch(() => {});
+    redis.disconnect();
+    await database.close().catch(() => {});
+  };
   const server = await new Promise<Server>((resolve, reject) => {
     const s = serve(
       {
@@ -112,6 +117,10 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       () => resolve(s as Server),
     ) as Server;
     s.once("error", reject);
+  }).catch(async (error: unknown) => {
+    // The port is taken (say): let go of Redis and Postgres, or they keep the process alive.
+    await release();
+    throw error;
   });
   // Slow-loris guard for headers; bodies have their own idle timeout.
   server.headersTimeout = 15_000;
@@ -143,9 +152,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
           });
           server.closeIdleConnections();
         });
-        await queue.close().catch(() => {});
-        redis.disconnect();
-        await database.close().catch(() => {});
+        await release();
       })();
       return closing;
     },

@@ -87,7 +87,16 @@ export function spawnHookline(
         };
         const timer = setTimeout(
           () =>
-            finish(() => reject(new Error(`hookline ${command}: no matching log line in ${timeoutMs} ms`))),
+            finish(() =>
+              reject(
+                new Error(
+                  `hookline ${command}: no matching log line in ${timeoutMs} ms; last lines: ${lines
+                    .slice(-8)
+                    .map((l) => parse(l)?.msg ?? l.slice(0, 200))
+                    .join(" | ")}; stderr: ${stderr.slice(-5).join(" | ")}`,
+                ),
+              ),
+            ),
           timeoutMs,
         );
         waiters.add(waiter);

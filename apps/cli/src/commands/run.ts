@@ -49,51 +49,60 @@ export async function run(
   let worker: RunningWorker | undefined;
   let gateway: RunningGateway | undefined;
   const others: Running[] = [];
-  if (parts.worker)
-    worker = await startWorker({
-      ...common,
-      observer: metrics.worker,
-      ingestConcurrency: config.worker.ingestConcurrency,
-      stall: {
-        lockDurationMs: config.worker.lockDurationMs,
-        stalledIntervalMs: config.worker.stalledIntervalMs,
-      },
-    });
-  const gatewayProcesses = gatewayProcessCount(config.server.workers);
-  if (parts.gateway && gatewayProcesses > 1) others.push(await forkGateways(gatewayProcesses, env, logger));
-  else if (parts.gateway) gateway = await startGateway({ ...common, observer: metrics.ingest });
-  // The admin port (API, /metrics, dashboard) goes with the gateway. A worker run alone serves
-  // its own /metrics on admin_port + 2, so it can share a host with a separate gateway.
-  if (parts.gateway) {
-    others.push(
-      await startAdminServer({
+  try {
+    if (parts.worker)
+      worker = await startWorker({
         ...common,
-        adminToken: env.adminToken,
-        metrics,
-        // The dashboard at `/`. Circuit states come from the worker when it runs in this process.
-        extend: (app, context) =>
-          mountDashboard(app, {
-            context,
-            config,
-            adminToken: env.adminToken,
-            logger,
-            circuitState: (targetId) => worker?.circuits.get(targetId)?.state,
-          }),
-      }),
-    );
-  } else if (parts.worker) {
-    // Metrics are an aid, not the job: a worker whose metrics port is taken keeps delivering.
-    const port = config.server.adminPort + 2;
-    try {
-      others.push(await startMetricsServer({ metrics, logger, host: config.server.adminHost, port }));
-    } catch (error) {
-      logger.error(
-        { port, err: { message: (error as Error).message } },
-        "worker metrics not served: the port could not be bound; delivery continues",
+        observer: metrics.worker,
+        ingestConcurrency: config.worker.ingestConcurrency,
+        stall: {
+          lockDurationMs: config.worker.lockDurationMs,
+          stalledIntervalMs: config.worker.stalledIntervalMs,
+        },
+      });
+    const gatewayProcesses = gatewayProcessCount(config.server.workers);
+    if (parts.gateway && gatewayProcesses > 1) others.push(await forkGateways(gatewayProcesses, env, logger));
+    else if (parts.gateway) gateway = await startGateway({ ...common, observer: metrics.ingest });
+    // The admin port (API, /metrics, dashboard) goes with the gateway. A worker run alone serves
+    // its own /metrics on admin_port + 2, so it can share a host with a separate gateway.
+    if (parts.gateway) {
+      others.push(
+        await startAdminServer({
+          ...common,
+          adminToken: env.adminToken,
+          metrics,
+          // The dashboard at `/`. Circuit states come from the worker when it runs in this process.
+          extend: (app, context) =>
+            mountDashboard(app, {
+              context,
+              config,
+              adminToken: env.adminToken,
+              logger,
+              circuitState: (targetId) => worker?.circuits.get(targetId)?.state,
+            }),
+        }),
       );
+    } else if (parts.worker) {
+      // Metrics are an aid, not the job: a worker whose metrics port is taken keeps delivering.
+      const port = config.server.adminPort + 2;
+      try {
+        others.push(await startMetricsServer({ metrics, logger, host: config.server.adminHost, port }));
+      } catch (error) {
+        logger.error(
+          { port, err: { message: (error as Error).message } },
+          "worker metrics not served: the port could not be bound; delivery continues",
+        );
+      }
     }
+    for (const start of extras) others.push(await start());
+  } catch (error) {
+    // A part that cannot start (a port in use, say) must not leave the others running: a worker
+    // with no gateway beside it would keep the process alive, half-started, and exit never.
+    await gateway?.close().catch(() => {});
+    for (const o of others) await o.close().catch(() => {});
+    await worker?.close().catch(() => {});
+    throw error;
   }
-  for (const start of extras) others.push(await start());
 
   await new Promise<void>((resolve) => {
     let stopping = false;
