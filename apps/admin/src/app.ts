@@ -97,14 +97,11 @@ export function createAdminApp(deps: AdminAppDeps): AdminApp {
     if (error instanceof AdminError) return errorResponse(c, error.code, error.message);
     if (error instanceof InvalidCursorError) return errorResponse(c, "invalid_cursor", error.message);
     if (error instanceof QueueUnavailableError) {
-      deps.logger.error(
-        { requestId: c.get("requestId"), err: { message: error.message } },
-        "queue unavailable",
-      );
+      deps.logger.error({ requestId: c.get("requestId"), err: error }, "queue unavailable");
       c.header("Retry-After", "5");
       return errorResponse(c, "queue_unavailable", error.message);
     }
-    deps.logger.error({ requestId: c.get("requestId"), err: { message: error.message } }, "unhandled error");
+    deps.logger.error({ requestId: c.get("requestId"), err: error }, "unhandled error");
     return errorResponse(c, "internal_error", "internal error");
   });
   return app;

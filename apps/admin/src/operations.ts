@@ -26,7 +26,7 @@ import {
   type Redis,
 } from "@hookline/queue";
 import type { Redactor } from "@hookline/redact";
-import { routeTargets } from "@hookline/worker";
+import { routeTargets } from "@hookline/routing";
 import { Queue } from "bullmq";
 import type { AuthLimiter } from "./auth-limiter";
 

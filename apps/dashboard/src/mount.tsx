@@ -34,7 +34,7 @@ import {
 import type { Logger } from "@hookline/logger";
 import type { CircuitState } from "@hookline/metrics";
 import { displayUrl, Redactor } from "@hookline/redact";
-import { routeTargets } from "@hookline/worker";
+import { routeTargets } from "@hookline/routing";
 import type { Context, MiddlewareHandler } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { loadAssets } from "./assets";
@@ -206,10 +206,7 @@ export function mountDashboard(app: AdminApp, deps: DashboardDeps): void {
   });
 
   const failure = (c: C, error: unknown) => {
-    logger.error(
-      { requestId: c.get("requestId"), path: c.req.path, err: { message: (error as Error).message } },
-      "dashboard: page failed",
-    );
+    logger.error({ requestId: c.get("requestId"), path: c.req.path, err: error }, "dashboard: page failed");
     return render(
       c,
       <MessagePage

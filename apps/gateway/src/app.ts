@@ -162,7 +162,7 @@ export function createGatewayApp(deps: GatewayAppDeps): Hono<Env> {
       case "enqueue_failed":
         finish("queue_unavailable");
         deps.logger.error(
-          { requestId: c.get("requestId"), source: sourceId, err: { message: outcome.error.message } },
+          { requestId: c.get("requestId"), source: sourceId, err: outcome.error },
           "queue unavailable: answering 503",
         );
         return fail(c, "queue_unavailable", "the queue is unavailable; nothing was accepted, retry later", {
@@ -186,7 +186,7 @@ export function createGatewayApp(deps: GatewayAppDeps): Hono<Env> {
   );
   app.notFound((c) => refuse(c, "not_found", "no such route"));
   app.onError((error, c) => {
-    deps.logger.error({ requestId: c.get("requestId"), err: { message: error.message } }, "unhandled error");
+    deps.logger.error({ requestId: c.get("requestId"), err: error }, "unhandled error");
     return fail(c, "internal_error", "internal error");
   });
   return app;

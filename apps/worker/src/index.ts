@@ -3,5 +3,4 @@ export { type ForwardResult, forward, parseRetryAfter } from "./forward";
 export { outboundHeaders } from "./outbound";
 export { purgeNow, type RetentionOptions, type RunningRetention, startRetention } from "./retention";
 export { decide, isRetryableStatus } from "./retry-policy";
-export { routeTargets } from "./routing";
 export { type RunningWorker, startWorker, type WorkerObserver, type WorkerRunOptions } from "./worker";

@@ -9,9 +9,9 @@ import {
 } from "@hookline/db";
 import type { Logger } from "@hookline/logger";
 import type { IngestJob } from "@hookline/queue";
+import { routeTargets } from "@hookline/routing";
 import { CallBatcher } from "./call-batcher";
 import { permanentReason, type SetAsideReason } from "./permanent-error";
-import { routeTargets } from "./routing";
 
 export type IngestRecorder = (input: IngestInput) => Promise<IngestOutcome>;
 
@@ -68,7 +68,7 @@ export async function recordBatch(deps: BatchDeps, events: readonly IngestJob[])
     outcomes = await recordIngestedEvents(deps.pool, inputs);
   } catch (error) {
     deps.logger.warn(
-      { events: inputs.length, err: { message: error instanceof Error ? error.message : String(error) } },
+      { events: inputs.length, err: error },
       "batch failed as a whole: recording its events one by one",
     );
     outcomes = [];

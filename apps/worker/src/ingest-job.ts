@@ -33,7 +33,7 @@ export function createIngestProcessor(
     await setAsideIngest(deps.pool, row);
     deps.onSetAside?.(row.reason);
     deps.logger.warn(
-      { ingestFailure: row.id, source: row.sourceId, reason: row.reason, err: { message: row.error } },
+      { ingestFailure: row.id, source: row.sourceId, reason: row.reason, error: row.error },
       "ingest job set aside: it cannot be recorded (see GET /api/ingest-failures)",
     );
   };

@@ -66,7 +66,7 @@ export async function startRetention(options: RetentionOptions): Promise<Running
     );
   } catch (error) {
     // Another worker may have scheduled it; if not, the next start will. Never fatal.
-    logger.warn({ err: { message: (error as Error).message } }, "could not schedule the retention purge");
+    logger.warn({ err: error }, "could not schedule the retention purge");
   }
   // BullMQ does not close a connection it was handed: close() does.
   const workerConnection = createWorkerConnection(options.redisUrl);
@@ -80,9 +80,9 @@ export async function startRetention(options: RetentionOptions): Promise<Running
     },
     { connection: workerConnection, prefix: options.prefix, concurrency: 1 },
   );
-  worker.on("error", (error) => logger.error({ err: { message: error.message } }, "retention worker error"));
+  worker.on("error", (error) => logger.error({ err: error }, "retention worker error"));
   worker.on("failed", (_job, error) =>
-    logger.warn({ err: { message: error.message } }, "retention purge failed; it runs again next interval"),
+    logger.warn({ err: error }, "retention purge failed; it runs again next interval"),
   );
   await worker.waitUntilReady();
   return {

@@ -161,11 +161,11 @@ export async function startWorker(options: WorkerRunOptions): Promise<RunningWor
 
   const all = [ingestWorker, ...deliveryWorkers];
   for (const w of all) {
-    w.on("error", (error) => logger.error({ err: { message: error.message } }, "worker error"));
+    w.on("error", (error) => logger.error({ err: error }, "worker error"));
     w.on("failed", (job, error) => {
       if (job)
         logger.warn(
-          { queue: w.name, job: job.id, attempt: job.attemptsMade, err: { message: error.message } },
+          { queue: w.name, job: job.id, attempt: job.attemptsMade, err: error },
           "job failed; will retry",
         );
     });

@@ -89,7 +89,7 @@ export async function run(
         others.push(await startMetricsServer({ metrics, logger, host: config.server.adminHost, port }));
       } catch (error) {
         logger.error(
-          { port, err: { message: (error as Error).message } },
+          { port, err: error },
           "worker metrics not served: the port could not be bound; delivery continues",
         );
       }

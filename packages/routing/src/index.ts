@@ -1,0 +1,1 @@
+export { routeTargets } from "./routing";
