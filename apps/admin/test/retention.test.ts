@@ -2,6 +2,7 @@ import { connectDatabase, type Database, type PurgeTable, purgeOlderThan } from 
 import { bullPrefix, MAINTENANCE_QUEUE } from "@hookline/queue";
 import {
   closeAll,
+  deliveryQueueIdle,
   eventually,
   type Isolated,
   isolate,
@@ -164,7 +165,7 @@ describe("de-duplication after a purge", () => {
       what: "the copy to be recorded as a duplicate",
     });
     expect(await count("events", `id = '${duplicateId}'`)).toBe(0);
-    await new Promise((r) => setTimeout(r, 300));
+    await deliveryQueueIdle(stack, "t");
     expect(sink.received.length).toBe(received);
 
     // Once the window has passed, the purge removes the key and the same event is new again.

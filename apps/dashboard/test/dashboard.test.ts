@@ -3,7 +3,7 @@
 // succeed. Plus the security edges: login redirect, CSRF, headers, and no secret on any page.
 //
 // UPDATE_SCREENSHOTS=1 also writes docs/dashboard-*.png from the same run.
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { type RunningAdminServer, startAdminServer } from "@hookline/admin";
 import { connectDatabase, type Database } from "@hookline/db";
@@ -47,6 +47,21 @@ const CHROMIUM_ARGS = [
   "--disable-sync",
 ];
 const SCREENSHOTS = process.env.UPDATE_SCREENSHOTS === "1";
+/**
+ * The browser scripts/ensure-chromium.sh installs (Debian's chromium), or CHROMIUM_PATH. No
+ * browser is a failure with the way to fix it, never a silent skip.
+ */
+function chromiumPath(): string {
+  const candidates = [process.env.CHROMIUM_PATH, "/usr/bin/chromium", "/usr/bin/chromium-browser"];
+  const found = candidates.find((p): p is string => p !== undefined && p !== "" && existsSync(p));
+  if (!found) {
+    throw new Error(
+      "no Chromium for the dashboard's browser test: run `bash scripts/ensure-chromium.sh` (installs Debian's chromium) or set CHROMIUM_PATH",
+    );
+  }
+  return found;
+}
+
 const DOCS = fileURLToPath(new URL("../../../docs/", import.meta.url));
 
 let iso: Isolated;
@@ -212,7 +227,7 @@ beforeAll(async () => {
   });
   database = connectDatabase(iso.databaseUrl, { max: 2 });
   await seedHistory(database);
-  browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
+  browser = await chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_ARGS });
   // Traffic: fraud alerts fail at fraud-service (500); everything reaches audit; invoices hit
   // the ledger, which is down and echoes its credentials, so its circuit opens.
   failedEvent = await send("clausum", clausumBody("fraud.detected", "c-1042", { risk: 0.97 }), {

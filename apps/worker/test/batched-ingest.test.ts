@@ -3,6 +3,7 @@
 import { connectDatabase, type Database } from "@hookline/db";
 import {
   closeAll,
+  deliveryQueueIdle,
   eventually,
   type Isolated,
   isolate,
@@ -71,7 +72,7 @@ describe("batched ingest", () => {
     );
     expect(counts).toEqual({ events: 150, dups: 15, succeeded: 150, receipts: 15 });
     // Forwarded once each: the sink saw each event id once and no duplicate's id at all.
-    await new Promise((r) => setTimeout(r, 300));
+    await deliveryQueueIdle(stack, "audit");
     const forwarded = sink.received.map((r) => r.headers["webhook-id"]);
     expect(forwarded).toHaveLength(unique.length);
     expect(new Set(forwarded).size).toBe(unique.length);

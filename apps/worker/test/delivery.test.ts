@@ -1,6 +1,7 @@
 import { connectDatabase, type Database } from "@hookline/db";
 import {
   closeAll,
+  deliveryQueueIdle,
   eventually,
   type Isolated,
   isolate,
@@ -129,7 +130,7 @@ describe("retries", () => {
     });
     expect(done.attempt_count).toBe(1);
     expect(done.last_status_code).toBe(400);
-    await new Promise((r) => setTimeout(r, 400));
+    await deliveryQueueIdle(stack, "strict");
     expect(strict.received.length).toBe(1);
   });
 });

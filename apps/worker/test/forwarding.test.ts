@@ -4,6 +4,7 @@ import { connectDatabase, type Database } from "@hookline/db";
 import {
   type Blackhole,
   closeAll,
+  deliveryQueueIdle,
   eventually,
   type Isolated,
   isolate,
@@ -220,8 +221,8 @@ describe("what a target answers", () => {
     expect(delivery.attempt_count).toBe(1);
     expect(attempts[0]?.response_body).toContain("binary");
     expect(attempts[0]?.response_body).not.toContain("\u0000");
-    // Nothing is re-sent because the answer could not be stored.
-    await new Promise((r) => setTimeout(r, 500));
+    // Nothing is re-sent because the answer could not be stored: no job is left that could.
+    await deliveryQueueIdle(stack, "chatty");
     expect(receivedFor(chatty, id)).toHaveLength(1);
   });
 

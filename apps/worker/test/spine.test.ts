@@ -1,6 +1,7 @@
 import { connectDatabase, type Database } from "@hookline/db";
 import {
   closeAll,
+  deliveryQueueIdle,
   eventually,
   type Isolated,
   isolate,
@@ -129,7 +130,7 @@ describe("de-duplication", () => {
     );
     expect(events.rows).toEqual([{ id: a, duplicate_count: 1 }]);
     expect(await statusOf(b)).toEqual([]);
-    await new Promise((r) => setTimeout(r, 300));
+    await deliveryQueueIdle(stack, "fraud-service");
     expect(fraud.received.length).toBe(before + 1);
   });
 });

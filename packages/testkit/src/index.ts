@@ -40,6 +40,7 @@ export {
 } from "./services";
 export { type ReceivedRequest, type Sink, type SinkResponder, startSink } from "./sink";
 export {
+  deliveryQueueIdle,
   LogCapture,
   loadTestConfig,
   type Stack,

@@ -2,9 +2,12 @@ import { Writable } from "node:stream";
 import { formatIssues, type HooklineConfig, loadConfigText } from "@hookline/config";
 import { type IngestObserver, type RunningGateway, startGateway } from "@hookline/gateway";
 import { createLogger, type Logger } from "@hookline/logger";
+import { bullPrefix, createProducerConnection, deliveryQueueName } from "@hookline/queue";
 import { signRequest } from "@hookline/verify";
 import { type RunningWorker, startWorker, type WorkerObserver } from "@hookline/worker";
+import { Queue } from "bullmq";
 import type { Isolated } from "./isolation";
+import { eventually } from "./wait";
 
 /** Every log line a stack wrote, as text: tests grep it for secrets. */
 export class LogCapture {
@@ -148,5 +151,30 @@ function typeFromBody(body: Buffer): string | undefined {
     return typeof value === "string" ? value : undefined;
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * Resolves once the target's delivery queue holds no job that could still run (waiting,
+ * active, delayed, prioritized): the barrier that proves nothing more will be sent to it,
+ * where a fixed sleep would only hope so.
+ */
+export async function deliveryQueueIdle(stack: Stack, targetId: string): Promise<void> {
+  const connection = createProducerConnection(stack.shared.redisUrl);
+  const queue = new Queue(deliveryQueueName(targetId), {
+    connection,
+    prefix: bullPrefix(stack.shared.queuePrefix),
+  });
+  try {
+    await eventually(
+      async () => {
+        const counts = await queue.getJobCounts("waiting", "active", "delayed", "prioritized");
+        return Object.values(counts).every((n) => n === 0);
+      },
+      { what: `the ${targetId} queue to be idle` },
+    );
+  } finally {
+    await queue.close();
+    connection.disconnect(); // BullMQ does not close a connection it was handed
   }
 }
