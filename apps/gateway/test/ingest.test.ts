@@ -1,4 +1,5 @@
 import { connect } from "node:net";
+import { bullPrefix, createProducerConnection, INGEST_QUEUE, type IngestJob } from "@hookline/queue";
 import {
   closeAll,
   type Isolated,
@@ -8,6 +9,7 @@ import {
   sendSigned,
   startStack,
 } from "@hookline/testkit";
+import { Queue } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const CONFIG = `
@@ -62,10 +64,27 @@ function rawRequest(port: number, head: string, bodyBytes: number, chunkSize = 6
 }
 
 describe("ingest", () => {
-  it("answers 202 with the event id once queued", async () => {
-    const res = await sendSigned(stack, "klariqo", '{"type":"export.ready"}');
+  it("answers 202 with the event id once queued: the event is in Redis when the answer arrives", async () => {
+    const body = '{"type":"export.ready","n":"queued-check"}';
+    const res = await sendSigned(stack, "klariqo", body);
     expect(res.status).toBe(202);
-    expect(await res.json()).toMatchObject({ id: expect.stringMatching(/^evt_/) });
+    const { id } = (await res.json()) as { id: string };
+    expect(id).toMatch(/^evt_/);
+    // No worker runs here: the job must already be in the ingest queue, alone or in a batch.
+    const connection = createProducerConnection(iso.redisUrl);
+    const queue = new Queue(INGEST_QUEUE, { connection, prefix: bullPrefix(iso.queuePrefix) });
+    try {
+      const jobs = await queue.getJobs(["wait", "prioritized", "delayed", "active"]);
+      const queued = jobs.flatMap((job) => {
+        const data = job.data as IngestJob | { events: IngestJob[] };
+        return "events" in data ? data.events : [data];
+      });
+      const event = queued.find((e) => e.eventId === id);
+      expect(event && Buffer.from(event.body, "base64").toString("utf8")).toBe(body);
+    } finally {
+      await queue.close();
+      connection.disconnect();
+    }
   });
 
   it("answers 503 with Retry-After when the queue is unreachable, and never 202", async () => {

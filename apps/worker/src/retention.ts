@@ -26,7 +26,7 @@ export interface RunningRetention {
 }
 
 /** One purge with the configured cutoffs; null cutoffs keep their rows. */
-export function purgeNow(
+function purgeNow(
   pool: Database["pool"],
   retention: RetentionConfig,
   nowMs: number,

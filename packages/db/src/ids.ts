@@ -15,7 +15,7 @@ let counter = 0;
  * starts at a random value each millisecond (so ids from one process are strictly increasing),
  * the variant, and 62 random bits.
  */
-export function uuidv7Hex(nowMs: number = Date.now()): string {
+function uuidv7Hex(nowMs: number = Date.now()): string {
   if (poolAt + 10 > pool.length) {
     randomFillSync(pool);
     poolAt = 0;
