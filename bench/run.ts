@@ -4,8 +4,10 @@
 import { writeFileSync } from "node:fs";
 import { availableParallelism, cpus, release, totalmem, type } from "node:os";
 import { join } from "node:path";
+import { bullPrefix, INGEST_QUEUE } from "@hookline/queue";
 import { Redis } from "ioredis";
 import pg from "pg";
+import { measureDrain } from "./lib/drain";
 import {
   DISTURBED_CORES,
   describeE2e,
@@ -18,7 +20,7 @@ import {
   searchRate,
 } from "./lib/e2e";
 import { benchConfig, startHookline, warmTsxCache } from "./lib/hookline";
-import { createInfra } from "./lib/infra";
+import { type BenchInfra, createInfra } from "./lib/infra";
 import { type IngestLoadResult, runIngestLoad } from "./lib/ingest-load";
 import { CLAUSUM_SECRET, fixedRequest, PAYLOAD_BYTES } from "./lib/payload";
 import {
@@ -43,6 +45,8 @@ const TARGETS = {
   ratioVsBare: 0.6,
   ingestP99Ms: 25,
   e2eEventsPerS: 2000,
+  drainRatioVsNaive: 2.5,
+  drainCpuMsPerEvent: 0.6,
   e2eP99Ms: 250,
   growthRatio: 0.9,
   gatewayRssMb: 200,
@@ -321,6 +325,14 @@ async function main(): Promise<void> {
       );
     }
 
+    // ---------------------------------------------------------------- drain
+    if (settings.phases.has("drain")) {
+      log(
+        `\n## Drain: ${settings.drainEvents.toLocaleString("en-US")} events queued, then the consumer started`,
+      );
+      results.drain = await runDrain(infra, databaseName, settings.drainEvents, children);
+    }
+
     // ---------------------------------------------------------------- 2. and 3. end to end
     if (settings.phases.has("e2e") || settings.phases.has("growth")) {
       const sink = spawnNode("sink", {
@@ -443,6 +455,139 @@ async function main(): Promise<void> {
   }
 }
 
+async function runDrain(
+  infra: BenchInfra,
+  databaseName: string,
+  events: number,
+  children: Child[],
+): Promise<Record<string, unknown>> {
+  const sink = spawnNode("sink", {
+    args: [join(BENCH_DIR, "servers", "sink.ts")],
+    env: { PORT: "0" },
+    ipc: true,
+  });
+  children.push(sink);
+  const { port: sinkPort } = await firstMessage<{ port: number }>(sink);
+  const sinkUrl = `http://127.0.0.1:${sinkPort}/hooks/bench`;
+  const naivePrefix = `${infra.queuePrefix}-naive`;
+  const own = (child: Child) => {
+    children.push(child);
+    return async () => {
+      await child.stop(60_000);
+      children.splice(children.indexOf(child), 1);
+    };
+  };
+  let consumerPid = 0;
+  const cpu = {
+    consumer: () => cpuSeconds(consumerPid),
+    sink: () => cpuSeconds(sink.proc.pid ?? 0),
+    redis: () => cpuSecondsByName("redis-server"),
+    postgres: () => cpuSecondsByName("postgres", postgresFor(databaseName)),
+  };
+  const opts = { events, databaseUrl: infra.databaseUrl, redisUrl: infra.redisUrl, log };
+
+  const naive = await measureDrain(
+    {
+      name: "naive",
+      queue: { name: "webhooks", prefix: naivePrefix },
+      startIngress: async () => {
+        const child = spawnNode("naive", {
+          args: [join(BENCH_DIR, "servers", "naive.ts")],
+          env: { PORT: "0", CLAUSUM_SECRET, REDIS_URL: infra.redisUrl, QUEUE_PREFIX: naivePrefix },
+          ipc: true,
+        });
+        const stop = own(child);
+        const { port } = await firstMessage<{ port: number }>(child);
+        return { origin: `http://127.0.0.1:${port}`, stop };
+      },
+      startConsumer: async () => {
+        const child = spawnNode("naive-worker", {
+          args: [join(BENCH_DIR, "servers", "naive-worker.ts")],
+          env: {
+            DATABASE_URL: infra.databaseUrl,
+            REDIS_URL: infra.redisUrl,
+            QUEUE_PREFIX: naivePrefix,
+            TARGET_URL: sinkUrl,
+          },
+          ipc: true,
+        });
+        const stop = own(child);
+        await firstMessage<{ ready: true }>(child);
+        consumerPid = child.proc.pid ?? 0;
+        return { stop };
+      },
+      doneSql: "select count(*)::int as n from naive.deliveries where status = 'succeeded'",
+      loggedSql: `select count(*)::int as n from naive.deliveries d where d.status = 'succeeded'
+        and exists (select 1 from naive.attempts a where a.delivery_id = d.id and a.status_code = 200)`,
+      cpu,
+    },
+    opts,
+  );
+  await infra.clearRedis(naivePrefix);
+
+  const port = await freePort();
+  const config = benchConfig({ port, adminPort: await freePort(), sinkUrl, gatewayWorkers: 1 });
+  const start = async (part: "gateway" | "worker") => {
+    const h = await startHookline({
+      infra,
+      config,
+      port,
+      gateway: part === "gateway",
+      worker: part === "worker",
+      profileDir: settings.profile ? join(PROFILE_DIR, "drain") : null,
+    });
+    const child = (h.gateway ?? h.worker) as Child;
+    children.push(child);
+    return {
+      child,
+      stop: async () => {
+        await h.stop();
+        children.splice(children.indexOf(child), 1);
+      },
+    };
+  };
+  const hookline = await measureDrain(
+    {
+      name: "hookline",
+      queue: { name: INGEST_QUEUE, prefix: bullPrefix(infra.queuePrefix) },
+      startIngress: async () => ({ origin: `http://127.0.0.1:${port}`, stop: (await start("gateway")).stop }),
+      startConsumer: async () => {
+        const worker = await start("worker");
+        consumerPid = worker.child.proc.pid ?? 0;
+        return { stop: worker.stop };
+      },
+      doneSql: "select count(*)::int as n from deliveries where status = 'succeeded'",
+      loggedSql: `select count(*)::int as n from deliveries d where d.status = 'succeeded'
+        and exists (select 1 from delivery_attempts a where a.delivery_id = d.id and a.status_code = 200)`,
+      cpu,
+    },
+    opts,
+  );
+  await sink.stop();
+  children.splice(children.indexOf(sink), 1);
+
+  // The end-to-end phase measures empty tables: leave them as they were.
+  const client = new pg.Client({ connectionString: infra.databaseUrl });
+  await client.connect();
+  await client.query(
+    "drop schema naive cascade; truncate events, event_duplicates, dedupe_keys, deliveries, delivery_attempts",
+  );
+  await client.end();
+  return {
+    events,
+    events_per_s: { naive: round(naive.eventsPerS, 0), hookline: round(hookline.eventsPerS, 0) },
+    seconds: { naive: round(naive.seconds, 1), hookline: round(hookline.seconds, 1) },
+    ratio_vs_naive: round(hookline.eventsPerS / naive.eventsPerS, 2),
+    cpu_ms_per_event: round(hookline.cpuMsPerEvent, 2),
+    cpu_ms_per_event_by_pipeline: {
+      naive: round(naive.cpuMsPerEvent, 2),
+      hookline: round(hookline.cpuMsPerEvent, 2),
+    },
+    logged: { naive: naive.logged, hookline: hookline.logged },
+    cores: { naive: naive.cores, hookline: hookline.cores },
+  };
+}
+
 function e2eJson(r: E2eResult): Record<string, unknown> {
   return {
     events_per_s: round(r.eventsPerS, 0),
@@ -530,6 +675,20 @@ function targetRows(results: Record<string, unknown>): Row[] {
   }
   rows.push(
     row(
+      "drain vs hand-written pipeline",
+      "drain.ratio_vs_naive",
+      `>= ${TARGETS.drainRatioVsNaive}x`,
+      (v) => v >= TARGETS.drainRatioVsNaive,
+      "x",
+    ),
+    row(
+      "drain machine CPU per event",
+      "drain.cpu_ms_per_event",
+      `<= ${TARGETS.drainCpuMsPerEvent} ms`,
+      (v) => v <= TARGETS.drainCpuMsPerEvent,
+      " ms",
+    ),
+    row(
       "end to end",
       "e2e.events_per_s",
       `>= ${TARGETS.e2eEventsPerS}/s`,
@@ -577,6 +736,11 @@ function markdown(results: Record<string, unknown>): string {
         `| ${ingestLabel(s)} | ` +
         `${g(`ingest.rps.${s}`)} | ${g(`ingest.p50_ms.${s}`, 2)} | ${g(`ingest.p99_ms_by_server.${s}`, 2)} | ${g(`ingest.cpu_ms_per_1k_requests.${s}`)} |`,
     ),
+    "",
+    `| drain (${g("drain.events")} events queued, then consumed) | events/s | machine CPU ms / event |`,
+    "|---|---:|---:|",
+    `| hand-written BullMQ worker (concurrency 64) | ${g("drain.events_per_s.naive")} | ${g("drain.cpu_ms_per_event_by_pipeline.naive", 2)} |`,
+    `| Hookline worker | ${g("drain.events_per_s.hookline")} | ${g("drain.cpu_ms_per_event_by_pipeline.hookline", 2)} |`,
     "",
     "| end to end (POST -> sink, attempt logged) | events/s | p50 ms | p99 ms | offered/s |",
     "|---|---:|---:|---:|---:|",

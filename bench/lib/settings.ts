@@ -3,7 +3,7 @@
 // whole default run within about twenty minutes on a 2-core machine.
 import { execFileSync } from "node:child_process";
 
-export type Phase = "ingest" | "e2e" | "growth";
+export type Phase = "ingest" | "drain" | "e2e" | "growth";
 export type LoadGenerator = "autocannon" | "wrk";
 export type GatewayWorkers = number | "auto";
 
@@ -30,6 +30,8 @@ export interface BenchSettings {
   readonly e2eRate: number | null;
   readonly connections: number;
   readonly growthEvents: number;
+  /** Events queued before the consumer starts, in the drain phase. */
+  readonly drainEvents: number;
   readonly loadGenerator: LoadGenerator;
   /** Run gateway and worker under `node --cpu-prof` and summarise the profiles. */
   readonly profile: boolean;
@@ -64,11 +66,11 @@ function onPath(binary: string): boolean {
 
 export function readSettings(env: NodeJS.ProcessEnv = process.env): BenchSettings {
   const seconds = int(env, "BENCH_SECONDS", 0);
-  const phaseList = (env.BENCH_PHASES ?? "ingest,e2e,growth").split(",").map((p) => p.trim());
+  const phaseList = (env.BENCH_PHASES ?? "ingest,drain,e2e,growth").split(",").map((p) => p.trim());
   const phases = new Set<Phase>();
   for (const p of phaseList) {
-    if (p === "ingest" || p === "e2e" || p === "growth") phases.add(p);
-    else if (p !== "") throw new Error(`BENCH_PHASES: unknown phase "${p}" (ingest, e2e, growth)`);
+    if (p === "ingest" || p === "drain" || p === "e2e" || p === "growth") phases.add(p);
+    else if (p !== "") throw new Error(`BENCH_PHASES: unknown phase "${p}" (ingest, drain, e2e, growth)`);
   }
   const requested = env.BENCH_LOADGEN?.trim();
   if (requested && requested !== "autocannon" && requested !== "wrk") {
@@ -87,6 +89,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): BenchSetting
     e2eRate: rate > 0 ? rate : null,
     connections: int(env, "BENCH_CONNECTIONS", 50, 1),
     growthEvents: int(env, "BENCH_GROWTH_EVENTS", 1_000_000, 0),
+    drainEvents: int(env, "BENCH_DRAIN_EVENTS", 20_000, 1),
     loadGenerator,
     profile: env.BENCH_PROFILE === "1" || env.BENCH_PROFILE === "true",
     ingestGatewayWorkers: (env.BENCH_GATEWAY_WORKERS?.trim() || "1,auto")
