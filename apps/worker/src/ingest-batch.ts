@@ -11,6 +11,7 @@ import type { Logger } from "@hookline/logger";
 import type { IngestJob } from "@hookline/queue";
 import { routeTargets } from "@hookline/routing";
 import { CallBatcher } from "./call-batcher";
+import type { Dispatcher } from "./first-attempt";
 import { permanentReason, type SetAsideReason } from "./permanent-error";
 
 export type IngestRecorder = (input: IngestInput) => Promise<IngestOutcome>;
@@ -49,7 +50,7 @@ export interface BatchDeps {
   readonly config: HooklineConfig;
   readonly pool: Database["pool"];
   readonly logger: Logger;
-  readonly enqueueDeliveries: (deliveries: readonly DeliveryRef[], log: Logger) => Promise<void>;
+  readonly dispatch: Dispatcher["dispatch"];
   /** Keeps an event that can never be recorded where ops see it. */
   readonly setAside: (event: IngestJob, reason: SetAsideReason, error: Error) => Promise<void>;
 }
@@ -80,7 +81,8 @@ export async function recordBatch(deps: BatchDeps, events: readonly IngestJob[])
       );
     }
   }
-  const deliveries: DeliveryRef[] = [];
+  const fresh: DeliveryRef[] = [];
+  const reruns: DeliveryRef[] = [];
   let failure: Error | null = null;
   for (const [i, outcome] of outcomes.entries()) {
     const input = inputs[i] as IngestInput;
@@ -92,8 +94,10 @@ export async function recordBatch(deps: BatchDeps, events: readonly IngestJob[])
     }
     switch (outcome.kind) {
       case "created":
+        fresh.push(...outcome.deliveries);
+        break;
       case "rerun":
-        deliveries.push(...outcome.deliveries);
+        reruns.push(...outcome.deliveries);
         break;
       case "duplicate":
       case "duplicate_rerun":
@@ -108,6 +112,7 @@ export async function recordBatch(deps: BatchDeps, events: readonly IngestJob[])
       }
     }
   }
-  await deps.enqueueDeliveries(deliveries, deps.logger);
+  await deps.dispatch(fresh, deps.logger, { fresh: true });
+  await deps.dispatch(reruns, deps.logger, { fresh: false });
   if (failure) throw failure;
 }

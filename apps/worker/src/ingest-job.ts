@@ -3,7 +3,7 @@
 // it (table `ingest_failures`, GET /api/ingest-failures, the dashboard, a metric) instead of
 // being retried forever; an outage is retried as long as it takes, as before.
 import type { HooklineConfig } from "@hookline/config";
-import { type Database, type DeliveryRef, type SetAside, setAsideIngest } from "@hookline/db";
+import { type Database, type SetAside, setAsideIngest } from "@hookline/db";
 import type { Logger } from "@hookline/logger";
 import {
   INGEST_BATCH_JOB_NAME,
@@ -14,6 +14,7 @@ import {
 } from "@hookline/queue";
 import type { Job } from "bullmq";
 import { ZodError } from "zod";
+import type { Dispatcher } from "./first-attempt";
 import { type IngestRecorder, recordBatch, toIngestInput } from "./ingest-batch";
 import { permanentReason, type SetAsideReason } from "./permanent-error";
 
@@ -22,7 +23,7 @@ export interface IngestJobDeps {
   readonly pool: Database["pool"];
   readonly logger: Logger;
   readonly record: IngestRecorder;
-  readonly enqueueDeliveries: (deliveries: readonly DeliveryRef[], log: Logger) => Promise<void>;
+  readonly dispatch: Dispatcher["dispatch"];
   readonly onSetAside?: (reason: SetAsideReason) => void;
 }
 
@@ -86,7 +87,7 @@ export function createIngestProcessor(
     switch (outcome.kind) {
       case "created":
       case "rerun":
-        await deps.enqueueDeliveries(outcome.deliveries, log);
+        await deps.dispatch(outcome.deliveries, log, { fresh: outcome.kind === "created" });
         log.debug({ kind: outcome.kind, deliveries: outcome.deliveries.length }, "event recorded");
         return;
       case "duplicate":

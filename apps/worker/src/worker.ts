@@ -1,12 +1,11 @@
-import type { HooklineConfig, TargetConfig } from "@hookline/config";
-import { connectDatabase, type DeliveryRef } from "@hookline/db";
+import type { HooklineConfig } from "@hookline/config";
+import { connectDatabase } from "@hookline/db";
 import type { Logger } from "@hookline/logger";
 import {
   bullPrefix,
   createWorkerConnection,
   DEFAULT_STALL_SETTINGS,
   type DeliveryJob,
-  deliveryJobsByQueue,
   deliveryQueueName,
   INGEST_QUEUE,
   type IngestBatchJob,
@@ -15,16 +14,17 @@ import {
   type StallSettings,
 } from "@hookline/queue";
 import { Queue, Worker, type WorkerOptions } from "bullmq";
-import type { Agent } from "undici";
 import { createAttemptWriter } from "./attempt-batch";
 import { CircuitBreaker, type CircuitState } from "./circuit";
 import { createDeliveryProcessor } from "./delivery-job";
+import { createDispatcher, type TargetRuntime } from "./first-attempt";
 import { createTargetAgent } from "./forward";
 import { createIngestRecorder } from "./ingest-batch";
 import { createIngestProcessor } from "./ingest-job";
 import type { SetAsideReason } from "./permanent-error";
 import { createReconciler } from "./reconciler";
 import { startRetention } from "./retention";
+import { TargetSlots } from "./target-slots";
 
 export interface WorkerObserver {
   attempt(targetId: string, outcome: "succeeded" | "retrying" | "failed", seconds: number): void;
@@ -53,13 +53,6 @@ export interface RunningWorker {
   close(): Promise<void>;
 }
 
-interface TargetRuntime {
-  readonly target: TargetConfig;
-  readonly queue: Queue<DeliveryJob>;
-  readonly agent: Agent;
-  readonly circuit: CircuitBreaker;
-}
-
 export async function startWorker(options: WorkerRunOptions): Promise<RunningWorker> {
   const { config, logger } = options;
   const now = options.now ?? Date.now;
@@ -76,7 +69,6 @@ export async function startWorker(options: WorkerRunOptions): Promise<RunningWor
   const producer = createWorkerConnection(options.redisUrl);
 
   const runtimes = new Map<string, TargetRuntime>();
-  const queuesByName = new Map<string, Queue<DeliveryJob>>();
   for (const target of config.targets) {
     const circuit = new CircuitBreaker(target.circuitBreaker, ({ from, to }) => {
       logger.warn(
@@ -86,28 +78,23 @@ export async function startWorker(options: WorkerRunOptions): Promise<RunningWor
       options.observer?.circuit(target.id, to);
     });
     const queue = new Queue<DeliveryJob>(deliveryQueueName(target.id), { connection: producer, prefix });
-    queuesByName.set(queue.name, queue);
     runtimes.set(target.id, {
       target,
       queue,
       agent: createTargetAgent(target.concurrency, target.connectTimeoutMs),
       circuit,
+      slots: new TargetSlots(target.concurrency),
     });
   }
 
-  const enqueueDeliveries = async (deliveries: readonly DeliveryRef[], log: Logger) => {
-    const live = deliveries.filter((d) => d.status !== "succeeded" && d.status !== "failed");
-    const unknown = live.filter((d) => !runtimes.has(d.targetId));
-    // Routes only name configured targets; a re-run recorded under an older config may not.
-    // The reconciler ends those as target_removed once a rolling deploy has had time to finish.
-    if (unknown.length > 0)
-      log.warn(
-        { deliveries: unknown.map((d) => d.id) },
-        "delivery's target is no longer configured; left to the reconciler",
-      );
-    const byQueue = deliveryJobsByQueue(live.filter((d) => runtimes.has(d.targetId)));
-    await Promise.all([...byQueue].map(([name, jobs]) => queuesByName.get(name)?.addBulk(jobs)));
-  };
+  // First attempts are made here, by the ingest worker, where the target can take them.
+  const dispatcher = createDispatcher({
+    runtimes,
+    attempts,
+    now,
+    logger,
+    ...(options.observer ? { observer: options.observer } : {}),
+  });
 
   // BullMQ does not close a connection it was handed: close() must, or the process never exits.
   const workerConnections: ReturnType<typeof createWorkerConnection>[] = [];
@@ -133,13 +120,13 @@ export async function startWorker(options: WorkerRunOptions): Promise<RunningWor
       pool: database.pool,
       logger,
       record: recordIngested,
-      enqueueDeliveries,
+      dispatch: dispatcher.dispatch,
       onSetAside: (reason) => options.observer?.ingestSetAside(reason),
     }),
     workerSettings(options.ingestConcurrency ?? config.worker.ingestConcurrency),
   );
 
-  const deliveryWorkers = [...runtimes.values()].map(({ target, agent, circuit }) => {
+  const deliveryWorkers = [...runtimes.values()].map(({ target, agent, circuit, slots }) => {
     const settings = workerSettings(target.concurrency);
     if (target.rateLimit)
       settings.limiter = { max: target.rateLimit.max, duration: target.rateLimit.durationMs };
@@ -149,6 +136,7 @@ export async function startWorker(options: WorkerRunOptions): Promise<RunningWor
         target,
         agent,
         circuit,
+        slots,
         attempts,
         pool: database.pool,
         logger,
@@ -196,6 +184,7 @@ export async function startWorker(options: WorkerRunOptions): Promise<RunningWor
       closing ??= (async () => {
         await reconciler.close();
         await Promise.all(all.map((w) => w.close()));
+        await dispatcher.drain();
         await retention.close();
         await Promise.all([...runtimes.values()].map((rt) => rt.queue.close()));
         await Promise.all([...runtimes.values()].map((rt) => rt.agent.close()));

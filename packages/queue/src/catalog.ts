@@ -50,6 +50,8 @@ export interface DeliveryRun {
   readonly id: string;
   readonly targetId: string;
   readonly runNumber: number;
+  /** Not to run before this instant (a retry's schedule); absent or null: now. */
+  readonly notBefore?: Date | null;
 }
 
 export interface DeliveryJobEntry {
@@ -63,14 +65,22 @@ export interface DeliveryJobEntry {
  * run has its fixed job id, so queueing the same run twice (a re-run, the reconciler, two
  * processes racing) leaves one job.
  */
-export function deliveryJobsByQueue(runs: readonly DeliveryRun[]): Map<string, DeliveryJobEntry[]> {
+export function deliveryJobsByQueue(
+  runs: readonly DeliveryRun[],
+  nowMs: number = Date.now(),
+): Map<string, DeliveryJobEntry[]> {
   const byQueue = new Map<string, DeliveryJobEntry[]>();
   for (const r of runs) {
     const name = deliveryQueueName(r.targetId);
+    const delay = r.notBefore ? Math.max(0, r.notBefore.getTime() - nowMs) : 0;
     const entry: DeliveryJobEntry = {
       name: DELIVERY_JOB_NAME,
       data: { deliveryId: r.id, runNumber: r.runNumber },
-      opts: { ...DELIVERY_JOB_OPTIONS, jobId: deliveryJobId(r.id, r.runNumber) },
+      opts: {
+        ...DELIVERY_JOB_OPTIONS,
+        jobId: deliveryJobId(r.id, r.runNumber),
+        ...(delay > 0 ? { delay } : {}),
+      },
     };
     const list = byQueue.get(name);
     if (list) list.push(entry);

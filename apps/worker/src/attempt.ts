@@ -1,0 +1,89 @@
+// One attempt, once its row is open: send the request, decide what the answer means, tell the
+// circuit, store the outcome. The same for a delivery job and for the first attempt the ingest
+// worker makes itself (first-attempt.ts).
+import type { TargetConfig } from "@hookline/config";
+import { fanoutDeliveryId, type OpenedAttempt } from "@hookline/db";
+import type { Agent } from "undici";
+import type { AttemptWriter } from "./attempt-batch";
+import type { CircuitBreaker, CircuitTicket } from "./circuit";
+import { forward } from "./forward";
+import { outboundHeaders } from "./outbound";
+import { decide } from "./retry-policy";
+
+export interface DeliveryObserver {
+  attempt(targetId: string, outcome: "succeeded" | "retrying" | "failed", seconds: number): void;
+  firstSuccess(targetId: string, lagSeconds: number): void;
+}
+
+export interface AttemptDeps {
+  readonly target: TargetConfig;
+  readonly agent: Agent;
+  readonly circuit: CircuitBreaker;
+  readonly attempts: AttemptWriter;
+  readonly now: () => number;
+  readonly observer?: DeliveryObserver;
+}
+
+export interface AttemptOutcome {
+  readonly status: "succeeded" | "retrying" | "failed";
+  /** When the next attempt is due, for `retrying`. */
+  readonly nextAttemptAt: Date | null;
+}
+
+export async function sendAttempt(
+  deps: AttemptDeps,
+  run: { readonly deliveryId: string; readonly runNumber: number },
+  opened: OpenedAttempt,
+  ticket: CircuitTicket,
+): Promise<AttemptOutcome> {
+  const { target, now } = deps;
+  const result = await forward(deps.agent, {
+    url: target.url,
+    body: opened.body,
+    timeoutMs: target.timeoutMs,
+    headers: outboundHeaders(
+      target,
+      {
+        eventId: opened.eventId,
+        sourceId: opened.sourceId,
+        eventType: opened.eventType,
+        contentType: opened.contentType,
+        body: opened.body,
+        attemptNumber: opened.attemptNumber,
+      },
+      now(),
+    ),
+  });
+  const verdict = decide(result, opened.attemptInRun, target.retryScheduleMs);
+  const nextAttemptAt = verdict.status === "retrying" ? new Date(now() + verdict.delayMs) : null;
+  // A 4xx means the target is up and answering: only retryable failures trip the circuit.
+  // Recorded before the attempt is stored, so a failed write cannot strand a probe.
+  deps.circuit.record(
+    ticket,
+    verdict.status === "succeeded" ||
+      (result.kind === "response" && result.status < 500 && result.status !== 408 && result.status !== 429),
+    now(),
+  );
+  await deps.attempts.close({
+    attemptId: opened.attemptId,
+    deliveryId: run.deliveryId,
+    runNumber: run.runNumber,
+    durationMs: result.durationMs,
+    statusCode: result.kind === "response" ? result.status : null,
+    responseBody: result.kind === "response" ? result.bodyExcerpt : null,
+    error: verdict.status === "succeeded" ? null : verdict.reason,
+    status: verdict.status,
+    nextAttemptAt,
+  });
+  deps.observer?.attempt(target.id, verdict.status, result.durationMs / 1000);
+  // Lag to the first success of the event's own fan-out, however many attempts it took;
+  // manual retries (run > 1) and replays (fresh delivery ids) are not first successes.
+  if (
+    verdict.status === "succeeded" &&
+    run.runNumber === 1 &&
+    run.deliveryId === fanoutDeliveryId(opened.eventId, target.id)
+  ) {
+    deps.observer?.firstSuccess(target.id, (now() - opened.receivedAt.getTime()) / 1000);
+  }
+  return { status: verdict.status, nextAttemptAt };
+}
