@@ -1,7 +1,6 @@
 import type { HooklineConfig } from "@hookline/config";
 import {
   type Database,
-  type DeliveryRef,
   type IngestInput,
   type IngestOutcome,
   recordIngestedEvent,
@@ -11,7 +10,7 @@ import type { Logger } from "@hookline/logger";
 import type { IngestJob } from "@hookline/queue";
 import { routeTargets } from "@hookline/routing";
 import { CallBatcher } from "./call-batcher";
-import type { Dispatcher } from "./first-attempt";
+import type { FirstAttempts } from "./first-attempt";
 import { permanentReason, type SetAsideReason } from "./permanent-error";
 
 export type IngestRecorder = (input: IngestInput) => Promise<IngestOutcome>;
@@ -50,7 +49,7 @@ export interface BatchDeps {
   readonly config: HooklineConfig;
   readonly pool: Database["pool"];
   readonly logger: Logger;
-  readonly dispatch: Dispatcher["dispatch"];
+  readonly firstAttempts: FirstAttempts;
   /** Keeps an event that can never be recorded where ops see it. */
   readonly setAside: (event: IngestJob, reason: SetAsideReason, error: Error) => Promise<void>;
 }
@@ -63,7 +62,8 @@ export interface BatchDeps {
  * is a no-op.
  */
 export async function recordBatch(deps: BatchDeps, events: readonly IngestJob[]): Promise<void> {
-  const inputs = events.map((e) => toIngestInput(deps.config, e));
+  const plan = deps.firstAttempts.plan(events.map((e) => toIngestInput(deps.config, e)));
+  const { inputs } = plan;
   let outcomes: (IngestOutcome | Error)[];
   try {
     outcomes = await recordIngestedEvents(deps.pool, inputs);
@@ -81,8 +81,7 @@ export async function recordBatch(deps: BatchDeps, events: readonly IngestJob[])
       );
     }
   }
-  const fresh: DeliveryRef[] = [];
-  const reruns: DeliveryRef[] = [];
+  await plan.settle(outcomes, deps.logger);
   let failure: Error | null = null;
   for (const [i, outcome] of outcomes.entries()) {
     const input = inputs[i] as IngestInput;
@@ -94,10 +93,7 @@ export async function recordBatch(deps: BatchDeps, events: readonly IngestJob[])
     }
     switch (outcome.kind) {
       case "created":
-        fresh.push(...outcome.deliveries);
-        break;
       case "rerun":
-        reruns.push(...outcome.deliveries);
         break;
       case "duplicate":
       case "duplicate_rerun":
@@ -112,7 +108,5 @@ export async function recordBatch(deps: BatchDeps, events: readonly IngestJob[])
       }
     }
   }
-  await deps.dispatch(fresh, deps.logger, { fresh: true });
-  await deps.dispatch(reruns, deps.logger, { fresh: false });
   if (failure) throw failure;
 }

@@ -3,7 +3,7 @@
 // it (table `ingest_failures`, GET /api/ingest-failures, the dashboard, a metric) instead of
 // being retried forever; an outage is retried as long as it takes, as before.
 import type { HooklineConfig } from "@hookline/config";
-import { type Database, type SetAside, setAsideIngest } from "@hookline/db";
+import { type Database, type IngestInput, type SetAside, setAsideIngest } from "@hookline/db";
 import type { Logger } from "@hookline/logger";
 import {
   INGEST_BATCH_JOB_NAME,
@@ -14,7 +14,7 @@ import {
 } from "@hookline/queue";
 import type { Job } from "bullmq";
 import { ZodError } from "zod";
-import type { Dispatcher } from "./first-attempt";
+import type { FirstAttempts } from "./first-attempt";
 import { type IngestRecorder, recordBatch, toIngestInput } from "./ingest-batch";
 import { permanentReason, type SetAsideReason } from "./permanent-error";
 
@@ -23,7 +23,7 @@ export interface IngestJobDeps {
   readonly pool: Database["pool"];
   readonly logger: Logger;
   readonly record: IngestRecorder;
-  readonly dispatch: Dispatcher["dispatch"];
+  readonly firstAttempts: FirstAttempts;
   readonly onSetAside?: (reason: SetAsideReason) => void;
 }
 
@@ -75,19 +75,21 @@ export function createIngestProcessor(
     }
     const { data } = parsed;
     const log = deps.logger.child({ source: data.sourceId, eventId: data.eventId });
+    const plan = deps.firstAttempts.plan([toIngestInput(deps.config, data)]);
     let outcome: Awaited<ReturnType<IngestRecorder>>;
     try {
-      outcome = await deps.record(toIngestInput(deps.config, data));
+      outcome = await deps.record(plan.inputs[0] as IngestInput);
     } catch (error) {
+      plan.cancel();
       const reason = permanentReason(error);
       if (reason === null || !(error instanceof Error)) throw error;
       await setAsideEvent(data, reason, error);
       return;
     }
+    await plan.settle([outcome], log);
     switch (outcome.kind) {
       case "created":
       case "rerun":
-        await deps.dispatch(outcome.deliveries, log, { fresh: outcome.kind === "created" });
         log.debug({ kind: outcome.kind, deliveries: outcome.deliveries.length }, "event recorded");
         return;
       case "duplicate":

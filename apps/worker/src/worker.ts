@@ -17,7 +17,7 @@ import { Queue, Worker, type WorkerOptions } from "bullmq";
 import { createAttemptWriter } from "./attempt-batch";
 import { CircuitBreaker, type CircuitState } from "./circuit";
 import { createDeliveryProcessor } from "./delivery-job";
-import { createDispatcher, type TargetRuntime } from "./first-attempt";
+import { createFirstAttempts, type TargetRuntime } from "./first-attempt";
 import { createTargetAgent } from "./forward";
 import { createIngestRecorder } from "./ingest-batch";
 import { createIngestProcessor } from "./ingest-job";
@@ -88,7 +88,7 @@ export async function startWorker(options: WorkerRunOptions): Promise<RunningWor
   }
 
   // First attempts are made here, by the ingest worker, where the target can take them.
-  const dispatcher = createDispatcher({
+  const firstAttempts = createFirstAttempts({
     runtimes,
     attempts,
     now,
@@ -120,7 +120,7 @@ export async function startWorker(options: WorkerRunOptions): Promise<RunningWor
       pool: database.pool,
       logger,
       record: recordIngested,
-      dispatch: dispatcher.dispatch,
+      firstAttempts,
       onSetAside: (reason) => options.observer?.ingestSetAside(reason),
     }),
     workerSettings(options.ingestConcurrency ?? config.worker.ingestConcurrency),
@@ -184,7 +184,7 @@ export async function startWorker(options: WorkerRunOptions): Promise<RunningWor
       closing ??= (async () => {
         await reconciler.close();
         await Promise.all(all.map((w) => w.close()));
-        await dispatcher.drain();
+        await firstAttempts.drain();
         await retention.close();
         await Promise.all([...runtimes.values()].map((rt) => rt.queue.close()));
         await Promise.all([...runtimes.values()].map((rt) => rt.agent.close()));

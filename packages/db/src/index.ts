@@ -57,11 +57,12 @@ export {
 } from "./queries/delivery";
 export {
   type DeliveryRef,
+  type FirstAttemptPlan,
   type IngestInput,
   type IngestOutcome,
   recordIngestedEvent,
+  recordIngestedEvents,
 } from "./queries/ingest";
-export { recordIngestedEvents } from "./queries/ingest-batch";
 export {
   countIngestFailures,
   type IngestFailure,

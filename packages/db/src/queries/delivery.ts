@@ -39,13 +39,6 @@ export interface OpenRequest {
   readonly attemptId: string;
   /** An attempt scheduled after this instant is not opened (a retry must not run early). */
   readonly now: Date;
-  /**
-   * For an attempt no queue job stands behind (the first attempt, sent by the ingest worker
-   * itself): until when the delivery counts as in flight. Stored as its `next_attempt_at`, so
-   * neither the reconciler nor a stray job sends it again before then; if the process dies
-   * mid-request, the reconciler queues it once the lease and its grace have passed.
-   */
-  readonly leaseUntil?: Date | null;
 }
 
 interface OpenedRow {
@@ -74,10 +67,9 @@ export async function openAttempts(pool: pg.Pool, requests: readonly OpenRequest
   const result = await pool.query<OpenedRow>({
     name: "hookline_open_attempts",
     text: `with input as (
-       select * from unnest($1::text[], $2::int[], $3::text[], $4::timestamptz[], $5::timestamptz[])
-         as t(delivery_id, run_number, attempt_id, now, lease_until)
+       select * from unnest($1::text[], $2::int[], $3::text[], $4::timestamptz[]) as t(delivery_id, run_number, attempt_id, now)
      ), d as (
-       update deliveries set attempt_count = attempt_count + 1, next_attempt_at = input.lease_until, updated_at = now()
+       update deliveries set attempt_count = attempt_count + 1, next_attempt_at = null, updated_at = now()
        from input
        where deliveries.id = input.delivery_id and deliveries.run_number = input.run_number
          and deliveries.status in ('pending', 'retrying')
@@ -100,7 +92,6 @@ export async function openAttempts(pool: pg.Pool, requests: readonly OpenRequest
       requests.map((r) => r.runNumber),
       requests.map((r) => r.attemptId),
       requests.map((r) => r.now.toISOString()),
-      requests.map((r) => r.leaseUntil?.toISOString() ?? null),
     ],
   });
   const byAttempt = new Map(result.rows.map((row) => [row.attempt_id, row]));

@@ -1,6 +1,17 @@
+// Recording what the gateway accepted. One implementation, for a batch of events; a single event
+// is a batch of one. The common case (every event new, each with its own key) is one statement:
+// one round trip and one commit for the whole batch, however large. Re-runs and provider
+// duplicates take a statement more each, only when the batch has some.
 import type pg from "pg";
 import { fanoutDeliveryId } from "../ids";
 import type { DeliveryStatus } from "../schema/deliveries";
+
+/** A first attempt to open as the delivery is created: the worker sends it without a queue job. */
+export interface FirstAttemptPlan {
+  readonly attemptId: string;
+  /** Until when the delivery counts as in flight (its `next_attempt_at`); see first-attempt.ts. */
+  readonly leaseUntil: Date;
+}
 
 export interface IngestInput {
   readonly eventId: string;
@@ -15,6 +26,8 @@ export interface IngestInput {
   readonly dedupeWindowMs: number;
   /** Targets the routes select for this event, in config order. */
   readonly targetIds: readonly string[];
+  /** Per target (same order as `targetIds`), a first attempt to open with the delivery, or null. */
+  readonly firstAttempts?: readonly (FirstAttemptPlan | null)[];
 }
 
 export interface DeliveryRef {
@@ -22,6 +35,8 @@ export interface DeliveryRef {
   readonly targetId: string;
   readonly status: DeliveryStatus;
   readonly runNumber: number;
+  /** Set when the delivery was created with its first attempt already opened (attempt 1). */
+  readonly firstAttemptId?: string;
 }
 
 /**
@@ -34,117 +49,243 @@ export type IngestOutcome =
   | { readonly kind: "duplicate"; readonly originalEventId: string }
   | { readonly kind: "duplicate_rerun"; readonly originalEventId: string };
 
+interface RecordRow {
+  /** `seen`: the id was already stored (ref: 'event' or the original's id); `claimed`; `delivery`. */
+  kind: "seen_event" | "seen_duplicate" | "claimed" | "delivery";
+  event_id: string;
+  ref: string | null;
+  target_id: string | null;
+  status: DeliveryStatus | null;
+  run_number: number | null;
+  opened: boolean | null;
+}
+
 interface DeliveryRow {
   id: string;
+  event_id: string;
   target_id: string;
   status: DeliveryStatus;
   run_number: number;
 }
 
-const toRef = (r: DeliveryRow): DeliveryRef => ({
-  id: r.id,
-  targetId: r.target_id,
-  status: r.status,
-  runNumber: r.run_number,
-});
+const keyOf = (input: IngestInput) => `${input.sourceId}\u0000${input.dedupeKey}`;
 
 /**
- * Records one received event in a single transaction: our own re-run (same event id) is told
- * apart from a provider duplicate (new event id, same de-duplication key inside the window),
- * and the fan-out rows are created exactly once.
+ * Records received events: for each, our own re-run (same event id, already stored) is told
+ * apart from a provider duplicate (new event id, a key another event holds inside its window),
+ * and a new event's fan-out rows are created exactly once, with the first attempts it asks
+ * for opened. Within a batch the first event with a key claims it and later ones are its
+ * duplicates; keys are claimed in a fixed order, so concurrent batches cannot deadlock.
  */
-export async function recordIngestedEvent(pool: pg.Pool, input: IngestInput): Promise<IngestOutcome> {
-  const client = await pool.connect();
-  let released = false;
-  try {
-    await client.query("begin");
-    const seen = await client.query<{ kind: "event" | "duplicate"; original: string }>(
-      `select 'event' as kind, id as original from events where id = $1
+export async function recordIngestedEvents(
+  pool: pg.Pool,
+  inputs: readonly IngestInput[],
+): Promise<IngestOutcome[]> {
+  if (inputs.length === 0) return [];
+  const fanout = inputs.flatMap((input) =>
+    input.targetIds.map((targetId, n) => ({
+      id: fanoutDeliveryId(input.eventId, targetId),
+      eventId: input.eventId,
+      targetId,
+      first: input.firstAttempts?.[n] ?? null,
+    })),
+  );
+  // One statement: which ids are already stored, the key claims, the events that won theirs,
+  // their deliveries and first attempts. Its sub-statements share one snapshot, so everything
+  // that depends on a claim reads the claim's RETURNING, never the tables.
+  const result = await pool.query<RecordRow>({
+    name: "hookline_ingest_record",
+    text: `with input as (
+       select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[],
+                            $7::text[], $8::bytea[], $9::text[], $10::timestamptz[])
+         with ordinality as t(id, source_id, event_type, dedupe_key, provider_id, received_at, headers, body,
+                              content_type, expires_at, ord)
+     ), seen as (
+       select 'seen_event' as kind, id, null::text as original from events where id = any($1::text[])
        union all
-       select 'duplicate', original_event_id from event_duplicates where id = $1`,
-      [input.eventId],
-    );
-    const previous = seen.rows[0];
-    if (previous?.kind === "event") {
-      const rows = await client.query<DeliveryRow>(
-        "select id, target_id, status, run_number from deliveries where event_id = $1 order by created_at, id",
-        [input.eventId],
-      );
-      await client.query("commit");
-      return { kind: "rerun", deliveries: rows.rows.map(toRef) };
-    }
-    if (previous?.kind === "duplicate") {
-      await client.query("commit");
-      return { kind: "duplicate_rerun", originalEventId: previous.original };
-    }
-
-    const expiresAt = new Date(input.receivedAt.getTime() + input.dedupeWindowMs);
-    // Claim the key: a new key, or one whose window has passed. Losing the claim means a
-    // live owner exists, and the conflicting row stays locked until we commit.
-    const claim = await client.query<{ event_id: string }>(
-      `insert into dedupe_keys (source_id, dedupe_key, event_id, expires_at) values ($1, $2, $3, $4)
+       select 'seen_duplicate', id, original_event_id from event_duplicates where id = any($1::text[])
+     ), candidates as (
+       select distinct on (source_id, dedupe_key) * from input i
+       where not exists (select 1 from seen s where s.id = i.id)
+       order by source_id, dedupe_key, ord
+     ), claimed as (
+       insert into dedupe_keys (source_id, dedupe_key, event_id, expires_at)
+       select source_id, dedupe_key, id, expires_at from candidates order by source_id, dedupe_key
        on conflict (source_id, dedupe_key) do update
          set event_id = excluded.event_id, expires_at = excluded.expires_at
-         where dedupe_keys.expires_at <= $5
-       returning event_id`,
-      [input.sourceId, input.dedupeKey, input.eventId, expiresAt, input.receivedAt],
-    );
-    if (claim.rowCount === 0) {
-      const owner = await client.query<{ event_id: string }>(
-        "select event_id from dedupe_keys where source_id = $1 and dedupe_key = $2",
-        [input.sourceId, input.dedupeKey],
-      );
-      const originalEventId = owner.rows[0]?.event_id ?? "";
-      await client.query(
-        "insert into event_duplicates (id, original_event_id, source_id, received_at) values ($1, $2, $3, $4)",
-        [input.eventId, originalEventId, input.sourceId, input.receivedAt],
-      );
-      await client.query(
-        `update events set duplicate_count = duplicate_count + 1,
-           last_duplicate_at = greatest(last_duplicate_at, $2)
-         where id = $1`,
-        [originalEventId, input.receivedAt],
-      );
-      await client.query("commit");
-      return { kind: "duplicate", originalEventId };
-    }
+         where dedupe_keys.expires_at <= (
+           select c.received_at from candidates c
+           where c.source_id = excluded.source_id and c.dedupe_key = excluded.dedupe_key)
+       returning event_id
+     ), created as (
+       insert into events (id, source_id, event_type, dedupe_key, provider_id, received_at, headers, body, content_type)
+       select i.id, i.source_id, i.event_type, i.dedupe_key, i.provider_id, i.received_at, i.headers::jsonb, i.body,
+              i.content_type
+       from candidates i join claimed c on c.event_id = i.id
+       returning id, source_id
+     ), fanout as (
+       select * from unnest($11::text[], $12::text[], $13::text[], $14::text[], $15::timestamptz[])
+         as f(id, event_id, target_id, attempt_id, lease_until)
+     ), made as (
+       insert into deliveries (id, event_id, target_id, source_id, status, attempt_count, next_attempt_at,
+                               created_at, updated_at)
+       select f.id, f.event_id, f.target_id, e.source_id, 'pending',
+              case when f.attempt_id is null then 0 else 1 end, f.lease_until, now(), now()
+       from fanout f join created e on e.id = f.event_id
+       on conflict (id) do nothing
+       returning id, event_id, target_id, status, run_number, attempt_count = 1 as opened
+     ), opened as (
+       insert into delivery_attempts (id, delivery_id, attempt_number, started_at)
+       select f.attempt_id, m.id, 1, now() from made m join fanout f on f.id = m.id where m.opened
+     )
+     select kind, id as event_id, original as ref, null as target_id, null as status, null::int as run_number,
+            null::boolean as opened
+     from seen
+     union all
+     select 'claimed', event_id, null, null, null, null, null from claimed
+     union all
+     select 'delivery', event_id, id, target_id, status, run_number, opened from made`,
+    values: [
+      inputs.map((i) => i.eventId),
+      inputs.map((i) => i.sourceId),
+      inputs.map((i) => i.eventType),
+      inputs.map((i) => i.dedupeKey),
+      inputs.map((i) => i.providerId),
+      inputs.map((i) => i.receivedAt.toISOString()),
+      inputs.map((i) => JSON.stringify(i.headers)),
+      inputs.map((i) => i.body),
+      inputs.map((i) => i.contentType),
+      inputs.map((i) => new Date(i.receivedAt.getTime() + i.dedupeWindowMs).toISOString()),
+      fanout.map((f) => f.id),
+      fanout.map((f) => f.eventId),
+      fanout.map((f) => f.targetId),
+      fanout.map((f) => f.first?.attemptId ?? null),
+      fanout.map((f) => f.first?.leaseUntil.toISOString() ?? null),
+    ],
+  });
 
-    await client.query(
-      `insert into events (id, source_id, event_type, dedupe_key, provider_id, received_at, headers, body, content_type)
-       values ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-      [
-        input.eventId,
-        input.sourceId,
-        input.eventType,
-        input.dedupeKey,
-        input.providerId,
-        input.receivedAt,
-        JSON.stringify(input.headers),
-        input.body,
-        input.contentType,
-      ],
-    );
-    let deliveries: DeliveryRef[] = [];
-    if (input.targetIds.length > 0) {
-      const ids = input.targetIds.map((t) => fanoutDeliveryId(input.eventId, t));
-      const rows = await client.query<DeliveryRow>(
-        `insert into deliveries (id, event_id, target_id, source_id, status, created_at, updated_at)
-         select d.id, $1, d.target_id, $2, 'pending', now(), now()
-         from unnest($3::text[], $4::text[]) as d(id, target_id)
-         on conflict (id) do nothing
-         returning id, target_id, status, run_number`,
-        [input.eventId, input.sourceId, ids, input.targetIds],
-      );
-      deliveries = rows.rows.map(toRef);
+  const seen = new Map<string, RecordRow>();
+  const claimed = new Set<string>();
+  const made = new Map<string, DeliveryRef[]>();
+  const attemptOf = new Map(fanout.map((f) => [f.id, f.first?.attemptId]));
+  for (const row of result.rows) {
+    if (row.kind === "seen_event" || row.kind === "seen_duplicate") seen.set(row.event_id, row);
+    else if (row.kind === "claimed") claimed.add(row.event_id);
+    else {
+      const id = row.ref as string;
+      const attemptId = row.opened ? attemptOf.get(id) : undefined;
+      const ref: DeliveryRef = {
+        id,
+        targetId: row.target_id as string,
+        status: row.status as DeliveryStatus,
+        runNumber: row.run_number as number,
+        ...(attemptId ? { firstAttemptId: attemptId } : {}),
+      };
+      made.set(row.event_id, [...(made.get(row.event_id) ?? []), ref]);
     }
-    await client.query("commit");
-    return { kind: "created", deliveries };
-  } catch (error) {
-    await client.query("rollback").catch(() => {});
-    client.release(true);
-    released = true;
-    throw error;
-  } finally {
-    if (!released) client.release();
   }
+
+  const outcomes: (IngestOutcome | undefined)[] = new Array(inputs.length);
+  const reruns: number[] = [];
+  const duplicates: number[] = [];
+  const done = new Set<string>();
+  inputs.forEach((input, i) => {
+    const previous = seen.get(input.eventId);
+    if (previous?.kind === "seen_event" || done.has(input.eventId)) {
+      // Stored before, or an id twice in one batch: the first copy created it.
+      reruns.push(i);
+    } else if (previous) {
+      outcomes[i] = { kind: "duplicate_rerun", originalEventId: previous.ref as string };
+    } else if (claimed.has(input.eventId)) {
+      const order = new Map(input.targetIds.map((t, n) => [t, n]));
+      const deliveries = [...(made.get(input.eventId) ?? [])].sort(
+        (a, b) => (order.get(a.targetId) ?? 0) - (order.get(b.targetId) ?? 0),
+      );
+      outcomes[i] = { kind: "created", deliveries };
+    } else {
+      duplicates.push(i);
+    }
+    done.add(input.eventId);
+  });
+
+  if (duplicates.length > 0) await recordDuplicates(pool, inputs, duplicates, outcomes, reruns);
+  if (reruns.length > 0) {
+    const rows = await pool.query<DeliveryRow>({
+      name: "hookline_ingest_reruns",
+      text: `select id, event_id, target_id, status, run_number from deliveries
+       where event_id = any($1::text[]) order by created_at, id`,
+      values: [reruns.map((i) => (inputs[i] as IngestInput).eventId)],
+    });
+    const byEvent = new Map<string, DeliveryRef[]>();
+    for (const row of rows.rows)
+      byEvent.set(row.event_id, [
+        ...(byEvent.get(row.event_id) ?? []),
+        { id: row.id, targetId: row.target_id, status: row.status, runNumber: row.run_number },
+      ]);
+    for (const i of reruns)
+      outcomes[i] = { kind: "rerun", deliveries: byEvent.get((inputs[i] as IngestInput).eventId) ?? [] };
+  }
+  return outcomes.map((o, i) => {
+    if (!o) throw new Error(`no outcome for ${(inputs[i] as IngestInput).eventId}`);
+    return o;
+  });
+}
+
+/**
+ * Provider duplicates: events whose key another event holds (one stored earlier, or one of the
+ * same batch). Each gets a receipt and counts on its original. An event that lost its key to
+ * itself (the same job run twice at once by two processes) is a re-run, not its own duplicate.
+ */
+async function recordDuplicates(
+  pool: pg.Pool,
+  inputs: readonly IngestInput[],
+  indexes: readonly number[],
+  outcomes: (IngestOutcome | undefined)[],
+  reruns: number[],
+): Promise<void> {
+  const rows = indexes.map((i) => inputs[i] as IngestInput);
+  const owners = await pool.query<{ source_id: string; dedupe_key: string; event_id: string }>({
+    name: "hookline_ingest_owners",
+    text: `select k.source_id, k.dedupe_key, k.event_id from dedupe_keys k
+     join unnest($1::text[], $2::text[]) as t(source_id, dedupe_key)
+       on k.source_id = t.source_id and k.dedupe_key = t.dedupe_key`,
+    values: [rows.map((r) => r.sourceId), rows.map((r) => r.dedupeKey)],
+  });
+  const ownerOf = new Map(owners.rows.map((o) => [`${o.source_id}\u0000${o.dedupe_key}`, o.event_id]));
+  const receipts: { index: number; input: IngestInput; original: string }[] = [];
+  for (const [n, index] of indexes.entries()) {
+    const input = rows[n] as IngestInput;
+    const original = ownerOf.get(keyOf(input)) ?? "";
+    if (original === input.eventId) reruns.push(index);
+    else receipts.push({ index, input, original });
+  }
+  if (receipts.length === 0) return;
+  await pool.query({
+    name: "hookline_ingest_duplicates",
+    text: `with receipts as (
+       insert into event_duplicates (id, original_event_id, source_id, received_at)
+       select * from unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[])
+       on conflict (id) do nothing
+       returning original_event_id, received_at
+     )
+     update events e set duplicate_count = e.duplicate_count + d.n,
+       last_duplicate_at = greatest(e.last_duplicate_at, d.latest)
+     from (select original_event_id, count(*)::int as n, max(received_at) as latest
+           from receipts group by original_event_id) d
+     where e.id = d.original_event_id`,
+    values: [
+      receipts.map((r) => r.input.eventId),
+      receipts.map((r) => r.original),
+      receipts.map((r) => r.input.sourceId),
+      receipts.map((r) => r.input.receivedAt.toISOString()),
+    ],
+  });
+  for (const r of receipts) outcomes[r.index] = { kind: "duplicate", originalEventId: r.original };
+}
+
+/** `recordIngestedEvents` for one event. */
+export async function recordIngestedEvent(pool: pg.Pool, input: IngestInput): Promise<IngestOutcome> {
+  const [outcome] = await recordIngestedEvents(pool, [input]);
+  if (!outcome) throw new Error(`no outcome for ${input.eventId}`);
+  return outcome;
 }
