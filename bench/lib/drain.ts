@@ -60,6 +60,8 @@ export async function measureDrain(
       throw new Error(
         `${c.name}: ${accepted} of ${o.events} events accepted (rejected ${load.rejected}, errors ${load.errors})`,
       );
+    const counts = await queue.getJobCounts("paused", "wait");
+    o.log(`  ${c.name}: ${accepted} events queued as ${(counts.paused ?? 0) + (counts.wait ?? 0)} jobs`);
     const consumer = await c.startConsumer();
     try {
       await waitForQuiet();

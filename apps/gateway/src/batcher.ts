@@ -19,6 +19,11 @@ export interface BatcherOptions<T> {
    * next write: under load batches grow by themselves; when idle an item waits one turn.
    */
   readonly maxInFlight: number;
+  /**
+   * How long the first item of a batch waits for company when no write is under way (0: one
+   * turn of the event loop). Items that waited for a write in flight go as soon as it is done.
+   */
+  readonly lingerMs?: number;
 }
 
 interface Pending<T> {
@@ -44,7 +49,7 @@ export class Batcher<T> {
       this.#bytes += this.options.sizeOf(item);
       if (this.#pending.length >= this.options.maxItems || this.#bytes >= this.options.maxBytes)
         this.#flush();
-      else this.#schedule();
+      else this.#schedule(this.options.lingerMs ?? 0);
     });
   }
 
@@ -53,13 +58,15 @@ export class Batcher<T> {
     return { pending: this.#pending.length, inFlight: this.#inFlight };
   }
 
-  #schedule(): void {
+  #schedule(lingerMs = 0): void {
     if (this.#scheduled || this.#inFlight >= this.options.maxInFlight) return;
     this.#scheduled = true;
-    setImmediate(() => {
+    const go = () => {
       this.#scheduled = false;
       if (this.#inFlight < this.options.maxInFlight) this.#flush();
-    });
+    };
+    if (lingerMs > 0) setTimeout(go, lingerMs);
+    else setImmediate(go);
   }
 
   #flush(): void {

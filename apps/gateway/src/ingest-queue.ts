@@ -17,7 +17,7 @@ export type IngestQueue = Queue<IngestJob | IngestBatchJob>;
  * The gateway's path into Redis: one `ingest` job for an event alone, one `ingest-batch` job
  * for events that arrived together. Both have fixed ids, so a retried add cannot duplicate.
  */
-export function createIngestBatcher(queue: IngestQueue, maxInFlight = 1): Batcher<IngestJob> {
+export function createIngestBatcher(queue: IngestQueue, lingerMs = 0, maxInFlight = 1): Batcher<IngestJob> {
   return new Batcher<IngestJob>(
     {
       one: async (job) => {
@@ -37,6 +37,7 @@ export function createIngestBatcher(queue: IngestQueue, maxInFlight = 1): Batche
       maxBytes: INGEST_BATCH_MAX_BODY_BYTES,
       sizeOf: (job) => job.body.length,
       maxInFlight,
+      lingerMs,
     },
   );
 }

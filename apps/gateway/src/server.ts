@@ -69,7 +69,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   }
   const enqueueTimeoutMs = options.enqueueTimeoutMs ?? 5_000;
   // Events that finish arriving together are written as one job (see batcher.ts).
-  const batcher = createIngestBatcher(queue);
+  const batcher = createIngestBatcher(queue, config.server.queueLingerMs);
 
   const appDeps: GatewayAppDeps = {
     sources: new Map(config.sources.map((s) => [s.id, s])),

@@ -3,8 +3,11 @@
 // recordIngestedEvents) and the request is sent with no queue job at all, which saves a BullMQ
 // job and a write per delivery. Everything that has to wait goes to the target's queue as
 // before: a target with a rate limit (counted across processes by BullMQ), a circuit that is
-// not closed, no free slot within the target's concurrency, a re-run of an ingest job, and
-// every retry.
+// not closed, a re-run of an ingest job, every retry, and a target whose concurrency stays
+// taken. A slot that frees within SLOT_WAIT_MS is waited for: with a backlog, the ingest worker
+// then goes at the pace of the deliveries (each on the cheap path) instead of moving the
+// backlog into delivery jobs; a target that keeps its slots longer than that (a slow target)
+// gets no wait for SPILL_MS, so it cannot slow the recording of other targets' events.
 //
 // Crash safety without a job: the delivery is created with a lease (`next_attempt_at` = now +
 // the target's timeout + LEASE_SLACK_MS). A process that dies mid-request leaves it `pending`
@@ -28,6 +31,10 @@ import type { TargetSlots } from "./target-slots";
 
 /** How long past its timeout a first attempt still counts as in flight. */
 export const LEASE_SLACK_MS = 10_000;
+/** How long a first attempt waits for one of its target's slots before its delivery is queued. */
+export const SLOT_WAIT_MS = 50;
+/** After a wait ran out, how long the target's first attempts take a free slot only, never wait. */
+export const SPILL_MS = 1_000;
 
 export interface TargetRuntime extends Omit<AttemptDeps, "attempts" | "now" | "observer"> {
   readonly queue: Queue<DeliveryJob>;
@@ -57,7 +64,7 @@ export interface FirstAttemptPlan {
 }
 
 export interface FirstAttempts {
-  plan(inputs: readonly IngestInput[]): FirstAttemptPlan;
+  plan(inputs: readonly IngestInput[]): Promise<FirstAttemptPlan>;
   /** Waits for the first attempts still under way. */
   drain(): Promise<void>;
 }
@@ -84,10 +91,19 @@ export function createFirstAttempts(deps: FirstAttemptDeps): FirstAttempts {
     r.runtime.slots.release();
   };
 
-  /** One reservation: a slot now and a circuit that lets it through, or null (the queue it is). */
-  const reserve = (targetId: string, input: IngestInput): Reservation | null => {
+  const spillUntil = new Map<string, number>();
+  const slot = async (runtime: TargetRuntime): Promise<boolean> => {
+    if ((spillUntil.get(runtime.target.id) ?? 0) > now()) return runtime.slots.tryAcquire();
+    if (await runtime.slots.acquire(SLOT_WAIT_MS)) return true;
+    spillUntil.set(runtime.target.id, now() + SPILL_MS);
+    return false;
+  };
+
+  /** One reservation: a slot and a circuit that lets it through, or null (the queue it is). */
+  const reserve = async (targetId: string, input: IngestInput): Promise<Reservation | null> => {
     const runtime = runtimes.get(targetId);
-    if (!runtime || runtime.target.rateLimit || !runtime.slots.tryAcquire()) return null;
+    if (!runtime || runtime.target.rateLimit || runtime.circuit.state !== "closed") return null;
+    if (!(await slot(runtime))) return null;
     const admission = runtime.circuit.admit(now());
     if ("wait" in admission) {
       runtime.slots.release();
@@ -129,20 +145,24 @@ export function createFirstAttempts(deps: FirstAttemptDeps): FirstAttempts {
   };
 
   return {
-    plan(inputs) {
+    async plan(inputs) {
       const reserved = new Map<string, Reservation>();
-      const planned = inputs.map((input): IngestInput => {
-        const firstAttempts = input.targetIds.map((targetId) => {
-          const r = reserve(targetId, input);
-          if (!r) return null;
-          reserved.set(fanoutDeliveryId(input.eventId, targetId), r);
-          return {
-            attemptId: r.attemptId,
-            leaseUntil: new Date(now() + r.runtime.target.timeoutMs + LEASE_SLACK_MS),
-          };
-        });
-        return firstAttempts.some((f) => f !== null) ? { ...input, firstAttempts } : input;
-      });
+      const planned = await Promise.all(
+        inputs.map(async (input): Promise<IngestInput> => {
+          const firstAttempts = await Promise.all(
+            input.targetIds.map(async (targetId) => {
+              const r = await reserve(targetId, input);
+              if (!r) return null;
+              reserved.set(fanoutDeliveryId(input.eventId, targetId), r);
+              return {
+                attemptId: r.attemptId,
+                leaseUntil: new Date(now() + r.runtime.target.timeoutMs + LEASE_SLACK_MS),
+              };
+            }),
+          );
+          return firstAttempts.some((f) => f !== null) ? { ...input, firstAttempts } : input;
+        }),
+      );
       let settled = false;
       const cancel = () => {
         if (settled) return;

@@ -47,7 +47,7 @@ export function toIngestInput(config: HooklineConfig, data: IngestJob): IngestIn
 
 export interface BatchDeps {
   readonly config: HooklineConfig;
-  readonly pool: Database["pool"];
+  readonly record: IngestRecorder;
   readonly logger: Logger;
   readonly firstAttempts: FirstAttempts;
   /** Keeps an event that can never be recorded where ops see it. */
@@ -55,32 +55,20 @@ export interface BatchDeps {
 }
 
 /**
- * Records an `ingest-batch` job's events in one transaction and queues their deliveries. If
- * the batch as a whole fails, each event is tried on its own, so one event Postgres refuses
- * cannot hold the others back: an event that can never be recorded is set aside, and the job
- * fails (and is retried) only for events that met an outage; re-running the ones that made it
- * is a no-op.
+ * Records an `ingest-batch` job's events and sends or queues their deliveries. A statement that
+ * fails as a whole is retried event by event (CallBatcher), so one event Postgres refuses cannot
+ * hold the others back: an event that can never be recorded is set aside, and the job fails (and
+ * is retried) only for events that met an outage; re-running the ones that made it is a no-op.
  */
 export async function recordBatch(deps: BatchDeps, events: readonly IngestJob[]): Promise<void> {
-  const plan = deps.firstAttempts.plan(events.map((e) => toIngestInput(deps.config, e)));
+  const plan = await deps.firstAttempts.plan(events.map((e) => toIngestInput(deps.config, e)));
   const { inputs } = plan;
-  let outcomes: (IngestOutcome | Error)[];
-  try {
-    outcomes = await recordIngestedEvents(deps.pool, inputs);
-  } catch (error) {
-    deps.logger.warn(
-      { events: inputs.length, err: error },
-      "batch failed as a whole: recording its events one by one",
-    );
-    outcomes = [];
-    for (const input of inputs) {
-      outcomes.push(
-        await recordIngestedEvent(deps.pool, input).catch((e: unknown) =>
-          e instanceof Error ? e : new Error(String(e)),
-        ),
-      );
-    }
-  }
+  // Through the shared recorder: the events of concurrently running jobs go in one statement.
+  const outcomes = await Promise.all(
+    inputs.map((input) =>
+      deps.record(input).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e)))),
+    ),
+  );
   await plan.settle(outcomes, deps.logger);
   let failure: Error | null = null;
   for (const [i, outcome] of outcomes.entries()) {

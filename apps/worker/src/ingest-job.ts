@@ -75,7 +75,7 @@ export function createIngestProcessor(
     }
     const { data } = parsed;
     const log = deps.logger.child({ source: data.sourceId, eventId: data.eventId });
-    const plan = deps.firstAttempts.plan([toIngestInput(deps.config, data)]);
+    const plan = await deps.firstAttempts.plan([toIngestInput(deps.config, data)]);
     let outcome: Awaited<ReturnType<IngestRecorder>>;
     try {
       outcome = await deps.record(plan.inputs[0] as IngestInput);

@@ -1,10 +1,14 @@
 // A target's `concurrency`, counted in one place for both ways a request to it starts: a
-// delivery job waits for a slot; the ingest worker's first attempt takes one only when one is
-// free and nobody is waiting, and otherwise queues the delivery.
+// delivery job waits for a slot as long as it takes; the ingest worker's first attempt waits a
+// short while at most (see first-attempt.ts), and otherwise queues the delivery.
+
+interface Waiter {
+  readonly grant: () => void;
+}
 
 export class TargetSlots {
   #free: number;
-  readonly #waiting: Array<() => void> = [];
+  readonly #waiting: Waiter[] = [];
 
   constructor(readonly size: number) {
     this.#free = size;
@@ -14,21 +18,37 @@ export class TargetSlots {
     return this.size - this.#free;
   }
 
-  /** A slot now, or false; never jumps the queue of jobs already waiting. */
+  /** A slot now, or false; never jumps the queue of callers already waiting. */
   tryAcquire(): boolean {
     if (this.#free === 0 || this.#waiting.length > 0) return false;
     this.#free--;
     return true;
   }
 
-  acquire(): Promise<void> {
-    if (this.tryAcquire()) return Promise.resolve();
-    return new Promise((resolve) => this.#waiting.push(resolve));
+  /** Waits for a slot, first come first served; with `timeoutMs`, gives up after it (false). */
+  acquire(timeoutMs?: number): Promise<boolean> {
+    if (this.tryAcquire()) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      let timer: NodeJS.Timeout | undefined;
+      const waiter: Waiter = {
+        grant: () => {
+          if (timer) clearTimeout(timer);
+          resolve(true);
+        },
+      };
+      this.#waiting.push(waiter);
+      if (timeoutMs !== undefined)
+        timer = setTimeout(() => {
+          const at = this.#waiting.indexOf(waiter);
+          if (at >= 0) this.#waiting.splice(at, 1);
+          resolve(false);
+        }, timeoutMs);
+    });
   }
 
   release(): void {
     const next = this.#waiting.shift();
-    if (next) next();
+    if (next) next.grant();
     else this.#free = Math.min(this.size, this.#free + 1);
   }
 }

@@ -48,6 +48,7 @@ describe("loadConfigText: defaults", () => {
       adminPort: 8081,
       bodyLimitBytes: 1_048_576,
       workers: 1,
+      queueLingerMs: 2,
     });
     expect(config.sources).toEqual([]);
     expect(config.targets).toEqual([]);
@@ -88,7 +89,7 @@ routes:
 
   it("parses every setting", () => {
     const config = load(`
-server: { port: 9000, host: 127.0.0.1, admin_port: 9001, admin_host: 0.0.0.0, body_limit: 512kb, workers: 4 }
+server: { port: 9000, host: 127.0.0.1, admin_port: 9001, admin_host: 0.0.0.0, body_limit: 512kb, workers: 4, queue_linger: 5ms }
 sources:
   - id: acme
     verify:
@@ -126,6 +127,7 @@ retention: { events: forever, attempts: 7d, interval: 10m }
       adminPort: 9001,
       bodyLimitBytes: 524_288,
       workers: 4,
+      queueLingerMs: 5,
     });
     const source = config.sources[0];
     expect(source?.dedupeWindowMs).toBe(3_600_000);

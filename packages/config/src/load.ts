@@ -48,6 +48,7 @@ export const DEFAULTS = {
     adminPort: 8081,
     bodyLimitBytes: 1024 * 1024,
     workers: 1,
+    queueLingerMs: 2,
   },
   source: { dedupeWindowMs: 72 * HOUR },
   target: {
@@ -260,6 +261,7 @@ function buildServer(raw: unknown, issues: Issue[]): ServerConfig | undefined {
     adminPort: parsed.admin_port ?? d.adminPort,
     bodyLimitBytes: parsed.body_limit ?? d.bodyLimitBytes,
     workers: parsed.workers ?? d.workers,
+    queueLingerMs: parsed.queue_linger ?? d.queueLingerMs,
   };
   if (server.port !== 0 && server.port === server.adminPort) {
     issues.push({ at: ["server", "admin_port"], message: `must differ from server.port (${server.port})` });

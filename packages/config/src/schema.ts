@@ -169,6 +169,7 @@ export const serverSchema = z.strictObject({
   admin_host: text.optional(),
   body_limit: byteSize.optional(),
   workers: workerCount.optional(),
+  queue_linger: duration().optional(),
 });
 
 export const verifySchema = z.strictObject({
