@@ -5,9 +5,10 @@
 // before: a target with a rate limit (counted across processes by BullMQ), a circuit that is
 // not closed, a re-run of an ingest job, every retry, and a target whose concurrency stays
 // taken. A slot that frees within SLOT_WAIT_MS is waited for: with a backlog, the ingest worker
-// then goes at the pace of the deliveries (each on the cheap path) instead of moving the
-// backlog into delivery jobs; a target that keeps its slots longer than that (a slow target)
-// gets no wait for SPILL_MS, so it cannot slow the recording of other targets' events.
+// then goes at the pace of the deliveries, each on the cheap path, instead of moving the backlog
+// into delivery jobs (which would then hold every slot, so that nothing could go inline again).
+// A target that keeps its slots longer than that (a slow or hanging target) gets no wait for
+// SPILL_MS: it delays the recording of other targets' events by SLOT_WAIT_MS at most per SPILL_MS.
 //
 // Crash safety without a job: the delivery is created with a lease (`next_attempt_at` = now +
 // the target's timeout + LEASE_SLACK_MS). A process that dies mid-request leaves it `pending`
@@ -32,9 +33,9 @@ import type { TargetSlots } from "./target-slots";
 /** How long past its timeout a first attempt still counts as in flight. */
 export const LEASE_SLACK_MS = 10_000;
 /** How long a first attempt waits for one of its target's slots before its delivery is queued. */
-export const SLOT_WAIT_MS = 50;
+export const SLOT_WAIT_MS = 1_000;
 /** After a wait ran out, how long the target's first attempts take a free slot only, never wait. */
-export const SPILL_MS = 1_000;
+export const SPILL_MS = 10_000;
 
 export interface TargetRuntime extends Omit<AttemptDeps, "attempts" | "now" | "observer"> {
   readonly queue: Queue<DeliveryJob>;
