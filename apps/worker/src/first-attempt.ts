@@ -42,12 +42,16 @@ export interface TargetRuntime extends Omit<AttemptDeps, "attempts" | "now" | "o
   readonly slots: TargetSlots;
 }
 
+export interface FirstAttemptObserver extends NonNullable<AttemptDeps["observer"]> {
+  firstAttempts(targetId: string, path: "inline" | "queued", count: number): void;
+}
+
 export interface FirstAttemptDeps {
   readonly runtimes: ReadonlyMap<string, TargetRuntime>;
   readonly attempts: AttemptWriter;
   readonly now: () => number;
   readonly logger: Logger;
-  readonly observer?: AttemptDeps["observer"];
+  readonly observer?: FirstAttemptObserver;
 }
 
 /** First attempts planned for events about to be recorded. */
@@ -178,6 +182,12 @@ export function createFirstAttempts(deps: FirstAttemptDeps): FirstAttempts {
           settled = true;
           const queued: DeliveryRef[] = [];
           const unknown: string[] = [];
+          const counts = new Map<string, { inline: number; queued: number }>();
+          const count = (targetId: string, path: "inline" | "queued") => {
+            const c = counts.get(targetId) ?? { inline: 0, queued: 0 };
+            c[path]++;
+            counts.set(targetId, c);
+          };
           for (const outcome of outcomes) {
             if (outcome instanceof Error || (outcome.kind !== "created" && outcome.kind !== "rerun"))
               continue;
@@ -185,12 +195,16 @@ export function createFirstAttempts(deps: FirstAttemptDeps): FirstAttempts {
               const r = reserved.get(delivery.id);
               if (r && delivery.firstAttemptId === r.attemptId) {
                 reserved.delete(delivery.id);
+                count(delivery.targetId, "inline");
                 const run = send(r, delivery, log);
                 underway.add(run);
                 void run.finally(() => underway.delete(run));
               } else if (delivery.status === "pending" || delivery.status === "retrying") {
-                if (runtimes.has(delivery.targetId)) queued.push(delivery);
-                else unknown.push(delivery.id);
+                if (!runtimes.has(delivery.targetId)) unknown.push(delivery.id);
+                else {
+                  queued.push(delivery);
+                  if (outcome.kind === "created") count(delivery.targetId, "queued");
+                }
               }
             }
           }
@@ -202,6 +216,9 @@ export function createFirstAttempts(deps: FirstAttemptDeps): FirstAttempts {
               { deliveries: unknown },
               "delivery's target is no longer configured; left to the reconciler",
             );
+          for (const [targetId, c] of counts)
+            for (const path of ["inline", "queued"] as const)
+              if (c[path] > 0) deps.observer?.firstAttempts(targetId, path, c[path]);
           await enqueue(queued);
         },
       };

@@ -33,6 +33,8 @@ export interface WorkerObserver {
   ingestSetAside(reason: SetAsideReason): void;
   deliveriesReconciled(targetId: string, count: number): void;
   deliveriesTargetRemoved(count: number): void;
+  /** New deliveries whose first attempt went inline (no queue job) or to the target's queue. */
+  firstAttempts(targetId: string, path: "inline" | "queued", count: number): void;
 }
 
 export interface WorkerRunOptions {

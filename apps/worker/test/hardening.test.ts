@@ -69,6 +69,7 @@ worker: { reconcile_interval: 200ms, reconcile_grace: 300ms, removed_target_grac
         ingestSetAside: (reason) => setAside.push(reason),
         deliveriesReconciled: (_target, count) => reconciled.push(count),
         deliveriesTargetRemoved: () => {},
+        firstAttempts: () => {},
       },
     },
   );

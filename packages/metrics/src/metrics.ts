@@ -39,6 +39,7 @@ export interface WorkerMetrics {
   ingestSetAside(reason: string): void;
   deliveriesReconciled(targetId: string, count: number): void;
   deliveriesTargetRemoved(count: number): void;
+  firstAttempts(targetId: string, path: "inline" | "queued", count: number): void;
 }
 
 /** A queue to report on, under the name it has in the queue catalog. */
@@ -124,6 +125,11 @@ export function createMetrics(options: MetricsOptions = {}): HooklineMetrics {
     name: "hookline_deliveries_target_removed_total",
     help: "Deliveries ended as failed (target_removed) because their target is no longer configured.",
   });
+  const firstAttempts = counter({
+    name: "hookline_first_attempts_total",
+    help: "New deliveries by where their first attempt went: inline (sent by the ingest worker, no queue job) or queued (rate limit, circuit, busy target).",
+    labelNames: ["target", "path"] as const,
+  });
   const setCircuit = (target: string, state: CircuitState) => {
     for (const s of CIRCUIT_STATES) circuitState.set({ target, state: s }, s === state ? 1 : 0);
   };
@@ -203,6 +209,9 @@ export function createMetrics(options: MetricsOptions = {}): HooklineMetrics {
       },
       deliveriesTargetRemoved(count) {
         targetRemoved.inc(count);
+      },
+      firstAttempts(target, path, count) {
+        firstAttempts.inc({ target, path }, count);
       },
     },
     watchQueues(list) {
