@@ -35,7 +35,6 @@ export const deliveries = pgTable(
     index("deliveries_status_updated_idx").on(t.status, t.updatedAt.desc(), t.id.desc()),
     index("deliveries_target_status_updated_idx").on(t.targetId, t.status, t.updatedAt.desc()),
     index("deliveries_source_status_updated_idx").on(t.sourceId, t.status, t.updatedAt.desc()),
-    index("deliveries_created_idx").on(t.createdAt.desc(), t.id.desc()),
     // The admin API's unfiltered listing and `--since` windows: most recently changed first.
     index("deliveries_updated_idx").on(t.updatedAt.desc(), t.id.desc()),
   ],

@@ -24,7 +24,6 @@ export const events = pgTable(
     index("events_source_received_idx").on(t.sourceId, t.receivedAt.desc(), t.id.desc()),
     index("events_type_received_idx").on(t.eventType, t.receivedAt.desc()),
     index("events_provider_id_idx").on(t.providerId).where(sql`${t.providerId} is not null`),
-    index("events_dedupe_key_idx").on(t.sourceId, t.dedupeKey),
   ],
 );
 
