@@ -6,7 +6,7 @@ import { Hono } from "hono";
 import { type BodyResult, readRawBody } from "./body";
 import { type ErrorBody, GATEWAY_ERROR_STATUS, type GatewayErrorCode } from "./errors";
 import { takeHandedOver } from "./fast-path";
-import { type IngestDeps, type IngestOutcome, ingest } from "./ingest";
+import { type IngestDeps, type IngestVerdict, ingest } from "./ingest";
 import { LogLimiter } from "./log-limiter";
 
 export interface Readiness {
@@ -134,7 +134,7 @@ export function createGatewayApp(deps: GatewayAppDeps): Hono<Env> {
         { headers: { "Accept-Encoding": "identity" } },
       );
     }
-    const outcome: IngestOutcome =
+    const outcome: IngestVerdict =
       early?.outcome ??
       (await ingest(deps, {
         sourceId,

@@ -7,7 +7,7 @@ import type { IncomingMessage, RequestListener, ServerResponse } from "node:http
 import type { TLSSocket } from "node:tls";
 import type { IngestObserver } from "./app";
 import { type BodyResult, readRawBody } from "./body";
-import { type IngestDeps, type IngestOutcome, ingest } from "./ingest";
+import { type IngestDeps, type IngestVerdict, ingest } from "./ingest";
 
 export interface FastPathDeps extends IngestDeps {
   readonly bodyLimitBytes: number;
@@ -18,7 +18,7 @@ export interface FastPathDeps extends IngestDeps {
 /** What the fast path did before handing a request to the app. */
 export interface HandedOver {
   readonly body: BodyResult;
-  readonly outcome?: IngestOutcome;
+  readonly outcome?: IngestVerdict;
 }
 
 const handedOver = new WeakMap<IncomingMessage, HandedOver>();

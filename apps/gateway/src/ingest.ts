@@ -5,7 +5,7 @@ import type { Verifier, VerifyFailure } from "@hookline/verify";
 import { checkMetadata } from "./metadata";
 
 /** What happened to one request on the ingest path. Exhaustively handled by the HTTP layer. */
-export type IngestOutcome =
+export type IngestVerdict =
   | { readonly kind: "accepted"; readonly eventId: string; readonly eventType: string | null }
   | { readonly kind: "unknown_source" }
   | { readonly kind: "verification_failed"; readonly failure: VerifyFailure }
@@ -70,7 +70,7 @@ export function storedHeaders(
   return out;
 }
 
-export async function ingest(deps: IngestDeps, request: IngestRequest): Promise<IngestOutcome> {
+export async function ingest(deps: IngestDeps, request: IngestRequest): Promise<IngestVerdict> {
   const source = deps.sources.get(request.sourceId);
   if (!source) return { kind: "unknown_source" };
   const receivedAt = deps.now();

@@ -68,7 +68,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     });
   }
   const enqueueTimeoutMs = options.enqueueTimeoutMs ?? 5_000;
-  // Events that finish arriving together are written as one job (see batcher.ts).
+  // Events that finish arriving together are written as one job (see @hookline/batch).
   const batcher = createIngestBatcher(queue, config.server.queueLingerMs);
 
   const appDeps: GatewayAppDeps = {
@@ -76,7 +76,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     enqueue: async (job) => {
       // Fail at once while disconnected: BullMQ would otherwise wait for the connection.
       if (redis.status !== "ready") throw new Error(`redis is ${redis.status}`);
-      await withTimeout(batcher.add(job), enqueueTimeoutMs, "enqueue");
+      await withTimeout(batcher.call(job), enqueueTimeoutMs, "enqueue");
     },
     now: options.now ?? Date.now,
     newEventId: () => newId("evt"),

@@ -2,17 +2,15 @@
 // when it opens (before the request is sent) and when it closes. Calls made in the same turn
 // of the event loop go to Postgres together, as one statement and one commit, instead of one
 // round trip each. Each caller still waits for its own row to be written.
+import { Batcher } from "@hookline/batch";
 import {
   type AttemptResult,
-  closeAttempt,
   closeAttempts,
   type Database,
   type OpenRequest,
   type OpenResult,
-  openAttempt,
   openAttempts,
 } from "@hookline/db";
-import { CallBatcher } from "./call-batcher";
 
 export interface AttemptWriter {
   open(request: OpenRequest): Promise<OpenResult>;
@@ -20,24 +18,21 @@ export interface AttemptWriter {
 }
 
 export function createAttemptWriter(pool: Database["pool"], maxInFlight = 4): AttemptWriter {
-  const opens = new CallBatcher<OpenRequest, OpenResult>(
-    (items) => openAttempts(pool, items),
-    (r) => openAttempt(pool, r),
-    64,
+  const opens = new Batcher<OpenRequest, OpenResult>({
+    write: (items) => openAttempts(pool, items),
+    maxItems: 64,
     maxInFlight,
-  );
-  const closes = new CallBatcher<AttemptResult, undefined>(
-    async (items) => {
+    isolateFailures: true,
+  });
+  const closes = new Batcher<AttemptResult, undefined>({
+    write: async (items) => {
       await closeAttempts(pool, items);
       return items.map(() => undefined);
     },
-    async (r) => {
-      await closeAttempt(pool, r);
-      return undefined;
-    },
-    64,
+    maxItems: 64,
     maxInFlight,
-  );
+    isolateFailures: true,
+  });
   return {
     open: (request) => opens.call(request),
     close: async (result) => {

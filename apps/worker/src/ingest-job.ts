@@ -15,7 +15,7 @@ import {
 import type { Job } from "bullmq";
 import { ZodError } from "zod";
 import type { FirstAttempts } from "./first-attempt";
-import { type IngestRecorder, recordBatch, toIngestInput } from "./ingest-batch";
+import { type IngestRecorder, recordBatch, toIngestInput } from "./ingest-recorder";
 import { permanentReason, type SetAsideReason } from "./permanent-error";
 
 export interface IngestJobDeps {

@@ -4,14 +4,12 @@ import type { Logger } from "@hookline/logger";
 import {
   bullPrefix,
   createWorkerConnection,
-  DEFAULT_STALL_SETTINGS,
   type DeliveryJob,
   deliveryQueueName,
   INGEST_QUEUE,
   type IngestBatchJob,
   type IngestJob,
   infraBackoffMs,
-  type StallSettings,
 } from "@hookline/queue";
 import { Queue, Worker, type WorkerOptions } from "bullmq";
 import { createAttemptWriter } from "./attempt-batch";
@@ -19,8 +17,8 @@ import { CircuitBreaker, type CircuitState } from "./circuit";
 import { createDeliveryProcessor } from "./delivery-job";
 import { createFirstAttempts, type TargetRuntime } from "./first-attempt";
 import { createTargetAgent } from "./forward";
-import { createIngestRecorder } from "./ingest-batch";
 import { createIngestProcessor } from "./ingest-job";
+import { createIngestRecorder } from "./ingest-recorder";
 import type { SetAsideReason } from "./permanent-error";
 import { createReconciler } from "./reconciler";
 import { startRetention } from "./retention";
@@ -43,8 +41,6 @@ export interface WorkerRunOptions {
   readonly redisUrl: string;
   readonly queuePrefix: string;
   readonly logger: Logger;
-  readonly ingestConcurrency?: number;
-  readonly stall?: StallSettings;
   readonly observer?: WorkerObserver;
   readonly now?: () => number;
 }
@@ -59,14 +55,15 @@ export async function startWorker(options: WorkerRunOptions): Promise<RunningWor
   const { config, logger } = options;
   const now = options.now ?? Date.now;
   const prefix = bullPrefix(options.queuePrefix);
-  const stall = options.stall ?? DEFAULT_STALL_SETTINGS;
+  // Every setting comes from the parsed config; its schema owns the defaults.
+  const workerConfig = config.worker;
   const database = connectDatabase(options.databaseUrl, {
     max: 4 + config.targets.reduce((n, t) => n + t.concurrency, 0),
     applicationName: "hookline-worker",
   });
   // Attempt rows of concurrent deliveries are written together (see attempt-batch.ts).
   const attempts = createAttemptWriter(database.pool);
-  // So are the events of concurrently running ingest jobs (see ingest-batch.ts).
+  // So are the events of concurrently running ingest jobs (see ingest-recorder.ts).
   const recordIngested = createIngestRecorder(database.pool);
   const producer = createWorkerConnection(options.redisUrl);
 
@@ -108,8 +105,8 @@ export async function startWorker(options: WorkerRunOptions): Promise<RunningWor
     connection: track(createWorkerConnection(options.redisUrl)),
     prefix,
     concurrency,
-    lockDuration: stall.lockDurationMs,
-    stalledInterval: stall.stalledIntervalMs,
+    lockDuration: workerConfig.lockDurationMs,
+    stalledInterval: workerConfig.stalledIntervalMs,
     // A job is never dropped for having stalled: re-running it is always safe.
     maxStalledCount: Number.MAX_SAFE_INTEGER,
     settings: { backoffStrategy: (attemptsMade: number) => infraBackoffMs(attemptsMade) },
@@ -125,7 +122,7 @@ export async function startWorker(options: WorkerRunOptions): Promise<RunningWor
       firstAttempts,
       onSetAside: (reason) => options.observer?.ingestSetAside(reason),
     }),
-    workerSettings(options.ingestConcurrency ?? config.worker.ingestConcurrency),
+    workerSettings(workerConfig.ingestConcurrency),
   );
 
   const deliveryWorkers = [...runtimes.values()].map(({ target, agent, circuit, slots }) => {
@@ -171,7 +168,7 @@ export async function startWorker(options: WorkerRunOptions): Promise<RunningWor
   const reconciler = createReconciler({
     pool: database.pool,
     queues: new Map([...runtimes].map(([id, rt]) => [id, rt.queue])),
-    settings: config.worker,
+    settings: workerConfig,
     logger,
     now,
     onReconciled: (targetId, count) => options.observer?.deliveriesReconciled(targetId, count),

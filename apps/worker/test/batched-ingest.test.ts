@@ -1,4 +1,4 @@
-// Concurrent requests reach Redis as batch jobs (see apps/gateway/src/batcher.ts): every
+// Concurrent requests reach Redis as batch jobs (see packages/batch and apps/gateway/src/ingest-queue.ts): every
 // accepted event is still recorded once, de-duplicated, and forwarded once.
 import { connectDatabase, type Database } from "@hookline/db";
 import {

@@ -117,14 +117,6 @@ export function infraBackoffMs(attemptsMade: number, random: () => number = Math
   return Math.round(base * (0.8 + 0.4 * random()));
 }
 
-export interface StallSettings {
-  /** A killed worker's jobs come back after at most lockDuration + stalledInterval. */
-  readonly lockDurationMs: number;
-  readonly stalledIntervalMs: number;
-}
-
-export const DEFAULT_STALL_SETTINGS: StallSettings = { lockDurationMs: 15_000, stalledIntervalMs: 5_000 };
-
 /** The retention purge on MAINTENANCE_QUEUE: one fixed scheduler id, so several workers never multiply it. */
 export const RETENTION_SCHEDULER_ID = "retention-purge";
 export const PURGE_JOB_NAME = "purge";

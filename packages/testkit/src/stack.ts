@@ -90,7 +90,8 @@ export async function startStack(
   const launchWorker = async () => {
     worker = await startWorker({
       ...common,
-      stall: { lockDurationMs: 2_000, stalledIntervalMs: 500 },
+      // A stalled job comes back in seconds, not the default 20 s: tests kill workers.
+      config: { ...config, worker: { ...config.worker, lockDurationMs: 2_000, stalledIntervalMs: 500 } },
       ...(options.workerObserver ? { observer: options.workerObserver } : {}),
     });
     return worker;

@@ -54,11 +54,6 @@ export async function run(
       worker = await startWorker({
         ...common,
         observer: metrics.worker,
-        ingestConcurrency: config.worker.ingestConcurrency,
-        stall: {
-          lockDurationMs: config.worker.lockDurationMs,
-          stalledIntervalMs: config.worker.stalledIntervalMs,
-        },
       });
     const gatewayProcesses = gatewayProcessCount(config.server.workers);
     if (parts.gateway && gatewayProcesses > 1) others.push(await forkGateways(gatewayProcesses, env, logger));

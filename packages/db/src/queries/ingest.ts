@@ -60,7 +60,7 @@ interface RecordRow {
   opened: boolean | null;
 }
 
-interface DeliveryRow {
+interface StoredDeliveryRow {
   id: string;
   event_id: string;
   target_id: string;
@@ -210,7 +210,7 @@ export async function recordIngestedEvents(
 
   if (duplicates.length > 0) await recordDuplicates(pool, inputs, duplicates, outcomes, reruns);
   if (reruns.length > 0) {
-    const rows = await pool.query<DeliveryRow>({
+    const rows = await pool.query<StoredDeliveryRow>({
       name: "hookline_ingest_reruns",
       text: `select id, event_id, target_id, status, run_number from deliveries
        where event_id = any($1::text[]) order by created_at, id`,

@@ -1,15 +1,14 @@
+import { Batcher } from "@hookline/batch";
 import type { HooklineConfig } from "@hookline/config";
 import {
   type Database,
   type IngestInput,
   type IngestOutcome,
-  recordIngestedEvent,
   recordIngestedEvents,
 } from "@hookline/db";
 import type { Logger } from "@hookline/logger";
 import type { IngestJob } from "@hookline/queue";
 import { routeTargets } from "@hookline/routing";
-import { CallBatcher } from "./call-batcher";
 import type { FirstAttempts } from "./first-attempt";
 import { permanentReason, type SetAsideReason } from "./permanent-error";
 
@@ -17,12 +16,12 @@ export type IngestRecorder = (input: IngestInput) => Promise<IngestOutcome>;
 
 /** `recordIngestedEvent` for concurrently running ingest jobs, batched into shared transactions. */
 export function createIngestRecorder(pool: Database["pool"], maxInFlight = 4): IngestRecorder {
-  const batcher = new CallBatcher<IngestInput, IngestOutcome>(
-    (items) => recordIngestedEvents(pool, items),
-    (item) => recordIngestedEvent(pool, item),
-    64,
+  const batcher = new Batcher<IngestInput, IngestOutcome>({
+    write: (items) => recordIngestedEvents(pool, items),
+    maxItems: 64,
     maxInFlight,
-  );
+    isolateFailures: true,
+  });
   return (input) => batcher.call(input);
 }
 
@@ -56,7 +55,7 @@ export interface BatchDeps {
 
 /**
  * Records an `ingest-batch` job's events and sends or queues their deliveries. A statement that
- * fails as a whole is retried event by event (CallBatcher), so one event Postgres refuses cannot
+ * fails as a whole is retried event by event (the recorder isolates failures), so one event Postgres refuses cannot
  * hold the others back: an event that can never be recorded is set aside, and the job fails (and
  * is retried) only for events that met an outage; re-running the ones that made it is a no-op.
  */
