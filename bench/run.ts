@@ -42,7 +42,7 @@ import { type GatewayWorkers, readSettings } from "./lib/settings";
 
 const TARGETS = {
   ratioVsNaive: 1.5,
-  ratioVsBare: 0.6,
+  ratioVsBare: 0.4,
   ingestP99Ms: 25,
   e2eEventsPerS: 2000,
   drainRatioVsNaive: 2.5,
