@@ -1,11 +1,6 @@
 import { Batcher } from "@hookline/batch";
 import type { HooklineConfig } from "@hookline/config";
-import {
-  type Database,
-  type IngestInput,
-  type IngestOutcome,
-  recordIngestedEvents,
-} from "@hookline/db";
+import { type Database, type IngestInput, type IngestOutcome, recordIngestedEvents } from "@hookline/db";
 import type { Logger } from "@hookline/logger";
 import type { IngestJob } from "@hookline/queue";
 import { routeTargets } from "@hookline/routing";
