@@ -33,6 +33,7 @@ import {
   pageJson,
   runJson,
 } from "./serialize";
+import { getTarget, listTargets, MAX_PAUSE_REASON, setPaused, targetJson } from "./targets";
 
 export type AdminEnv = { Variables: { requestId: string } };
 
@@ -195,6 +196,17 @@ async function jsonBody(c: Context<AdminEnv>): Promise<Record<string, unknown>> 
   return parsed as Record<string, unknown>;
 }
 
+/** A pause's optional reason: one line of text, at most MAX_PAUSE_REASON characters. */
+function pauseReason(value: unknown): string | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== "string") throw new AdminError("invalid_body", "reason must be a string");
+  const problem = textProblem(value);
+  if (problem) throw new AdminError("invalid_body", `reason: ${problem}`);
+  if (value.length > MAX_PAUSE_REASON)
+    throw new AdminError("invalid_body", `reason: at most ${MAX_PAUSE_REASON} characters`);
+  return value.trim() === "" ? null : value;
+}
+
 function flag(value: unknown, name: string): boolean {
   if (value === undefined || value === null || value === "" || value === false || value === "false")
     return false;
@@ -261,6 +273,36 @@ function mountApi(app: AdminApp, ctx: AdminContext, deps: AdminAppDeps, now: () 
         return exhaustive;
       }
     }
+  });
+
+  app.get("/api/targets", async (c) => {
+    const targets = await listTargets(ctx);
+    return c.json({ data: targets.map(targetJson) });
+  });
+
+  app.get("/api/targets/:id", async (c) => {
+    const id = pathId(c);
+    const target = await getTarget(ctx, id);
+    if (!target) throw new AdminError("target_not_found", `no configured target ${id.slice(0, 64)}`);
+    return c.json(targetJson(target));
+  });
+
+  app.post("/api/targets/:id/pause", async (c) => {
+    const id = pathId(c);
+    const body = await jsonBody(c);
+    const reason = pauseReason(body.reason);
+    const target = await setPaused(ctx, id, { paused: true, reason });
+    if (!target) throw new AdminError("target_not_found", `no configured target ${id.slice(0, 64)}`);
+    deps.logger.info({ requestId: c.get("requestId"), target: id, reason }, "target paused");
+    return c.json(targetJson(target));
+  });
+
+  app.post("/api/targets/:id/resume", async (c) => {
+    const id = pathId(c);
+    const target = await setPaused(ctx, id, { paused: false });
+    if (!target) throw new AdminError("target_not_found", `no configured target ${id.slice(0, 64)}`);
+    deps.logger.info({ requestId: c.get("requestId"), target: id }, "target resumed");
+    return c.json(targetJson(target));
   });
 
   app.get("/api/ingest-failures", async (c) => {

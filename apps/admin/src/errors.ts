@@ -7,6 +7,7 @@ export const ADMIN_ERROR_STATUS = {
   not_found: 404,
   event_not_found: 404,
   delivery_not_found: 404,
+  target_not_found: 404,
   invalid_parameter: 400,
   invalid_cursor: 400,
   invalid_body: 400,

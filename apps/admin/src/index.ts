@@ -55,3 +55,13 @@ export {
   startAdminServer,
   startMetricsServer,
 } from "./server";
+export {
+  getTarget,
+  listTargets,
+  MAX_PAUSE_REASON,
+  maskUrl,
+  setPaused,
+  type TargetJson,
+  type TargetView,
+  targetJson,
+} from "./targets";

@@ -1,6 +1,7 @@
 // Retry and replay, in one place: the admin API and the CLI both call these. The database
 // change is committed first, then the job is queued, because a job the worker picks up before
 // the row it points at is visible would find nothing to do and the delivery would be stranded.
+
 import type { HooklineConfig } from "@hookline/config";
 import {
   countDeliveries,
@@ -14,7 +15,7 @@ import {
   retryDeliveries,
   retryDelivery,
 } from "@hookline/db";
-import type { WatchedQueue } from "@hookline/metrics";
+import type { CircuitState, WatchedQueue } from "@hookline/metrics";
 import {
   bullPrefix,
   createProducerConnection,
@@ -115,6 +116,8 @@ export interface AdminContext {
   readonly redactor: Redactor;
   /** Failed authentication per client address, shared by the API and the dashboard's login. */
   readonly authLimiter: AuthLimiter;
+  /** A target's circuit, when a worker runs in this process (each worker has its own). */
+  readonly circuitState?: (targetId: string) => CircuitState | undefined;
 }
 
 const RETRYABLE: readonly DeliveryStatus[] = ["pending", "retrying", "failed"];

@@ -4,6 +4,7 @@ import { serve } from "@hono/node-server";
 import type { HooklineConfig } from "@hookline/config";
 import { connectDatabase } from "@hookline/db";
 import type { Logger } from "@hookline/logger";
+import type { CircuitState } from "@hookline/metrics";
 import { createMetrics, type HooklineMetrics } from "@hookline/metrics";
 import { Redactor } from "@hookline/redact";
 import { type AdminApp, createAdminApp } from "./app";
@@ -28,6 +29,8 @@ export interface AdminServerOptions {
    * context, so what it adds reads and retries through the same pool and queues as /api.
    */
   readonly extend?: (app: AdminApp, context: AdminContext) => void;
+  /** A target's circuit, when a worker runs in this process. */
+  readonly circuitState?: (targetId: string) => CircuitState | undefined;
 }
 
 export interface RunningAdminServer {
@@ -70,6 +73,7 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Run
     config,
     redactor: Redactor.fromConfig(config, options.adminToken),
     authLimiter: new AuthLimiter(),
+    ...(options.circuitState ? { circuitState: options.circuitState } : {}),
   };
   const app = createAdminApp({ logger, registry: metrics.registry, adminToken: options.adminToken, context });
   options.extend?.(app, context);

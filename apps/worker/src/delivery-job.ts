@@ -9,9 +9,13 @@ import type { TargetSlots } from "./target-slots";
 
 export interface DeliveryJobDeps extends AttemptDeps {
   readonly slots: TargetSlots;
+  readonly isPaused: (targetId: string) => boolean;
   readonly pool: Database["pool"];
   readonly logger: Logger;
 }
+
+/** How soon a job that found its target paused looks again (it waits in the paused queue). */
+const PAUSED_RECHECK_MS = 1_000;
 
 /** Puts the job back in the delayed set until `at`; BullMQ then neither completes nor fails it. */
 async function delayUntil(job: Job<DeliveryJob>, at: number, token: string | undefined): Promise<never> {
@@ -29,6 +33,8 @@ export function createDeliveryProcessor(
     // The target's concurrency is shared with first attempts made by the ingest worker.
     await slots.acquire();
     try {
+      // Fetched just before the pause reached its queue: back to wait, no attempt made or used.
+      if (deps.isPaused(target.id)) return await delayUntil(job, now() + PAUSED_RECHECK_MS, token);
       const admission = circuit.admit(now());
       if ("wait" in admission) {
         const at = now() + admission.wait;

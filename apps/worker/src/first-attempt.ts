@@ -2,8 +2,8 @@
 // attempt itself: the attempt is opened by the same statement that creates the delivery (see
 // recordIngestedEvents) and the request is sent with no queue job at all, which saves a BullMQ
 // job and a write per delivery. Everything that has to wait goes to the target's queue as
-// before: a target with a rate limit (counted across processes by BullMQ), a circuit that is
-// not closed, a re-run of an ingest job, every retry, and a target whose concurrency stays
+// before: a paused target, a target with a rate limit (counted across processes by BullMQ), a
+// circuit that is not closed, a re-run of an ingest job, every retry, and a target whose concurrency stays
 // taken. A slot that frees within SLOT_WAIT_MS is waited for: with a backlog, the ingest worker
 // then goes at the pace of the deliveries, each on the cheap path, instead of moving the backlog
 // into delivery jobs (which would then hold every slot, so that nothing could go inline again).
@@ -48,6 +48,8 @@ export interface FirstAttemptObserver extends NonNullable<AttemptDeps["observer"
 
 export interface FirstAttemptDeps {
   readonly runtimes: ReadonlyMap<string, TargetRuntime>;
+  /** A paused target's deliveries are created and queued (its queue is paused), never sent. */
+  readonly isPaused: (targetId: string) => boolean;
   readonly attempts: AttemptWriter;
   readonly now: () => number;
   readonly logger: Logger;
@@ -108,7 +110,12 @@ export function createFirstAttempts(deps: FirstAttemptDeps): FirstAttempts {
   const reserve = async (targetId: string, input: IngestInput): Promise<Reservation | null> => {
     const runtime = runtimes.get(targetId);
     if (!runtime || runtime.target.rateLimit || runtime.circuit.state !== "closed") return null;
+    if (deps.isPaused(targetId)) return null;
     if (!(await slot(runtime))) return null;
+    if (deps.isPaused(targetId)) {
+      runtime.slots.release();
+      return null;
+    }
     const admission = runtime.circuit.admit(now());
     if ("wait" in admission) {
       runtime.slots.release();

@@ -22,7 +22,11 @@ import { createIngestRecorder } from "./ingest-recorder";
 import type { SetAsideReason } from "./permanent-error";
 import { createReconciler } from "./reconciler";
 import { startRetention } from "./retention";
+import { createTargetControl } from "./target-control";
 import { TargetSlots } from "./target-slots";
+
+/** How often each worker reads the targets' pause state: a pause holds everywhere within a second. */
+const TARGET_STATE_INTERVAL_MS = 500;
 
 export interface WorkerObserver {
   attempt(targetId: string, outcome: "succeeded" | "retrying" | "failed", seconds: number): void;
@@ -31,6 +35,8 @@ export interface WorkerObserver {
   ingestSetAside(reason: SetAsideReason): void;
   deliveriesReconciled(targetId: string, count: number): void;
   deliveriesTargetRemoved(count: number): void;
+  /** A target's pause state, as this worker applies it. */
+  targetPaused(targetId: string, paused: boolean): void;
   /** New deliveries whose first attempt went inline (no queue job) or to the target's queue. */
   firstAttempts(targetId: string, path: "inline" | "queued", count: number): void;
 }
@@ -86,9 +92,22 @@ export async function startWorker(options: WorkerRunOptions): Promise<RunningWor
     });
   }
 
+  // Pause and resume: read from Postgres before any job runs, then every half second.
+  const control = createTargetControl({
+    pool: database.pool,
+    queues: new Map([...runtimes].map(([id, rt]) => [id, rt.queue])),
+    logger,
+    intervalMs: TARGET_STATE_INTERVAL_MS,
+    onPaused: (targetId, paused) => options.observer?.targetPaused(targetId, paused),
+  });
+  await control.sync().catch((error: unknown) => {
+    logger.warn({ err: error }, "target state not read at start; queues keep their pause state");
+  });
+
   // First attempts are made here, by the ingest worker, where the target can take them.
   const firstAttempts = createFirstAttempts({
     runtimes,
+    isPaused: control.isPaused,
     attempts,
     now,
     logger,
@@ -136,6 +155,7 @@ export async function startWorker(options: WorkerRunOptions): Promise<RunningWor
         agent,
         circuit,
         slots,
+        isPaused: control.isPaused,
         attempts,
         pool: database.pool,
         logger,
@@ -182,6 +202,7 @@ export async function startWorker(options: WorkerRunOptions): Promise<RunningWor
     close: () => {
       closing ??= (async () => {
         await reconciler.close();
+        await control.close();
         await Promise.all(all.map((w) => w.close()));
         await firstAttempts.drain();
         await retention.close();

@@ -57,6 +57,7 @@ beforeAll(async () => {
       ingestSetAside: () => {},
       deliveriesReconciled: () => {},
       deliveriesTargetRemoved: () => {},
+      targetPaused: () => {},
       firstAttempts: (target, path, count) => {
         const c = paths.get(target) ?? { inline: 0, queued: 0 };
         c[path] += count;

@@ -70,6 +70,7 @@ worker: { reconcile_interval: 200ms, reconcile_grace: 300ms, removed_target_grac
         deliveriesReconciled: (_target, count) => reconciled.push(count),
         deliveriesTargetRemoved: () => {},
         firstAttempts: () => {},
+        targetPaused: () => {},
       },
     },
   );

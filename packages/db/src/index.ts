@@ -93,3 +93,10 @@ export {
   type StoredSession,
 } from "./queries/sessions";
 export * from "./schema/index";
+export {
+  setTargetPaused,
+  type TargetBacklog,
+  type TargetState,
+  targetBacklogs,
+  targetStates,
+} from "./queries/targets";

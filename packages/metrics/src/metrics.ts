@@ -40,6 +40,7 @@ export interface WorkerMetrics {
   deliveriesReconciled(targetId: string, count: number): void;
   deliveriesTargetRemoved(count: number): void;
   firstAttempts(targetId: string, path: "inline" | "queued", count: number): void;
+  targetPaused(targetId: string, paused: boolean): void;
 }
 
 /** A queue to report on, under the name it has in the queue catalog. */
@@ -130,10 +131,16 @@ export function createMetrics(options: MetricsOptions = {}): HooklineMetrics {
     help: "New deliveries by where their first attempt went: inline (sent by the ingest worker, no queue job) or queued (rate limit, circuit, busy target).",
     labelNames: ["target", "path"] as const,
   });
+  const paused = gauge({
+    name: "hookline_target_paused",
+    help: "1 while the target is paused (its deliveries are created and wait), 0 otherwise.",
+    labelNames: ["target"] as const,
+  });
   const setCircuit = (target: string, state: CircuitState) => {
     for (const s of CIRCUIT_STATES) circuitState.set({ target, state: s }, s === state ? 1 : 0);
   };
   for (const t of options.targets ?? []) setCircuit(t, "closed");
+  for (const t of options.targets ?? []) paused.set({ target: t }, 0);
 
   const watched: Array<() => Iterable<WatchedQueue>> = [];
   let cached: { at: number; samples: Promise<QueueSample[]> } | undefined;
@@ -209,6 +216,9 @@ export function createMetrics(options: MetricsOptions = {}): HooklineMetrics {
       },
       deliveriesTargetRemoved(count) {
         targetRemoved.inc(count);
+      },
+      targetPaused(target, isPaused) {
+        paused.set({ target }, isPaused ? 1 : 0);
       },
       firstAttempts(target, path, count) {
         firstAttempts.inc({ target, path }, count);

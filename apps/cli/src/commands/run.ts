@@ -66,6 +66,7 @@ export async function run(
           ...common,
           adminToken: env.adminToken,
           metrics,
+          circuitState: (targetId) => worker?.circuits.get(targetId)?.state,
           // The dashboard at `/`. Circuit states come from the worker when it runs in this process.
           extend: (app, context) =>
             mountDashboard(app, {

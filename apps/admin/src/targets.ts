@@ -1,0 +1,115 @@
+// Targets as operators see and steer them: configured target, stored pause state, circuit (when
+// a worker runs in this process), and the deliveries waiting for it. Pause and resume write the
+// state to Postgres (it outlives every process) and pause or resume the target's queue at once;
+// each worker also re-reads the state every half second (apps/worker/src/target-control.ts), so
+// a pause whose queue write failed still takes hold.
+import type { TargetConfig } from "@hookline/config";
+import { setTargetPaused, type TargetState, targetBacklogs, targetStates } from "@hookline/db";
+import type { CircuitState } from "@hookline/metrics";
+import { deliveryQueueName } from "@hookline/queue";
+import type { AdminContext } from "./operations";
+
+export interface TargetView {
+  readonly id: string;
+  readonly type: "http";
+  /** The URL with any password in it masked. */
+  readonly url: string;
+  readonly paused: boolean;
+  readonly pausedAt: Date | null;
+  readonly pausedReason: string | null;
+  /** null when no worker runs in this process (the circuit lives in each worker). */
+  readonly circuit: CircuitState | null;
+  readonly backlog: number;
+  readonly oldestPendingAt: Date | null;
+}
+
+export interface TargetJson {
+  readonly id: string;
+  readonly type: "http";
+  readonly url: string;
+  readonly paused: boolean;
+  readonly paused_at: string | null;
+  readonly paused_reason: string | null;
+  readonly circuit: CircuitState | null;
+  readonly backlog: number;
+  readonly oldest_pending_at: string | null;
+}
+
+/** A pause reason is for people: one line, at most this long. */
+export const MAX_PAUSE_REASON = 500;
+
+export function maskUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = "***";
+    return u.toString();
+  } catch {
+    return url;
+  }
+}
+
+function view(
+  target: TargetConfig,
+  state: TargetState | undefined,
+  backlog: { backlog: number; oldestPendingAt: Date | null } | undefined,
+  circuit: CircuitState | null,
+): TargetView {
+  return {
+    id: target.id,
+    type: "http",
+    url: maskUrl(target.url),
+    paused: state?.paused ?? false,
+    pausedAt: state?.pausedAt ?? null,
+    pausedReason: state?.pausedReason ?? null,
+    circuit,
+    backlog: backlog?.backlog ?? 0,
+    oldestPendingAt: backlog?.oldestPendingAt ?? null,
+  };
+}
+
+export function targetJson(t: TargetView): TargetJson {
+  return {
+    id: t.id,
+    type: t.type,
+    url: t.url,
+    paused: t.paused,
+    paused_at: t.pausedAt?.toISOString() ?? null,
+    paused_reason: t.pausedReason,
+    circuit: t.circuit,
+    backlog: t.backlog,
+    oldest_pending_at: t.oldestPendingAt?.toISOString() ?? null,
+  };
+}
+
+/** Every configured target, in config order. */
+export async function listTargets(ctx: AdminContext): Promise<TargetView[]> {
+  const [states, backlogs] = await Promise.all([
+    targetStates(ctx.database.pool),
+    targetBacklogs(ctx.database.pool),
+  ]);
+  return ctx.config.targets.map((t) =>
+    view(t, states.get(t.id), backlogs.get(t.id), ctx.circuitState?.(t.id) ?? null),
+  );
+}
+
+export async function getTarget(ctx: AdminContext, id: string): Promise<TargetView | null> {
+  if (!ctx.config.targets.some((t) => t.id === id)) return null;
+  return (await listTargets(ctx)).find((t) => t.id === id) ?? null;
+}
+
+/**
+ * Pauses or resumes a configured target; null when there is no such target. The stored state
+ * is what counts: if Redis does not take the queue's pause now, the workers apply it within a
+ * second of their next read.
+ */
+export async function setPaused(
+  ctx: AdminContext,
+  id: string,
+  change: { readonly paused: true; readonly reason: string | null } | { readonly paused: false },
+): Promise<TargetView | null> {
+  if (!ctx.config.targets.some((t) => t.id === id)) return null;
+  await setTargetPaused(ctx.database.pool, id, change);
+  const queue = ctx.queues.queue(deliveryQueueName(id));
+  await (change.paused ? queue.pause() : queue.resume()).catch(() => {});
+  return getTarget(ctx, id);
+}

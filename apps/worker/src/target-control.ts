@@ -1,0 +1,65 @@
+// Pause and resume, as every worker process applies them. The state lives in Postgres
+// (target_states); each worker reads it every `intervalMs` and makes each target's BullMQ queue
+// match it (paused queues hand out no job, and their due retries wait in the paused list), so a
+// pause takes hold in every process within a second, survives restarts, and holds even if the
+// admin's own queue write failed. First attempts ask `isPaused` before going inline.
+import { type Database, targetStates } from "@hookline/db";
+import type { Logger } from "@hookline/logger";
+import type { DeliveryJob } from "@hookline/queue";
+import type { Queue } from "bullmq";
+
+export interface TargetControl {
+  isPaused(targetId: string): boolean;
+  /** Reads the state and applies it now (at start, and in tests). */
+  sync(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface TargetControlDeps {
+  readonly pool: Database["pool"];
+  /** Each configured target's queue, by target id. */
+  readonly queues: ReadonlyMap<string, Queue<DeliveryJob>>;
+  readonly logger: Logger;
+  readonly intervalMs: number;
+  readonly onPaused?: (targetId: string, paused: boolean) => void;
+}
+
+export function createTargetControl(deps: TargetControlDeps): TargetControl {
+  const paused = new Set<string>();
+  let running: Promise<void> | null = null;
+
+  const sync = async () => {
+    const states = await targetStates(deps.pool);
+    for (const [targetId, queue] of deps.queues) {
+      const want = states.get(targetId)?.paused ?? false;
+      if (want !== paused.has(targetId)) {
+        if (want) paused.add(targetId);
+        else paused.delete(targetId);
+        deps.logger.info({ target: targetId }, want ? "target paused: deliveries wait" : "target resumed");
+      }
+      deps.onPaused?.(targetId, want);
+      if ((await queue.isPaused()) !== want) await (want ? queue.pause() : queue.resume());
+    }
+  };
+
+  const timer = setInterval(() => {
+    if (running) return;
+    running = sync()
+      .catch((error: unknown) =>
+        deps.logger.warn({ err: error }, "target state not read; keeping the last one known"),
+      )
+      .finally(() => {
+        running = null;
+      });
+  }, deps.intervalMs);
+  timer.unref();
+
+  return {
+    isPaused: (targetId) => paused.has(targetId),
+    sync,
+    close: async () => {
+      clearInterval(timer);
+      await running;
+    },
+  };
+}
