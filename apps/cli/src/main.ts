@@ -13,6 +13,7 @@ import { replayCommand } from "./commands/replay";
 import { retryCommand } from "./commands/retry";
 import { run } from "./commands/run";
 import { send } from "./commands/send";
+import { pauseCommand, targetsCommand } from "./commands/targets";
 import { CliError, readConfig, readEnv } from "./context";
 import { PreflightError, preflight, safeUrl } from "./preflight";
 
@@ -37,10 +38,14 @@ Commands:
                         retry one delivery, or every delivery the filters select (new attempts append)
   replay EVENT_ID [--target ID]...
                         deliver an event again as new deliveries, to its routes' targets or the named ones
+  targets [--json]      every target: active or paused (and why), circuit, backlog, oldest waiting
+  pause TARGET [--reason TEXT]
+  resume TARGET         hold a target's deliveries (they are created and wait), then send what waited
   purge [--older-than 30d] [--attempts-older-than 30d]
                         delete old rows now, in batches, as the retention job does (default: config)
 
-  events and deliveries need only Postgres; retry and replay need Postgres and Redis. None
+  events and deliveries need only Postgres; retry, replay, targets, pause and resume need Postgres
+  and Redis. None
   needs a running gateway. Lists take --limit N and --cursor C; every command takes --json.
 
 Environment: DATABASE_URL, REDIS_URL, HOOKLINE_CONFIG, HOOKLINE_ADMIN_TOKEN, PORT, HOOKLINE_QUEUE_PREFIX, LOG_LEVEL
@@ -166,6 +171,15 @@ async function main(argv: string[]): Promise<number> {
     case "replay": {
       const env = readEnv();
       return replayCommand(rest, env, () => readConfig(env), print);
+    }
+    case "targets": {
+      const env = readEnv();
+      return targetsCommand(rest, env, () => readConfig(env), print);
+    }
+    case "pause":
+    case "resume": {
+      const env = readEnv();
+      return pauseCommand(command === "pause", rest, env, () => readConfig(env), print);
     }
     case "purge": {
       const env = readEnv();

@@ -282,3 +282,48 @@ describe("hookline purge", () => {
     expect(bad.stderr).toContain("--older-than");
   });
 });
+
+describe("hookline targets, pause, resume", () => {
+  type Target = { id: string; paused: boolean; paused_reason: string | null; backlog: number; circuit: null };
+  const queuePaused = async (targetId: string) => {
+    const u = new URL(iso.redisUrl);
+    const queue = new Queue(deliveryQueueName(targetId), {
+      connection: { host: u.hostname, port: Number(u.port || 6379) },
+      prefix: bullPrefix(iso.queuePrefix),
+    });
+    try {
+      return await queue.isPaused();
+    } finally {
+      await queue.close();
+    }
+  };
+
+  it("pauses a target with a reason (stored, its queue paused), lists it, and resumes it", async () => {
+    const paused = await hookline("pause", "fraud-service", "--reason", "target deploy");
+    expect(paused.code).toBe(0);
+    expect(paused.stdout).toContain("paused fraud-service");
+    expect(await queuePaused("fraud-service")).toBe(true);
+    const listed = parse<{ data: Target[] }>(await hookline("targets", "--json"));
+    expect(listed.data.map((t) => [t.id, t.paused, t.paused_reason, t.circuit])).toEqual([
+      ["fraud-service", true, "target deploy", null],
+      ["audit-log", false, null, null],
+    ]);
+    const table = await hookline("targets");
+    expect(table.stdout).toMatch(/fraud-service\s+paused\s+-\s+\d+/);
+    expect(table.stdout).toContain("target deploy");
+
+    const resumed = await hookline("resume", "fraud-service");
+    expect(resumed.code).toBe(0);
+    expect(resumed.stdout).toContain("resumed fraud-service");
+    expect(await queuePaused("fraud-service")).toBe(false);
+    const state = await database.pool.query(
+      "select paused, paused_reason from target_states where target_id = $1",
+      ["fraud-service"],
+    );
+    expect(state.rows[0]).toEqual({ paused: false, paused_reason: null });
+
+    const unknown = await hookline("pause", "nope");
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('"nope"');
+  });
+});
