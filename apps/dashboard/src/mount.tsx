@@ -7,6 +7,7 @@ import {
   type AdminContext,
   type AdminEnv,
   clientAddress,
+  MAX_PAUSE_REASON,
   parseDeliveryFilterParams,
   parseDeliveryListParams,
   parseEventParams,
@@ -15,6 +16,7 @@ import {
   replayEvent,
   retryMany,
   retryOne,
+  setPaused,
   textProblem,
   tokenMatches,
 } from "@hookline/admin";
@@ -30,6 +32,7 @@ import {
   listDeliveries,
   listEvents,
   listIngestFailures,
+  targetStates,
 } from "@hookline/db";
 import type { Logger } from "@hookline/logger";
 import type { CircuitState } from "@hookline/metrics";
@@ -378,11 +381,12 @@ export function mountDashboard(app: AdminApp, deps: DashboardDeps): void {
   app.get(
     "/",
     page(async (c, env) => {
-      const [overview, health, failures, failureCount] = await Promise.all([
+      const [overview, health, failures, failureCount, states] = await Promise.all([
         getOverview(pool),
         getTargetHealth(pool),
         listIngestFailures(pool, { limit: 5 }),
         countIngestFailures(pool),
+        targetStates(pool),
       ]);
       const setAside = {
         total: failureCount,
@@ -393,6 +397,9 @@ export function mountDashboard(app: AdminApp, deps: DashboardDeps): void {
         url: redactor.text(displayUrl(t.url)),
         circuit: deps.circuitState?.(t.id) ?? ("unknown" as const),
         health: health.get(t.id),
+        paused: states.get(t.id)?.paused ?? false,
+        pausedAt: states.get(t.id)?.pausedAt ?? null,
+        pausedReason: redactor.text(states.get(t.id)?.pausedReason ?? "") || null,
       }));
       return render(
         c,
@@ -488,6 +495,34 @@ export function mountDashboard(app: AdminApp, deps: DashboardDeps): void {
   );
 
   // -- actions -----------------------------------------------------------------------------------
+
+  for (const paused of [true, false]) {
+    app.post(
+      `/targets/:id/${paused ? "pause" : "resume"}`,
+      action(async (c, form) => {
+        const id = idParam(c);
+        const raw = field(form, "reason")?.trim() ?? "";
+        if (paused && (raw.length > MAX_PAUSE_REASON || textProblem(raw)))
+          return { kind: "error", text: `A reason is one line of at most ${MAX_PAUSE_REASON} characters.` };
+        const target = await setPaused(
+          ctx,
+          id,
+          paused ? { paused: true, reason: raw === "" ? null : raw } : { paused: false },
+        );
+        if (!target) return { kind: "error", text: `There is no configured target ${id.slice(0, 64)}.` };
+        logger.info(
+          { requestId: c.get("requestId"), target: id },
+          `dashboard: target ${paused ? "paused" : "resumed"}`,
+        );
+        return paused
+          ? {
+              kind: "ok",
+              text: `${id} is paused: its new deliveries are created and wait; every worker stops sending within a second.`,
+            }
+          : { kind: "ok", text: `${id} is resumed: ${target.backlog} waiting deliveries go out now.` };
+      }),
+    );
+  }
 
   app.post(
     "/deliveries/:id/retry",

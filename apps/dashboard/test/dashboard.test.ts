@@ -454,6 +454,47 @@ describe("security", () => {
     expect(overview).not.toContain("key=abc");
   });
 
+  it("pauses a target with a reason from the overview, shows it paused, and resumes it", async () => {
+    const cookie = await signIn();
+    const { html } = await getPage("/", cookie);
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(html)?.[1] ?? "";
+    expect(html).toContain('action="/targets/audit/pause"');
+    const post = (path: string, form: Record<string, string>) =>
+      fetch(`${admin.url}${path}`, {
+        method: "POST",
+        redirect: "manual",
+        headers: {
+          "content-type": "application/x-www-form-urlencoded",
+          cookie,
+          origin: admin.url,
+          "sec-fetch-site": "same-origin",
+        },
+        body: new URLSearchParams({ _csrf: csrf, back: "/", ...form }),
+      });
+    const state = async () =>
+      (await database.pool.query("select paused, paused_reason from target_states where target_id = 'audit'"))
+        .rows[0];
+
+    expect((await post("/targets/audit/pause", { reason: "audit store migration" })).status).toBe(303);
+    expect(await state()).toEqual({ paused: true, paused_reason: "audit store migration" });
+    const paused = (await getPage("/", cookie)).html;
+    expect(paused).toContain('action="/targets/audit/resume"');
+    expect(paused).toContain("audit store migration");
+    // Forged without the CSRF token: refused, nothing changes.
+    const forged = await fetch(`${admin.url}/targets/audit/resume`, {
+      method: "POST",
+      redirect: "manual",
+      headers: { "content-type": "application/x-www-form-urlencoded", cookie },
+      body: new URLSearchParams({ back: "/" }),
+    });
+    expect(forged.status).toBe(403);
+    expect((await state())?.paused).toBe(true);
+
+    expect((await post("/targets/audit/resume", {})).status).toBe(303);
+    expect(await state()).toEqual({ paused: false, paused_reason: null });
+    expect((await getPage("/", cookie)).html).toContain('action="/targets/audit/pause"');
+  });
+
   it("explains how to turn the dashboard on when HOOKLINE_ADMIN_TOKEN is not set", async () => {
     const res = await fetch(`${disabled.url}/`, { redirect: "manual" });
     expect(res.status).toBe(503);

@@ -2,13 +2,17 @@ import type { DeliveryStatus, Overview, TargetHealth } from "@hookline/db";
 import type { CircuitState } from "@hookline/metrics";
 import { count, duration } from "../format";
 import { Layout } from "./layout";
-import { Ago, CircuitBadge, Empty, type PageEnv } from "./parts";
+import { Ago, Back, CircuitBadge, Csrf, Empty, type PageEnv } from "./parts";
 
 export interface TargetRow {
   readonly id: string;
   readonly url: string;
   readonly circuit: CircuitState | "unknown";
   readonly health: TargetHealth | undefined;
+  readonly paused: boolean;
+  readonly pausedAt: Date | null;
+  /** Already redacted. */
+  readonly pausedReason: string | null;
 }
 
 /** A set-aside ingest job as the overview lists it; `error` already redacted. */
@@ -153,6 +157,44 @@ const SetAsidePanel = (props: { data: OverviewData["setAside"]; now: number }) =
   </section>
 );
 
+/** Pause (with an optional reason) or resume: paused deliveries are created and wait, none is lost. */
+const PauseControl = (props: { target: TargetRow; env: PageEnv }) => {
+  const { target: t, env } = props;
+  const action = `/targets/${encodeURIComponent(t.id)}/${t.paused ? "resume" : "pause"}`;
+  return (
+    <form method="post" action={action} class="pause-control">
+      <Csrf token={env.csrf} />
+      <Back here="/" />
+      {t.paused ? (
+        <div>
+          <span class="badge s-retrying" data-paused="true" title={t.pausedReason ?? undefined}>
+            paused
+          </span>{" "}
+          <span class="muted small">
+            <Ago at={t.pausedAt} now={env.now} />
+          </span>
+          {t.pausedReason ? <div class="small muted">{t.pausedReason}</div> : null}
+        </div>
+      ) : (
+        <input
+          type="text"
+          name="reason"
+          maxlength={500}
+          placeholder="reason (optional)"
+          class="input small"
+        />
+      )}
+      <button
+        type="submit"
+        class={t.paused ? "btn small primary" : "btn small"}
+        data-action={t.paused ? "resume" : "pause"}
+      >
+        {t.paused ? "Resume" : "Pause"}
+      </button>
+    </form>
+  );
+};
+
 export const OverviewPage = (props: { data: OverviewData; env: PageEnv }) => {
   const { overview, sources, targets } = props.data;
   const { now } = props.env;
@@ -189,6 +231,7 @@ export const OverviewPage = (props: { data: OverviewData; env: PageEnv }) => {
                   Waiting
                 </th>
                 <th class="num">Failed · 24 h</th>
+                <th>Delivery</th>
               </tr>
             </thead>
             <tbody>
@@ -221,6 +264,9 @@ export const OverviewPage = (props: { data: OverviewData; env: PageEnv }) => {
                     ) : (
                       <span class="muted">0</span>
                     )}
+                  </td>
+                  <td>
+                    <PauseControl target={t} env={props.env} />
                   </td>
                 </tr>
               ))}
