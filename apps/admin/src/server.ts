@@ -2,7 +2,7 @@ import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import type { HooklineConfig } from "@hookline/config";
-import { connectDatabase } from "@hookline/db";
+import { connectDatabase, targetBacklogs } from "@hookline/db";
 import type { Logger } from "@hookline/logger";
 import type { CircuitState } from "@hookline/metrics";
 import { createMetrics, type HooklineMetrics } from "@hookline/metrics";
@@ -67,6 +67,7 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Run
     config.targets.map((t) => t.id),
   );
   metrics.watchQueues(() => queues.watched());
+  metrics.watchBacklogs(() => targetBacklogs(database.pool));
   const context: AdminContext = {
     database,
     queues,

@@ -11,6 +11,7 @@ import {
   listEvents,
   purgeOlderThan,
   retryDeliveries,
+  targetBacklogs,
 } from "@hookline/db";
 import { closeAll, type Isolated, isolate } from "@hookline/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -164,6 +165,8 @@ describe("the admin API's and CLI's queries", () => {
     ],
     ["deliveries: of an event", (p) => listDeliveries(p, { eventId: "evt_00000100" })],
     ["deliveries: since", (p) => listDeliveries(p, { since: hourAgo() })],
+    // target_states is not here: one row per target, read whole.
+    ["targets: backlog and oldest pending (listing, metrics)", (p) => targetBacklogs(p)],
     [
       "bulk retry batch",
       (p) =>

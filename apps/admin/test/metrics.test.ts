@@ -106,6 +106,11 @@ describe("GET /metrics", () => {
     expect(text).toContain('hookline_queue_depth{queue="deliver-t",state="active"}');
     expect(text).toMatch(/hookline_queue_oldest_job_age_seconds\{queue="deliver-t"\} \d/);
     expect(text).toContain("hookline_process_resident_memory_bytes");
+    // Both first attempts went out from the ingest worker; the retry went through the queue.
+    expect(text).toContain('hookline_first_attempts_total{target="t",path="inline"} 2');
+    expect(text).toContain('hookline_target_paused{target="t"} 0');
+    expect(text).toContain('hookline_target_backlog{target="t"} 0');
+    expect(text).toContain('hookline_target_oldest_pending_seconds{target="t"} 0');
   });
 
   it("reports a backlog's depth and age while the worker is stopped", async () => {

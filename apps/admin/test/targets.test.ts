@@ -140,6 +140,10 @@ describe("pause and resume", () => {
     const waiting = await target("held");
     expect(waiting.backlog).toBe(5);
     expect(waiting.oldest_pending_at).not.toBeNull();
+    const metrics = await (await fetch(`${admin.url}/metrics`)).text();
+    expect(metrics).toContain('hookline_target_backlog{target="held"} 5');
+    const oldest = /hookline_target_oldest_pending_seconds\{target="held"\} ([\d.e-]+)/.exec(metrics);
+    expect(Number(oldest?.[1])).toBeGreaterThan(0);
 
     // It outlives the worker: a restarted worker reads the state before it runs a job.
     await stack.stopWorker();

@@ -92,7 +92,6 @@ export {
   insertSession,
   type StoredSession,
 } from "./queries/sessions";
-export * from "./schema/index";
 export {
   setTargetPaused,
   type TargetBacklog,
@@ -100,3 +99,4 @@ export {
   targetBacklogs,
   targetStates,
 } from "./queries/targets";
+export * from "./schema/index";

@@ -6,6 +6,7 @@ export {
   type IngestMetrics,
   type MetricsOptions,
   QUEUE_STATES,
+  type TargetBacklogSample,
   UNKNOWN_SOURCE_LABEL,
   type WatchedQueue,
   type WorkerMetrics,

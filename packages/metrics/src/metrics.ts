@@ -55,6 +55,14 @@ export interface HooklineMetrics {
   readonly worker: WorkerMetrics;
   /** Adds a source of queues to read at each scrape (the admin server adds its handles). */
   watchQueues(list: () => Iterable<WatchedQueue>): void;
+  /** Sets where each scrape reads the targets' backlogs (deliveries not yet final) from. */
+  watchBacklogs(read: () => Promise<ReadonlyMap<string, TargetBacklogSample>>): void;
+}
+
+/** What waits for one target: deliveries not yet final, and when the oldest was created. */
+export interface TargetBacklogSample {
+  readonly backlog: number;
+  readonly oldestPendingAt: Date | null;
 }
 
 export const QUEUE_STATES = ["waiting", "active", "delayed", "failed"] as const;
@@ -168,6 +176,46 @@ export function createMetrics(options: MetricsOptions = {}): HooklineMetrics {
     return samples;
   };
 
+  let backlogs: (() => Promise<ReadonlyMap<string, TargetBacklogSample>>) | null = null;
+  let backlogCache: { at: number; samples: Promise<ReadonlyMap<string, TargetBacklogSample>> } | undefined;
+  const sampleBacklogs = (): Promise<ReadonlyMap<string, TargetBacklogSample>> => {
+    const now = Date.now();
+    if (!backlogs) return Promise.resolve(new Map());
+    if (backlogCache && now - backlogCache.at < SCRAPE_CACHE_MS) return backlogCache.samples;
+    // Postgres unreachable: report nothing rather than fail the scrape.
+    const samples = backlogs().catch(() => new Map<string, TargetBacklogSample>());
+    backlogCache = { at: now, samples };
+    return samples;
+  };
+  const configuredTargets = options.targets ?? [];
+  gauge({
+    name: "hookline_target_backlog",
+    help: "Deliveries per target not yet final (pending or retrying; a paused target's wait here), read from Postgres at scrape time.",
+    labelNames: ["target"] as const,
+    async collect() {
+      this.reset();
+      const samples = await sampleBacklogs();
+      if (!backlogs) return;
+      for (const target of new Set([...configuredTargets, ...samples.keys()]))
+        this.set({ target }, samples.get(target)?.backlog ?? 0);
+    },
+  });
+  gauge({
+    name: "hookline_target_oldest_pending_seconds",
+    help: "Age of each target's oldest delivery not yet final (0 when none waits).",
+    labelNames: ["target"] as const,
+    async collect() {
+      this.reset();
+      const samples = await sampleBacklogs();
+      if (!backlogs) return;
+      const now = Date.now();
+      for (const target of new Set([...configuredTargets, ...samples.keys()])) {
+        const oldest = samples.get(target)?.oldestPendingAt;
+        this.set({ target }, oldest ? Math.max(0, (now - oldest.getTime()) / 1000) : 0);
+      }
+    },
+  });
+
   gauge({
     name: "hookline_queue_depth",
     help: "Jobs per queue and state (waiting, active, delayed, failed), read from Redis at scrape time.",
@@ -226,6 +274,9 @@ export function createMetrics(options: MetricsOptions = {}): HooklineMetrics {
     },
     watchQueues(list) {
       watched.push(list);
+    },
+    watchBacklogs(read) {
+      backlogs = read;
     },
   };
 }
