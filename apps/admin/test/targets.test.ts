@@ -19,6 +19,7 @@ import {
   startSink,
   startStack,
 } from "@hookline/testkit";
+import { startWorker } from "@hookline/worker";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { adminConfig, api, clausumBody, json } from "./helpers";
 
@@ -182,5 +183,32 @@ describe("pause and resume", () => {
     expect((await resume("flaky")).status).toBe(200);
     await eventually(async () => (await deliveryOf(id))?.status === "succeeded");
     expect(await deliveryOf(id)).toEqual({ status: "succeeded", attempt_count: 2 });
+  });
+
+  it("holds in every worker process: none makes a first attempt to a paused target", async () => {
+    // A second worker beside the stack's: each reads the state and keeps its own first attempts back.
+    const second = await startWorker({
+      ...stack.shared,
+      config: {
+        ...stack.config,
+        worker: { ...stack.config.worker, lockDurationMs: 2_000, stalledIntervalMs: 500 },
+      },
+    });
+    try {
+      expect((await pause("other")).status).toBe(200);
+      await new Promise((resolve) => setTimeout(resolve, PAUSE_PROPAGATION_MS));
+      const before = other.received.length;
+      const ids = await Promise.all(Array.from({ length: 20 }, (_, n) => send("other.event", `multi-${n}`)));
+      // A first attempt is opened by the statement that creates the delivery: had either worker
+      // sent one, its delivery would show attempt 1 from the start.
+      for (const id of ids) await eventually(async () => (await deliveryOf(id)) !== undefined);
+      for (const id of ids) expect(await deliveryOf(id)).toEqual({ status: "pending", attempt_count: 0 });
+      expect(other.received.length).toBe(before);
+      expect((await resume("other")).status).toBe(200);
+      await other.waitFor(before + 20, 10_000);
+      for (const id of ids) await eventually(async () => (await deliveryOf(id))?.status === "succeeded");
+    } finally {
+      await second.close();
+    }
   });
 });
