@@ -99,7 +99,9 @@ export function createAdminApp(deps: AdminAppDeps): AdminApp {
     if (error instanceof InvalidCursorError) return errorResponse(c, "invalid_cursor", error.message);
     if (error instanceof QueueUnavailableError) {
       deps.logger.error({ requestId: c.get("requestId"), err: error }, "queue unavailable");
-      c.header("Retry-After", "5");
+      // Only operations (which need a context) queue jobs, so the context is there.
+      const retryAfter = deps.context?.config.server.retryAfterSeconds;
+      if (retryAfter !== undefined) c.header("Retry-After", String(retryAfter));
       return errorResponse(c, "queue_unavailable", error.message);
     }
     deps.logger.error({ requestId: c.get("requestId"), err: error }, "unhandled error");

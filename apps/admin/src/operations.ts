@@ -111,7 +111,7 @@ export class DeliveryQueues {
 export interface AdminContext {
   readonly database: Database;
   readonly queues: DeliveryQueues;
-  readonly config: Pick<HooklineConfig, "targets" | "routes">;
+  readonly config: Pick<HooklineConfig, "targets" | "routes" | "server">;
   /** What the API and the dashboard may show of stored data: one redaction for both. */
   readonly redactor: Redactor;
   /** Failed authentication per client address, shared by the API and the dashboard's login. */

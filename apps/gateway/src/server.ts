@@ -67,7 +67,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       });
     });
   }
-  const enqueueTimeoutMs = options.enqueueTimeoutMs ?? 5_000;
+  const enqueueTimeoutMs = options.enqueueTimeoutMs ?? config.server.enqueueTimeoutMs;
   // Events that finish arriving together are written as one job (see @hookline/batch).
   const batcher = createIngestBatcher(queue, config.server.queueLingerMs);
 
@@ -83,8 +83,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     newRequestId: () => newId("req"),
     logger,
     bodyLimitBytes: config.server.bodyLimitBytes,
-    bodyIdleTimeoutMs: options.bodyIdleTimeoutMs ?? 10_000,
-    retryAfterSeconds: 5,
+    bodyIdleTimeoutMs: options.bodyIdleTimeoutMs ?? config.server.bodyIdleTimeoutMs,
+    retryAfterSeconds: config.server.retryAfterSeconds,
     checkReady: async () => {
       const [r, p] = await Promise.allSettled([
         withTimeout(redis.ping(), 1_000, "redis ping"),
@@ -123,8 +123,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     throw error;
   });
   // Slow-loris guard for headers; bodies have their own idle timeout.
-  server.headersTimeout = 15_000;
-  server.requestTimeout = 60_000;
+  server.headersTimeout = config.server.headersTimeoutMs;
+  server.requestTimeout = config.server.requestTimeoutMs;
   handleClientErrors(server, {
     logger,
     now: options.now ?? Date.now,

@@ -29,7 +29,17 @@ beforeAll(async () => {
   const config = loadTestConfig(CONFIG);
   stack = await startStack(iso, config, { withWorker: false });
   // Nothing listens on port 1: the queue is unreachable.
-  offline = await startStack(iso, config, { withWorker: false, redisUrl: "redis://127.0.0.1:1" });
+  // It also answers with the configured Retry-After and enqueue timeout.
+  offline = await startStack(
+    iso,
+    loadTestConfig(
+      CONFIG.replace(
+        "server: { body_limit: 64kb }",
+        "server: { body_limit: 64kb, retry_after: 7s, enqueue_timeout: 1s }",
+      ),
+    ),
+    { withWorker: false, redisUrl: "redis://127.0.0.1:1" },
+  );
   // Nor on this one: Postgres is down.
   noPostgres = await startStack(iso, config, {
     withWorker: false,
@@ -90,7 +100,7 @@ describe("ingest", () => {
   it("answers 503 with Retry-After when the queue is unreachable, and never 202", async () => {
     const res = await sendSigned(offline, "klariqo", '{"type":"export.ready"}');
     expect(res.status).toBe(503);
-    expect(res.headers.get("retry-after")).toBe("5");
+    expect(res.headers.get("retry-after")).toBe("7");
     expect(((await res.json()) as { code: string }).code).toBe("queue_unavailable");
     const ready = await fetch(`${offline.gateway.url}/readyz`);
     expect(ready.status).toBe(503);

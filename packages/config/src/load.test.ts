@@ -49,6 +49,11 @@ describe("loadConfigText: defaults", () => {
       bodyLimitBytes: 1_048_576,
       workers: 1,
       queueLingerMs: 2,
+      enqueueTimeoutMs: 5_000,
+      bodyIdleTimeoutMs: 10_000,
+      headersTimeoutMs: 15_000,
+      requestTimeoutMs: 60_000,
+      retryAfterSeconds: 5,
     });
     expect(config.sources).toEqual([]);
     expect(config.targets).toEqual([]);
@@ -89,7 +94,7 @@ routes:
 
   it("parses every setting", () => {
     const config = load(`
-server: { port: 9000, host: 127.0.0.1, admin_port: 9001, admin_host: 0.0.0.0, body_limit: 512kb, workers: 4, queue_linger: 5ms }
+server: { port: 9000, host: 127.0.0.1, admin_port: 9001, admin_host: 0.0.0.0, body_limit: 512kb, workers: 4, queue_linger: 5ms, enqueue_timeout: 2s, body_idle_timeout: 3s, headers_timeout: 4s, request_timeout: 30s, retry_after: 10s }
 sources:
   - id: acme
     verify:
@@ -128,6 +133,11 @@ retention: { events: forever, attempts: 7d, interval: 10m }
       bodyLimitBytes: 524_288,
       workers: 4,
       queueLingerMs: 5,
+      enqueueTimeoutMs: 2_000,
+      bodyIdleTimeoutMs: 3_000,
+      headersTimeoutMs: 4_000,
+      requestTimeoutMs: 30_000,
+      retryAfterSeconds: 10,
     });
     const source = config.sources[0];
     expect(source?.dedupeWindowMs).toBe(3_600_000);

@@ -49,6 +49,11 @@ export const DEFAULTS = {
     bodyLimitBytes: 1024 * 1024,
     workers: 1,
     queueLingerMs: 2,
+    enqueueTimeoutMs: 5 * SECOND,
+    bodyIdleTimeoutMs: 10 * SECOND,
+    headersTimeoutMs: 15 * SECOND,
+    requestTimeoutMs: 60 * SECOND,
+    retryAfterSeconds: 5,
   },
   source: { dedupeWindowMs: 72 * HOUR },
   target: {
@@ -262,6 +267,12 @@ function buildServer(raw: unknown, issues: Issue[]): ServerConfig | undefined {
     bodyLimitBytes: parsed.body_limit ?? d.bodyLimitBytes,
     workers: parsed.workers ?? d.workers,
     queueLingerMs: parsed.queue_linger ?? d.queueLingerMs,
+    enqueueTimeoutMs: parsed.enqueue_timeout ?? d.enqueueTimeoutMs,
+    bodyIdleTimeoutMs: parsed.body_idle_timeout ?? d.bodyIdleTimeoutMs,
+    headersTimeoutMs: parsed.headers_timeout ?? d.headersTimeoutMs,
+    requestTimeoutMs: parsed.request_timeout ?? d.requestTimeoutMs,
+    retryAfterSeconds:
+      parsed.retry_after === undefined ? d.retryAfterSeconds : Math.ceil(parsed.retry_after / 1000),
   };
   if (server.port !== 0 && server.port === server.adminPort) {
     issues.push({ at: ["server", "admin_port"], message: `must differ from server.port (${server.port})` });

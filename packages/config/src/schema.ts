@@ -170,6 +170,11 @@ export const serverSchema = z.strictObject({
   body_limit: byteSize.optional(),
   workers: workerCount.optional(),
   queue_linger: duration().optional(),
+  enqueue_timeout: duration(1).optional(),
+  body_idle_timeout: duration(1).optional(),
+  headers_timeout: duration(1).optional(),
+  request_timeout: duration(1).optional(),
+  retry_after: duration(1000).optional(),
 });
 
 export const verifySchema = z.strictObject({

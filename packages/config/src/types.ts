@@ -16,6 +16,15 @@ export interface ServerConfig {
    * Default 2 ms.
    */
   readonly queueLingerMs: number;
+  /** How long the gateway waits for Redis to take an event before answering 503. Default 5 s. */
+  readonly enqueueTimeoutMs: number;
+  /** A body that stops arriving for this long gets 408 body_timeout. Default 10 s. */
+  readonly bodyIdleTimeoutMs: number;
+  /** Node's limits per request: all headers within `headersTimeoutMs` (15 s), the whole request within `requestTimeoutMs` (60 s). */
+  readonly headersTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+  /** `Retry-After` (seconds) on every 503 of the gateway and the admin API. Default 5. */
+  readonly retryAfterSeconds: number;
 }
 
 export interface SourceConfig {
