@@ -32,6 +32,7 @@ import {
   listDeliveries,
   listEvents,
   listIngestFailures,
+  targetBacklogs,
   targetStates,
 } from "@hookline/db";
 import type { Logger } from "@hookline/logger";
@@ -381,12 +382,13 @@ export function mountDashboard(app: AdminApp, deps: DashboardDeps): void {
   app.get(
     "/",
     page(async (c, env) => {
-      const [overview, health, failures, failureCount, states] = await Promise.all([
+      const [overview, health, failures, failureCount, states, backlogs] = await Promise.all([
         getOverview(pool),
         getTargetHealth(pool),
         listIngestFailures(pool, { limit: 5 }),
         countIngestFailures(pool),
         targetStates(pool),
+        targetBacklogs(pool),
       ]);
       const setAside = {
         total: failureCount,
@@ -400,6 +402,8 @@ export function mountDashboard(app: AdminApp, deps: DashboardDeps): void {
         paused: states.get(t.id)?.paused ?? false,
         pausedAt: states.get(t.id)?.pausedAt ?? null,
         pausedReason: redactor.text(states.get(t.id)?.pausedReason ?? "") || null,
+        waiting: backlogs.get(t.id)?.backlog ?? 0,
+        oldestWaitingAt: backlogs.get(t.id)?.oldestPendingAt ?? null,
       }));
       return render(
         c,

@@ -480,6 +480,7 @@ describe("security", () => {
     const paused = (await getPage("/", cookie)).html;
     expect(paused).toContain('action="/targets/audit/resume"');
     expect(paused).toContain("audit store migration");
+    expect(paused).toMatch(/data-waiting="\d+"/);
     // Forged without the CSRF token: refused, nothing changes.
     const forged = await fetch(`${admin.url}/targets/audit/resume`, {
       method: "POST",

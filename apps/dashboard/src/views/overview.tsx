@@ -13,6 +13,9 @@ export interface TargetRow {
   readonly pausedAt: Date | null;
   /** Already redacted. */
   readonly pausedReason: string | null;
+  /** Deliveries not yet final, whenever created, and when the oldest of them was created. */
+  readonly waiting: number;
+  readonly oldestWaitingAt: Date | null;
 }
 
 /** A set-aside ingest job as the overview lists it; `error` already redacted. */
@@ -174,6 +177,14 @@ const PauseControl = (props: { target: TargetRow; env: PageEnv }) => {
             <Ago at={t.pausedAt} now={env.now} />
           </span>
           {t.pausedReason ? <div class="small muted">{t.pausedReason}</div> : null}
+          <div class="small muted" data-waiting={t.waiting}>
+            {count(t.waiting)} waiting
+            {t.oldestWaitingAt ? (
+              <>
+                , oldest <Ago at={t.oldestWaitingAt} now={env.now} />
+              </>
+            ) : null}
+          </div>
         </div>
       ) : (
         <input
