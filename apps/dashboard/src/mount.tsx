@@ -39,9 +39,27 @@ import type { Logger } from "@hookline/logger";
 import type { CircuitState } from "@hookline/metrics";
 import { displayUrl, Redactor } from "@hookline/redact";
 import { routeTargets } from "@hookline/routing";
-import type { Context, MiddlewareHandler } from "hono";
+import type { MiddlewareHandler } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { loadAssets } from "./assets";
+import {
+  type C,
+  CSP,
+  decodeFlash,
+  encodeFlash,
+  FLASH_COOKIE,
+  type Form,
+  field,
+  fields,
+  here,
+  idParam,
+  LIVE_HEADER,
+  localPath,
+  MAX_SELECTED,
+  PATHS,
+  plural,
+  render,
+} from "./http";
 import { fromSameOrigin, SESSION_COOKIE, Sessions } from "./session";
 import { pgSessionStore } from "./session-store";
 import { DeliveriesPage } from "./views/deliveries";
@@ -65,99 +83,6 @@ export interface DashboardDeps {
   readonly refreshSeconds?: number;
   readonly now?: () => number;
 }
-
-const FLASH_COOKIE = "hookline_flash";
-const LIVE_HEADER = "x-hookline-live";
-const MAX_SELECTED = 500;
-
-const CSP = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self'",
-  "connect-src 'self'",
-  "form-action 'self'",
-  "frame-ancestors 'none'",
-  "base-uri 'none'",
-  "object-src 'none'",
-].join("; ");
-
-/** Every path the dashboard answers; the security headers go on each of them and nowhere else. */
-const PATHS = [
-  "/",
-  "/login",
-  "/logout",
-  "/events",
-  "/events/:id",
-  "/events/:id/replay",
-  "/deliveries",
-  "/deliveries/retry",
-  "/deliveries/:id/retry",
-  "/assets/:file",
-] as const;
-
-type C = Context<AdminEnv>;
-type Status = 200 | 401 | 403 | 404 | 429 | 500 | 503;
-type Form = Record<string, string | File | (string | File)[]>;
-
-/** A path on this server to go back to; anything else (another host, `//evil`) becomes `/`. */
-export function localPath(value: string | undefined): string {
-  if (!value || value.length > 2000) return "/";
-  if (!value.startsWith("/") || value.startsWith("//") || /[\\\s]/.test(value)) return "/";
-  return value;
-}
-
-/** The `:id` of the route; the wrappers below erase the path's type, so it is read by name. */
-function idParam(c: C): string {
-  const id = c.req.param("id") ?? "";
-  // An id no row can have (a NUL, which Postgres would refuse outright): the page is "not found".
-  return textProblem(id) ? "" : id;
-}
-
-function here(c: C): string {
-  const url = new URL(c.req.url);
-  return `${url.pathname}${url.search}`;
-}
-
-async function render(c: C, element: string | Promise<string>, status: Status = 200): Promise<Response> {
-  return c.html(`<!doctype html>${await element}`, status);
-}
-
-function field(form: Form, name: string): string | undefined {
-  const value = form[name];
-  const first = Array.isArray(value) ? value[0] : value;
-  return typeof first === "string" ? first : undefined;
-}
-
-function fields(form: Form, name: string): string[] {
-  const value = form[name];
-  const list = Array.isArray(value) ? value : value === undefined ? [] : [value];
-  return list.filter((v): v is string => typeof v === "string" && v !== "");
-}
-
-function encodeFlash(flash: Flash): string {
-  return Buffer.from(JSON.stringify(flash), "utf8").toString("base64url");
-}
-
-function decodeFlash(text: string | undefined): Flash | null {
-  if (!text) return null;
-  try {
-    const value = JSON.parse(Buffer.from(text, "base64url").toString("utf8")) as Record<string, unknown>;
-    if ((value.kind !== "ok" && value.kind !== "error") || typeof value.text !== "string") return null;
-    const href = typeof value.href === "string" ? localPath(value.href) : undefined;
-    const linkText = typeof value.linkText === "string" ? value.linkText : undefined;
-    return {
-      kind: value.kind,
-      text: value.text.slice(0, 500),
-      ...(href ? { href } : {}),
-      ...(linkText ? { linkText } : {}),
-    };
-  } catch {
-    return null;
-  }
-}
-
-const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
 export function mountDashboard(app: AdminApp, deps: DashboardDeps): void {
   const { context: ctx, config, logger } = deps;

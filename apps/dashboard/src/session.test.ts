@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { localPath } from "./mount";
+import { localPath } from "./http";
 import { fromSameOrigin } from "./session";
 
 describe("fromSameOrigin", () => {
