@@ -1,3 +1,4 @@
+export { DEFAULTS } from "./defaults.js";
 export {
   applyEnvOverrides,
   ENV_DEFAULTS,
@@ -7,7 +8,7 @@ export {
   parseEnv,
 } from "./env.js";
 export { type Env, type ExpandResult, expandEnv } from "./expand.js";
-export { DEFAULTS, loadConfigFile, loadConfigText } from "./load.js";
+export { loadConfigFile, loadConfigText } from "./load.js";
 export { type FormatIssuesOptions, formatIssues, formatPath } from "./paths.js";
 export type * from "./types.js";
 export { parseByteSize, parseDuration, parseRateLimit } from "./units.js";

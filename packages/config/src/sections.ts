@@ -1,0 +1,335 @@
+// One builder per section of hookline.yaml: validate its raw value, apply the defaults, compile
+// what can be compiled (verifiers), and report each problem with its path.
+import type { SourceSpec, VerifySpec } from "@hookline/verify";
+import { createVerifier, validateStandardWebhooksSecret } from "@hookline/verify";
+import { DEFAULTS } from "./defaults.js";
+import { errorText, type Issue, isRecord, startsWith, validate } from "./issues.js";
+import { type PathSegment, parsePath } from "./paths.js";
+import {
+  describe,
+  type RawSource,
+  type RawTarget,
+  retentionSchema,
+  routeSchema,
+  serverSchema,
+  sourceSchema,
+  targetSchema,
+  workerSchema,
+} from "./schema.js";
+import type {
+  RetentionConfig,
+  RouteConfig,
+  ServerConfig,
+  SourceConfig,
+  TargetConfig,
+  WorkerConfig,
+} from "./types.js";
+
+const RESERVED_HEADERS = new Set([
+  "host",
+  "content-length",
+  "content-type",
+  "transfer-encoding",
+  "connection",
+  "webhook-id",
+  "webhook-timestamp",
+  "webhook-signature",
+]);
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+export function asList(value: unknown, at: PathSegment, issues: Issue[]): readonly unknown[] {
+  if (value === undefined || value === null) return [];
+  if (Array.isArray(value)) return value;
+  issues.push({ at: [at], message: `expected a list, got ${describe(value)}` });
+  return [];
+}
+
+/** Records ids (even of otherwise invalid items, so references to them are not reported twice). */
+export function collectIds(
+  items: readonly unknown[],
+  section: "sources" | "targets",
+  issues: Issue[],
+): Set<string> {
+  const firstIndex = new Map<string, number>();
+  items.forEach((item, i) => {
+    if (!isRecord(item) || typeof item.id !== "string") return;
+    const first = firstIndex.get(item.id);
+    if (first === undefined) firstIndex.set(item.id, i);
+    else {
+      const noun = section === "sources" ? "source" : "target";
+      issues.push({
+        at: [section, i, "id"],
+        message: `duplicate ${noun} id "${item.id}" (already used by ${section}[${first}])`,
+      });
+    }
+  });
+  return new Set(firstIndex.keys());
+}
+
+export function buildServer(raw: unknown, issues: Issue[]): ServerConfig | undefined {
+  const parsed = validate(serverSchema, raw ?? {}, ["server"], issues);
+  if (parsed === undefined) return undefined;
+  const d = DEFAULTS.server;
+  const server: ServerConfig = {
+    host: parsed.host ?? d.host,
+    port: parsed.port ?? d.port,
+    adminHost: parsed.admin_host ?? d.adminHost,
+    adminPort: parsed.admin_port ?? d.adminPort,
+    bodyLimitBytes: parsed.body_limit ?? d.bodyLimitBytes,
+    workers: parsed.workers ?? d.workers,
+    queueLingerMs: parsed.queue_linger ?? d.queueLingerMs,
+    enqueueTimeoutMs: parsed.enqueue_timeout ?? d.enqueueTimeoutMs,
+    bodyIdleTimeoutMs: parsed.body_idle_timeout ?? d.bodyIdleTimeoutMs,
+    headersTimeoutMs: parsed.headers_timeout ?? d.headersTimeoutMs,
+    requestTimeoutMs: parsed.request_timeout ?? d.requestTimeoutMs,
+    retryAfterSeconds:
+      parsed.retry_after === undefined ? d.retryAfterSeconds : Math.ceil(parsed.retry_after / 1000),
+  };
+  if (server.port !== 0 && server.port === server.adminPort) {
+    issues.push({ at: ["server", "admin_port"], message: `must differ from server.port (${server.port})` });
+  }
+  return server;
+}
+
+/** createVerifier reports paths on the camelCase SourceSpec; point them back at the YAML keys. */
+const SPEC_KEY_TO_YAML: Readonly<Record<string, readonly string[]>> = {
+  toleranceSeconds: ["tolerance"],
+  dedupeKey: ["dedupe", "key"],
+};
+
+export function specPathToYaml(path: string): PathSegment[] {
+  return parsePath(path).flatMap((segment): PathSegment[] => {
+    if (typeof segment === "number") return [segment];
+    const mapped = SPEC_KEY_TO_YAML[segment];
+    return mapped !== undefined ? [...mapped] : [segment.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)];
+  });
+}
+
+export function compact<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
+
+export function toSpec(raw: RawSource): SourceSpec {
+  const v = raw.verify;
+  const verify: VerifySpec = compact({
+    scheme: v.scheme,
+    secrets: v.secrets,
+    toleranceSeconds: v.tolerance === undefined ? undefined : v.tolerance / 1000,
+    publicKey: v.public_key,
+    header: v.header,
+    algorithm: v.algorithm,
+    encoding: v.encoding,
+    prefix: v.prefix,
+    signedContent: v.signed_content,
+    timestampHeader: v.timestamp_header,
+    timestampUnit: v.timestamp_unit,
+    idHeader: v.id_header,
+  });
+  return compact({ verify, eventType: raw.event_type, dedupeKey: raw.dedupe?.key });
+}
+
+export function buildSource(
+  raw: unknown,
+  i: number,
+  envIssueAt: readonly Issue[],
+  issues: Issue[],
+): SourceConfig | undefined {
+  const at: PathSegment[] = ["sources", i];
+  const parsed = validate(sourceSchema, raw, at, issues);
+  if (parsed === undefined) return undefined;
+  // An unexpanded ${VAR} is not the secret the user meant: compiling it would only add noise.
+  if (envIssueAt.some((issue) => startsWith(issue.at, at))) return undefined;
+
+  let ok = true;
+  parsed.verify.secrets?.forEach((secret, j) => {
+    if (secret.trim() === "") {
+      issues.push({
+        at: [...at, "verify", "secrets", j],
+        message: "must not be empty (is its environment variable set?)",
+      });
+      ok = false;
+    }
+  });
+  if (!ok) return undefined;
+
+  const spec = toSpec(parsed);
+  let compiled: ReturnType<typeof createVerifier>;
+  try {
+    compiled = createVerifier(spec);
+  } catch (error) {
+    issues.push({ at: [...at, "verify"], message: `could not create the verifier: ${errorText(error)}` });
+    return undefined;
+  }
+  if (!compiled.ok) {
+    for (const error of compiled.errors)
+      issues.push({ at: [...at, ...specPathToYaml(error.path)], message: error.message });
+    return undefined;
+  }
+  return {
+    id: parsed.id,
+    spec,
+    verifier: compiled.verifier,
+    dedupeWindowMs: parsed.dedupe?.window ?? DEFAULTS.source.dedupeWindowMs,
+  };
+}
+
+export function checkSigningSecrets(
+  parsed: RawTarget,
+  at: readonly PathSegment[],
+  issues: Issue[],
+): string[] | undefined {
+  if (parsed.signing_secret !== undefined && parsed.signing_secrets !== undefined) {
+    issues.push({
+      at: [...at, "signing_secrets"],
+      message: "set either signing_secret or signing_secrets, not both",
+    });
+    return undefined;
+  }
+  const entries: [readonly PathSegment[], string][] =
+    parsed.signing_secret !== undefined
+      ? [[[...at, "signing_secret"], parsed.signing_secret]]
+      : (parsed.signing_secrets ?? []).map((secret, j) => [[...at, "signing_secrets", j], secret]);
+  let ok = true;
+  for (const [path, secret] of entries) {
+    let problem: string | null;
+    if (secret.trim() === "") problem = "must not be empty (is its environment variable set?)";
+    else {
+      try {
+        problem = validateStandardWebhooksSecret(secret);
+      } catch (error) {
+        problem = `invalid secret: ${errorText(error)}`;
+      }
+    }
+    if (problem !== null) {
+      issues.push({ at: path, message: problem });
+      ok = false;
+    }
+  }
+  return ok ? entries.map(([, secret]) => secret) : undefined;
+}
+
+export function checkHeaders(
+  headers: Readonly<Record<string, string>>,
+  at: readonly PathSegment[],
+  issues: Issue[],
+): boolean {
+  let ok = true;
+  for (const [name, value] of Object.entries(headers)) {
+    const lower = name.toLowerCase();
+    let problem: string | undefined;
+    if (!HEADER_NAME.test(name)) problem = `invalid header name "${name}"`;
+    else if (RESERVED_HEADERS.has(lower) || lower.startsWith("hookline-")) {
+      problem = `"${name}" is set by Hookline on every forwarded request and cannot be configured`;
+    } else if (/[\r\n\0]/.test(value)) problem = "header values may not contain line breaks or NUL";
+    if (problem !== undefined) {
+      issues.push({ at: [...at, "headers", name], message: problem });
+      ok = false;
+    }
+  }
+  return ok;
+}
+
+function checkTargetUrl(text: string): string | null {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return "is not a valid URL (expected http://... or https://...)";
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    return `must be an http:// or https:// URL, got a ${url.protocol} URL`;
+  }
+  return null;
+}
+
+export function buildTarget(raw: unknown, i: number, issues: Issue[]): TargetConfig | undefined {
+  const at: PathSegment[] = ["targets", i];
+  const parsed = validate(targetSchema, raw, at, issues);
+  if (parsed === undefined) return undefined;
+  let ok = true;
+
+  // The URL is not echoed: it may carry a token (Slack-style webhook URLs, basic auth).
+  const urlProblem = checkTargetUrl(parsed.url);
+  if (urlProblem !== null) {
+    issues.push({ at: [...at, "url"], message: urlProblem });
+    ok = false;
+  }
+  const signingSecrets = checkSigningSecrets(parsed, at, issues);
+  const headers = parsed.headers ?? {};
+  if (!checkHeaders(headers, at, issues)) ok = false;
+  if (!ok || signingSecrets === undefined) return undefined;
+
+  const d = DEFAULTS.target;
+  return {
+    id: parsed.id,
+    url: parsed.url,
+    timeoutMs: parsed.timeout ?? d.timeoutMs,
+    connectTimeoutMs: parsed.connect_timeout ?? d.connectTimeoutMs,
+    retryScheduleMs: parsed.retry?.schedule ?? [...d.retryScheduleMs],
+    rateLimit: parsed.rate_limit ?? null,
+    concurrency: parsed.concurrency ?? d.concurrency,
+    signingSecrets,
+    headers,
+    circuitBreaker: {
+      failureThreshold: parsed.circuit_breaker?.failure_threshold ?? d.circuitBreaker.failureThreshold,
+      cooldownMs: parsed.circuit_breaker?.cooldown ?? d.circuitBreaker.cooldownMs,
+    },
+  };
+}
+
+export function buildRoute(
+  raw: unknown,
+  i: number,
+  sourceIds: ReadonlySet<string>,
+  targetIds: ReadonlySet<string>,
+  issues: Issue[],
+): RouteConfig | undefined {
+  const at: PathSegment[] = ["routes", i];
+  const parsed = validate(routeSchema, raw, at, issues);
+  // References are checked on the raw item, so they are reported even when another key is wrong.
+  let ok = true;
+  const source = isRecord(raw) ? raw.source : undefined;
+  if (typeof source === "string" && source !== "" && !sourceIds.has(source)) {
+    issues.push({ at: [...at, "source"], message: `unknown source "${source}"` });
+    ok = false;
+  }
+  const targets = isRecord(raw) && Array.isArray(raw.targets) ? raw.targets : [];
+  targets.forEach((target: unknown, j) => {
+    if (typeof target === "string" && target !== "" && !targetIds.has(target)) {
+      issues.push({ at: [...at, "targets", j], message: `unknown target "${target}"` });
+      ok = false;
+    }
+  });
+  if (parsed === undefined || !ok) return undefined;
+  return {
+    source: parsed.source,
+    events: parsed.events ?? [...DEFAULTS.route.events],
+    targets: [...new Set(parsed.targets)],
+  };
+}
+
+export function buildRetention(raw: unknown, issues: Issue[]): RetentionConfig | undefined {
+  const parsed = validate(retentionSchema, raw ?? {}, ["retention"], issues);
+  if (parsed === undefined) return undefined;
+  const d = DEFAULTS.retention;
+  return {
+    eventsMs: parsed.events === undefined ? d.eventsMs : parsed.events,
+    attemptsMs: parsed.attempts === undefined ? d.attemptsMs : parsed.attempts,
+    intervalMs: parsed.interval ?? d.intervalMs,
+  };
+}
+
+export function buildWorker(raw: unknown, issues: Issue[]): WorkerConfig | undefined {
+  const parsed = validate(workerSchema, raw ?? {}, ["worker"], issues);
+  if (parsed === undefined) return undefined;
+  const d = DEFAULTS.worker;
+  return {
+    lockDurationMs: parsed.lock_duration ?? d.lockDurationMs,
+    stalledIntervalMs: parsed.stalled_interval ?? d.stalledIntervalMs,
+    ingestConcurrency: parsed.ingest_concurrency ?? d.ingestConcurrency,
+    reconcileIntervalMs: parsed.reconcile_interval ?? d.reconcileIntervalMs,
+    reconcileBatch: parsed.reconcile_batch ?? d.reconcileBatch,
+    reconcileGraceMs: parsed.reconcile_grace ?? d.reconcileGraceMs,
+    removedTargetGraceMs: parsed.removed_target_grace ?? d.removedTargetGraceMs,
+  };
+}
