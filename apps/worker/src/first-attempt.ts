@@ -145,6 +145,9 @@ export function createFirstAttempts(deps: FirstAttemptDeps): FirstAttempts {
       );
       if (outcome.nextAttemptAt) await enqueue([{ ...delivery, notBefore: outcome.nextAttemptAt }]);
     } catch (error) {
+      // A probe (the circuit may have opened while the slot was awaited) must not be stranded;
+      // once recorded, giving it back is a no-op.
+      r.runtime.circuit.release(r.ticket);
       // The outcome could not be stored, or its retry not queued: the lease (or the retry's
       // next_attempt_at) runs out and the reconciler queues the delivery.
       log.warn(

@@ -26,11 +26,16 @@ export interface TargetControlDeps {
 
 export function createTargetControl(deps: TargetControlDeps): TargetControl {
   const paused = new Set<string>();
+  // Until the state has been read once, no target is known not to be paused: first attempts go
+  // to the queues, whose own pause state (kept in Redis) the delivery jobs obey.
+  let known = false;
   let running: Promise<void> | null = null;
 
   const sync = async () => {
     const states = await targetStates(deps.pool);
-    for (const [targetId, queue] of deps.queues) {
+    // This process's own decisions first, for every target, so that Redis failing below cannot
+    // leave a paused target open to first attempts.
+    for (const targetId of deps.queues.keys()) {
       const want = states.get(targetId)?.paused ?? false;
       if (want !== paused.has(targetId)) {
         if (want) paused.add(targetId);
@@ -38,6 +43,11 @@ export function createTargetControl(deps: TargetControlDeps): TargetControl {
         deps.logger.info({ target: targetId }, want ? "target paused: deliveries wait" : "target resumed");
       }
       deps.onPaused?.(targetId, want);
+    }
+    known = true;
+    // Then the queues, which every process's delivery jobs obey.
+    for (const [targetId, queue] of deps.queues) {
+      const want = paused.has(targetId);
       if ((await queue.isPaused()) !== want) await (want ? queue.pause() : queue.resume());
     }
   };
@@ -55,7 +65,7 @@ export function createTargetControl(deps: TargetControlDeps): TargetControl {
   timer.unref();
 
   return {
-    isPaused: (targetId) => paused.has(targetId),
+    isPaused: (targetId) => !known || paused.has(targetId),
     sync,
     close: async () => {
       clearInterval(timer);
