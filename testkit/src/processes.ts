@@ -3,7 +3,7 @@ import { createInterface } from "node:readline";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
 /** The repository root, where `node --import tsx apps/cli/src/main.ts` runs. */
-export const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
+export const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const ORPHAN_GUARD = pathToFileURL(fileURLToPath(new URL("./orphan-guard.mjs", import.meta.url))).href;
 
 export interface ProcessExit {
