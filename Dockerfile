@@ -2,18 +2,22 @@ FROM node:20-bookworm-slim
 WORKDIR /app
 RUN npm i -g pnpm@9
 COPY pnpm-lock.yaml pnpm-workspace.yaml package.json ./
-COPY apps/gateway/package.json apps/gateway/
-COPY apps/worker/package.json apps/worker/
+# Every workspace package.json, so the frozen install sees the whole lockfile.
+COPY apps/admin/package.json apps/admin/
 COPY apps/cli/package.json apps/cli/
 COPY apps/dashboard/package.json apps/dashboard/
-COPY apps/admin/package.json apps/admin/
-COPY packages/verify/package.json packages/verify/
-COPY packages/db/package.json packages/db/
+COPY apps/gateway/package.json apps/gateway/
+COPY apps/worker/package.json apps/worker/
+COPY packages/batch/package.json packages/batch/
 COPY packages/config/package.json packages/config/
-COPY packages/queue/package.json packages/queue/
+COPY packages/db/package.json packages/db/
 COPY packages/logger/package.json packages/logger/
-COPY packages/testkit/package.json packages/testkit/
 COPY packages/metrics/package.json packages/metrics/
+COPY packages/queue/package.json packages/queue/
+COPY packages/redact/package.json packages/redact/
+COPY packages/routing/package.json packages/routing/
+COPY packages/verify/package.json packages/verify/
+COPY testkit/package.json testkit/
 RUN pnpm install --frozen-lockfile
 COPY . .
 ENV NODE_ENV=production
