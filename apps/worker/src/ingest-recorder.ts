@@ -50,9 +50,10 @@ export interface BatchDeps {
 
 /**
  * Records an `ingest-batch` job's events and sends or queues their deliveries. A statement that
- * fails as a whole is retried event by event (the recorder isolates failures), so one event Postgres refuses cannot
- * hold the others back: an event that can never be recorded is set aside, and the job fails (and
- * is retried) only for events that met an outage; re-running the ones that made it is a no-op.
+ * fails as a whole is retried event by event (the recorder isolates failures), so one event
+ * Postgres refuses cannot hold the others back: an event that can never be recorded is set
+ * aside, and the job fails (and is retried) only for events that met an outage; re-running the
+ * ones that made it is a no-op.
  */
 export async function recordBatch(deps: BatchDeps, events: readonly IngestJob[]): Promise<void> {
   const plan = await deps.firstAttempts.plan(events.map((e) => toIngestInput(deps.config, e)));
