@@ -59,7 +59,6 @@ export {
   getTarget,
   listTargets,
   MAX_PAUSE_REASON,
-  maskUrl,
   setPaused,
   type TargetJson,
   type TargetView,

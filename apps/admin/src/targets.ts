@@ -7,12 +7,13 @@ import type { TargetConfig } from "@hookline/config";
 import { setTargetPaused, type TargetState, targetBacklogs, targetStates } from "@hookline/db";
 import type { CircuitState } from "@hookline/metrics";
 import { deliveryQueueName } from "@hookline/queue";
+import { displayUrl } from "@hookline/redact";
 import type { AdminContext } from "./operations";
 
 export interface TargetView {
   readonly id: string;
   readonly type: "http";
-  /** The URL with any password in it masked. */
+  /** As the dashboard shows it: no credentials, no query string, configured secrets redacted. */
   readonly url: string;
   readonly paused: boolean;
   readonly pausedAt: Date | null;
@@ -38,17 +39,8 @@ export interface TargetJson {
 /** A pause reason is for people: one line, at most this long. */
 export const MAX_PAUSE_REASON = 500;
 
-export function maskUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = "***";
-    return u.toString();
-  } catch {
-    return url;
-  }
-}
-
 function view(
+  ctx: AdminContext,
   target: TargetConfig,
   state: TargetState | undefined,
   backlog: { backlog: number; oldestPendingAt: Date | null } | undefined,
@@ -57,7 +49,7 @@ function view(
   return {
     id: target.id,
     type: "http",
-    url: maskUrl(target.url),
+    url: ctx.redactor.text(displayUrl(target.url)),
     paused: state?.paused ?? false,
     pausedAt: state?.pausedAt ?? null,
     pausedReason: state?.pausedReason ?? null,
@@ -88,7 +80,7 @@ export async function listTargets(ctx: AdminContext): Promise<TargetView[]> {
     targetBacklogs(ctx.database.pool),
   ]);
   return ctx.config.targets.map((t) =>
-    view(t, states.get(t.id), backlogs.get(t.id), ctx.circuitState?.(t.id) ?? null),
+    view(ctx, t, states.get(t.id), backlogs.get(t.id), ctx.circuitState?.(t.id) ?? null),
   );
 }
 
