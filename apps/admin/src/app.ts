@@ -33,7 +33,7 @@ import {
   pageJson,
   runJson,
 } from "./serialize";
-import { getTarget, listTargets, MAX_PAUSE_REASON, setPaused, targetJson } from "./targets";
+import { getTarget, listTargets, readPauseReason, setPaused, targetJson } from "./targets";
 
 export type AdminEnv = { Variables: { requestId: string } };
 
@@ -198,17 +198,6 @@ async function jsonBody(c: Context<AdminEnv>): Promise<Record<string, unknown>> 
   return parsed as Record<string, unknown>;
 }
 
-/** A pause's optional reason: one line of text, at most MAX_PAUSE_REASON characters. */
-function pauseReason(value: unknown): string | null {
-  if (value === undefined || value === null) return null;
-  if (typeof value !== "string") throw new AdminError("invalid_body", "reason must be a string");
-  const problem = textProblem(value);
-  if (problem) throw new AdminError("invalid_body", `reason: ${problem}`);
-  if (value.length > MAX_PAUSE_REASON)
-    throw new AdminError("invalid_body", `reason: at most ${MAX_PAUSE_REASON} characters`);
-  return value.trim() === "" ? null : value;
-}
-
 function flag(value: unknown, name: string): boolean {
   if (value === undefined || value === null || value === "" || value === false || value === "false")
     return false;
@@ -292,7 +281,9 @@ function mountApi(app: AdminApp, ctx: AdminContext, deps: AdminAppDeps, now: () 
   app.post("/api/targets/:id/pause", async (c) => {
     const id = pathId(c);
     const body = await jsonBody(c);
-    const reason = pauseReason(body.reason);
+    const read = readPauseReason(body.reason);
+    if (!read.ok) throw new AdminError("invalid_body", read.message);
+    const { reason } = read;
     const target = await setPaused(ctx, id, { paused: true, reason });
     if (!target) throw new AdminError("target_not_found", `no configured target ${id.slice(0, 64)}`);
     deps.logger.info({ requestId: c.get("requestId"), target: id, reason }, "target paused");

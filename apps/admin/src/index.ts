@@ -59,6 +59,7 @@ export {
   getTarget,
   listTargets,
   MAX_PAUSE_REASON,
+  readPauseReason,
   setPaused,
   type TargetJson,
   type TargetView,

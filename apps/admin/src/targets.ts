@@ -8,6 +8,7 @@ import { setTargetPaused, type TargetState, targetBacklogs, targetStates } from 
 import type { CircuitState } from "@hookline/metrics";
 import { deliveryQueueName } from "@hookline/queue";
 import { displayUrl } from "@hookline/redact";
+import { textProblem } from "./filters";
 import type { AdminContext } from "./operations";
 
 export interface TargetView {
@@ -38,6 +39,22 @@ export interface TargetJson {
 
 /** A pause reason is for people: one line, at most this long. */
 export const MAX_PAUSE_REASON = 500;
+
+/**
+ * A pause's optional reason as the API, the dashboard and the CLI take it: a string of one line
+ * and at most MAX_PAUSE_REASON characters; absent or blank is no reason.
+ */
+export function readPauseReason(
+  value: unknown,
+): { readonly ok: true; readonly reason: string | null } | { readonly ok: false; readonly message: string } {
+  if (value === undefined || value === null) return { ok: true, reason: null };
+  if (typeof value !== "string") return { ok: false, message: "reason must be a string" };
+  const problem = textProblem(value);
+  if (problem) return { ok: false, message: `reason: ${problem}` };
+  if (value.length > MAX_PAUSE_REASON)
+    return { ok: false, message: `reason: at most ${MAX_PAUSE_REASON} characters` };
+  return { ok: true, reason: value.trim() === "" ? null : value };
+}
 
 function view(
   ctx: AdminContext,

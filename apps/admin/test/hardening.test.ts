@@ -74,9 +74,9 @@ describe("bodies", () => {
 describe("bad input answers 400, never 500", () => {
   const impossible = (at: string) => encodeCursor({ at, id: "evt_x" });
   it.each([
-    ["/api/events?cursor=" + impossible("2026-02-30T00:00:00.000000Z"), "invalid_cursor"],
-    ["/api/events?cursor=" + impossible("0000-01-01T00:00:00.000000Z"), "invalid_cursor"],
-    ["/api/deliveries?cursor=" + impossible("2026-02-30T00:00:00.000000Z"), "invalid_cursor"],
+    [`/api/events?cursor=${impossible("2026-02-30T00:00:00.000000Z")}`, "invalid_cursor"],
+    [`/api/events?cursor=${impossible("0000-01-01T00:00:00.000000Z")}`, "invalid_cursor"],
+    [`/api/deliveries?cursor=${impossible("2026-02-30T00:00:00.000000Z")}`, "invalid_cursor"],
     ["/api/events?since=2026-02-30", "invalid_parameter"],
     ["/api/events?since=0000-01-01T00:00:00Z", "invalid_parameter"],
     ["/api/events?source=%00", "invalid_parameter"],

@@ -325,5 +325,11 @@ describe("hookline targets, pause, resume", () => {
     const unknown = await hookline("pause", "nope");
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain('"nope"');
+    // The same reason check as the API: one line, at most 500 characters; nothing is stored.
+    const long = await hookline("pause", "audit-log", "--reason", "x".repeat(501));
+    expect(long.code).toBe(1);
+    expect(long.stderr).toContain("--reason: at most 500 characters");
+    const stored = await database.pool.query("select 1 from target_states where target_id = 'audit-log'");
+    expect(stored.rowCount).toBe(0);
   });
 });

@@ -5,11 +5,11 @@ import {
   type AdminContext,
   MAX_PAUSE_REASON,
   parseDeliveryFilterParams,
+  readPauseReason,
   replayEvent,
   retryMany,
   retryOne,
   setPaused,
-  textProblem,
 } from "@hookline/admin";
 import { getDeliveryDetail } from "@hookline/db";
 import type { Logger } from "@hookline/logger";
@@ -32,13 +32,13 @@ export function mountActions(app: AdminApp, deps: ActionDeps): void {
       `/targets/:id/${paused ? "pause" : "resume"}`,
       action(async (c, form) => {
         const id = idParam(c);
-        const raw = field(form, "reason")?.trim() ?? "";
-        if (paused && (raw.length > MAX_PAUSE_REASON || textProblem(raw)))
+        const read = readPauseReason(field(form, "reason")?.trim());
+        if (paused && !read.ok)
           return { kind: "error", text: `A reason is one line of at most ${MAX_PAUSE_REASON} characters.` };
         const target = await setPaused(
           ctx,
           id,
-          paused ? { paused: true, reason: raw === "" ? null : raw } : { paused: false },
+          paused ? { paused: true, reason: read.ok ? read.reason : null } : { paused: false },
         );
         if (!target) return { kind: "error", text: `There is no configured target ${id.slice(0, 64)}.` };
         logger.info(

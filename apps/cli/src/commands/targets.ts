@@ -2,7 +2,7 @@
 // admin API's target operations, in process. Circuit states live in the running workers, so the
 // CLI shows them as "-".
 import { parseArgs } from "node:util";
-import { listTargets, setPaused, type TargetView, targetJson } from "@hookline/admin";
+import { listTargets, readPauseReason, setPaused, type TargetView, targetJson } from "@hookline/admin";
 import type { HooklineConfig, HooklineEnv } from "@hookline/config";
 import { CliError } from "../context";
 import { formatTable } from "../table";
@@ -76,7 +76,9 @@ export async function pauseCommand(
   });
   const id = positionals[0];
   if (!id || positionals.length > 1) throw new CliError(`usage: ${paused ? PAUSE_USAGE : RESUME_USAGE}`);
-  const reason = typeof values.reason === "string" && values.reason.trim() !== "" ? values.reason : null;
+  const read = readPauseReason(values.reason);
+  if (!read.ok) throw new CliError(read.message.replace(/^reason/, "--reason"));
+  const { reason } = read;
   const target = await withAdminContext(env, config(), (ctx) =>
     setPaused(ctx, id, paused ? { paused: true, reason } : { paused: false }),
   );
