@@ -31,11 +31,11 @@ import type { CircuitTicket } from "./circuit";
 import type { TargetSlots } from "./target-slots";
 
 /** How long past its timeout a first attempt still counts as in flight. */
-export const LEASE_SLACK_MS = 10_000;
+const LEASE_SLACK_MS = 10_000;
 /** How long a first attempt waits for one of its target's slots before its delivery is queued. */
-export const SLOT_WAIT_MS = 1_000;
+const SLOT_WAIT_MS = 1_000;
 /** After a wait ran out, how long the target's first attempts take a free slot only, never wait. */
-export const SPILL_MS = 10_000;
+const SPILL_MS = 10_000;
 
 export interface TargetRuntime extends Omit<AttemptDeps, "attempts" | "now" | "observer"> {
   readonly queue: Queue<DeliveryJob>;
@@ -57,7 +57,7 @@ export interface FirstAttemptDeps {
 }
 
 /** First attempts planned for events about to be recorded. */
-export interface FirstAttemptPlan {
+export interface PlannedBatch {
   /** The events, each carrying the first attempts to open with its deliveries. */
   readonly inputs: readonly IngestInput[];
   /**
@@ -71,7 +71,7 @@ export interface FirstAttemptPlan {
 }
 
 export interface FirstAttempts {
-  plan(inputs: readonly IngestInput[]): Promise<FirstAttemptPlan>;
+  plan(inputs: readonly IngestInput[]): Promise<PlannedBatch>;
   /** Waits for the first attempts still under way. */
   drain(): Promise<void>;
 }

@@ -69,6 +69,16 @@ export const QUEUE_STATES = ["waiting", "active", "delayed", "failed"] as const;
 
 const SCRAPE_CACHE_MS = 1_000;
 
+/** One read per scrape however many gauges use it: the read's promise is shared for SCRAPE_CACHE_MS. */
+function perScrape<T>(read: () => Promise<T>): () => Promise<T> {
+  let cached: { readonly at: number; readonly value: Promise<T> } | undefined;
+  return () => {
+    const now = Date.now();
+    if (!cached || now - cached.at >= SCRAPE_CACHE_MS) cached = { at: now, value: read() };
+    return cached.value;
+  };
+}
+
 interface QueueSample {
   readonly name: string;
   readonly counts: Readonly<Record<string, number>>;
@@ -151,12 +161,10 @@ export function createMetrics(options: MetricsOptions = {}): HooklineMetrics {
   for (const t of options.targets ?? []) paused.set({ target: t }, 0);
 
   const watched: Array<() => Iterable<WatchedQueue>> = [];
-  let cached: { at: number; samples: Promise<QueueSample[]> } | undefined;
-  const sampleQueues = (): Promise<QueueSample[]> => {
+  const sampleQueues = perScrape((): Promise<QueueSample[]> => {
     const now = Date.now();
-    if (cached && now - cached.at < SCRAPE_CACHE_MS) return cached.samples;
     const queues = watched.flatMap((list) => [...list()]);
-    const samples = Promise.all(
+    return Promise.all(
       queues.map(async ({ name, queue }): Promise<QueueSample | null> => {
         try {
           const [counts, oldest] = await Promise.all([
@@ -172,21 +180,15 @@ export function createMetrics(options: MetricsOptions = {}): HooklineMetrics {
         }
       }),
     ).then((list) => list.filter((s): s is QueueSample => s !== null));
-    cached = { at: now, samples };
-    return samples;
-  };
+  });
 
   let backlogs: (() => Promise<ReadonlyMap<string, TargetBacklogSample>>) | null = null;
-  let backlogCache: { at: number; samples: Promise<ReadonlyMap<string, TargetBacklogSample>> } | undefined;
-  const sampleBacklogs = (): Promise<ReadonlyMap<string, TargetBacklogSample>> => {
-    const now = Date.now();
-    if (!backlogs) return Promise.resolve(new Map());
-    if (backlogCache && now - backlogCache.at < SCRAPE_CACHE_MS) return backlogCache.samples;
-    // Postgres unreachable: report nothing rather than fail the scrape.
-    const samples = backlogs().catch(() => new Map<string, TargetBacklogSample>());
-    backlogCache = { at: now, samples };
-    return samples;
-  };
+  // null: nothing to read them from (no admin server in this process); an empty map: Postgres
+  // unreachable, so nothing is reported rather than the scrape failing.
+  const sampleBacklogs = perScrape(
+    async (): Promise<ReadonlyMap<string, TargetBacklogSample> | null> =>
+      backlogs ? backlogs().catch(() => new Map<string, TargetBacklogSample>()) : null,
+  );
   const configuredTargets = options.targets ?? [];
   gauge({
     name: "hookline_target_backlog",
@@ -195,7 +197,7 @@ export function createMetrics(options: MetricsOptions = {}): HooklineMetrics {
     async collect() {
       this.reset();
       const samples = await sampleBacklogs();
-      if (!backlogs) return;
+      if (!samples) return;
       for (const target of new Set([...configuredTargets, ...samples.keys()]))
         this.set({ target }, samples.get(target)?.backlog ?? 0);
     },
@@ -207,7 +209,7 @@ export function createMetrics(options: MetricsOptions = {}): HooklineMetrics {
     async collect() {
       this.reset();
       const samples = await sampleBacklogs();
-      if (!backlogs) return;
+      if (!samples) return;
       const now = Date.now();
       for (const target of new Set([...configuredTargets, ...samples.keys()])) {
         const oldest = samples.get(target)?.oldestPendingAt;
