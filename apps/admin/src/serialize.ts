@@ -55,6 +55,10 @@ export interface DeliveryJson {
   created_at: string;
   updated_at: string;
   succeeded_at: string | null;
+  /** The event's key on an ordered route, or null. */
+  ordering_key: string | null;
+  /** Ordered and waiting for its turn (an earlier delivery of its key is not final yet). */
+  held: boolean;
 }
 
 export function deliveryJson(d: DeliveryRow, redactor: Redactor): DeliveryJson {
@@ -72,6 +76,8 @@ export function deliveryJson(d: DeliveryRow, redactor: Redactor): DeliveryJson {
     created_at: d.createdAt.toISOString(),
     updated_at: d.updatedAt.toISOString(),
     succeeded_at: iso(d.succeededAt),
+    ordering_key: d.orderingKey === null ? null : redactor.text(d.orderingKey),
+    held: d.held,
   };
 }
 

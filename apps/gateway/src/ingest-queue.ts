@@ -7,7 +7,6 @@ import {
   INGEST_JOB_OPTIONS,
   type IngestBatchJob,
   type IngestJob,
-  ingestBatchJobId,
 } from "@hookline/queue";
 import type { Queue } from "bullmq";
 
@@ -15,7 +14,9 @@ export type IngestQueue = Queue<IngestJob | IngestBatchJob>;
 
 /**
  * The gateway's path into Redis: one `ingest` job for an event alone, one `ingest-batch` job
- * for events that arrived together. Both have fixed ids, so a retried add cannot duplicate.
+ * for events that arrived together. Jobs take BullMQ's own numbers, which are acceptance order
+ * for per-key ordering (see packages/queue/src/ingest-floor.ts). A job that reached Redis twice
+ * (a command re-sent after a reconnect) is harmless: the worker records each event id once.
  */
 export function createIngestBatcher(
   queue: IngestQueue,
@@ -25,14 +26,8 @@ export function createIngestBatcher(
   return new Batcher<IngestJob, undefined>({
     write: async (events) => {
       const first = events[0] as IngestJob;
-      if (events.length === 1)
-        await queue.add(INGEST_JOB_NAME, first, { ...INGEST_JOB_OPTIONS, jobId: first.eventId });
-      else
-        await queue.add(
-          INGEST_BATCH_JOB_NAME,
-          { events: [...events] },
-          { ...INGEST_JOB_OPTIONS, jobId: ingestBatchJobId(first.eventId) },
-        );
+      if (events.length === 1) await queue.add(INGEST_JOB_NAME, first, INGEST_JOB_OPTIONS);
+      else await queue.add(INGEST_BATCH_JOB_NAME, { events: [...events] }, INGEST_JOB_OPTIONS);
       return events.map(() => undefined);
     },
     maxItems: INGEST_BATCH_MAX_EVENTS,

@@ -7,6 +7,7 @@ import {
   type AttemptResult,
   closeAttempts,
   type Database,
+  type HeadCandidate,
   type OpenRequest,
   type OpenResult,
   openAttempts,
@@ -17,7 +18,17 @@ export interface AttemptWriter {
   close(result: AttemptResult): Promise<void>;
 }
 
-export function createAttemptWriter(pool: Database["pool"], maxInFlight = 4): AttemptWriter {
+export interface AttemptWriterOptions {
+  readonly maxInFlight?: number;
+  /** Held deliveries whose key's head a close just made final (per-key ordering). */
+  readonly onHeads?: (heads: readonly HeadCandidate[]) => void;
+}
+
+export function createAttemptWriter(
+  pool: Database["pool"],
+  options: AttemptWriterOptions = {},
+): AttemptWriter {
+  const maxInFlight = options.maxInFlight ?? 4;
   const opens = new Batcher<OpenRequest, OpenResult>({
     write: (items) => openAttempts(pool, items),
     maxItems: 64,
@@ -26,7 +37,8 @@ export function createAttemptWriter(pool: Database["pool"], maxInFlight = 4): At
   });
   const closes = new Batcher<AttemptResult, undefined>({
     write: async (items) => {
-      await closeAttempts(pool, items);
+      const heads = await closeAttempts(pool, items);
+      if (heads.length > 0) options.onHeads?.(heads);
       return items.map(() => undefined);
     },
     maxItems: 64,

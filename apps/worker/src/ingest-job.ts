@@ -11,6 +11,7 @@ import {
   type IngestJob,
   ingestBatchJobSchema,
   ingestJobSchema,
+  ingestSeq,
 } from "@hookline/queue";
 import type { Job } from "bullmq";
 import { ZodError } from "zod";
@@ -70,12 +71,12 @@ export function createIngestProcessor(
     }
     if (parsed.kind === "batch") {
       // One by one after a failed batch; only the events that can never be recorded are set aside.
-      await recordBatch({ ...deps, setAside: setAsideEvent }, parsed.events);
+      await recordBatch({ ...deps, setAside: setAsideEvent }, job.id, parsed.events);
       return;
     }
     const { data } = parsed;
     const log = deps.logger.child({ source: data.sourceId, eventId: data.eventId });
-    const plan = await deps.firstAttempts.plan([toIngestInput(deps.config, data)]);
+    const plan = await deps.firstAttempts.plan([toIngestInput(deps.config, data, ingestSeq(job.id, 0))]);
     let outcome: Awaited<ReturnType<IngestRecorder>>;
     try {
       outcome = await deps.record(plan.inputs[0] as IngestInput);

@@ -2,8 +2,8 @@ import { Batcher } from "@hookline/batch";
 import type { HooklineConfig } from "@hookline/config";
 import { type Database, type IngestInput, type IngestOutcome, recordIngestedEvents } from "@hookline/db";
 import type { Logger } from "@hookline/logger";
-import type { IngestJob } from "@hookline/queue";
-import { routeTargets } from "@hookline/routing";
+import { type IngestJob, ingestSeq } from "@hookline/queue";
+import { orderingKeyReader, routeEvent } from "@hookline/routing";
 import type { FirstAttempts } from "./first-attempt";
 import { permanentReason, type SetAsideReason } from "./permanent-error";
 
@@ -22,8 +22,20 @@ export function createIngestRecorder(pool: Database["pool"], maxInFlight = 4): I
 
 const DEFAULT_DEDUPE_WINDOW_MS = 72 * 3600 * 1000;
 
-export function toIngestInput(config: HooklineConfig, data: IngestJob): IngestInput {
+/**
+ * What the recorder needs for one event of an ingest job. `seq` is the event's place in
+ * acceptance order (ingestSeq); an event without one (a job not numbered by BullMQ, as only
+ * hand-made jobs are) is delivered unordered.
+ */
+export function toIngestInput(config: HooklineConfig, data: IngestJob, seq: bigint | null): IngestInput {
   const source = config.sources.find((s) => s.id === data.sourceId);
+  const routed = routeEvent(config.routes, data.sourceId, data.eventType);
+  const body = Buffer.from(data.body, "base64");
+  let orderingKeys: (string | null)[] | undefined;
+  if (seq !== null && routed.some((r) => r.orderingKey !== null)) {
+    const read = orderingKeyReader({ body, headers: data.headers });
+    orderingKeys = routed.map((r) => (r.orderingKey === null ? null : read(r.orderingKey)));
+  }
   return {
     eventId: data.eventId,
     sourceId: data.sourceId,
@@ -32,10 +44,11 @@ export function toIngestInput(config: HooklineConfig, data: IngestJob): IngestIn
     providerId: data.providerId,
     receivedAt: new Date(data.receivedAt),
     headers: data.headers,
-    body: Buffer.from(data.body, "base64"),
+    body,
     contentType: data.contentType,
     dedupeWindowMs: source?.dedupeWindowMs ?? DEFAULT_DEDUPE_WINDOW_MS,
-    targetIds: routeTargets(config.routes, data.sourceId, data.eventType),
+    targetIds: routed.map((r) => r.targetId),
+    ...(orderingKeys ? { orderingKeys, orderingSeq: seq } : {}),
   };
 }
 
@@ -55,8 +68,14 @@ export interface BatchDeps {
  * aside, and the job fails (and is retried) only for events that met an outage; re-running the
  * ones that made it is a no-op.
  */
-export async function recordBatch(deps: BatchDeps, events: readonly IngestJob[]): Promise<void> {
-  const plan = await deps.firstAttempts.plan(events.map((e) => toIngestInput(deps.config, e)));
+export async function recordBatch(
+  deps: BatchDeps,
+  jobId: string | undefined,
+  events: readonly IngestJob[],
+): Promise<void> {
+  const plan = await deps.firstAttempts.plan(
+    events.map((e, i) => toIngestInput(deps.config, e, ingestSeq(jobId, i))),
+  );
   const { inputs } = plan;
   // Through the shared recorder: the events of concurrently running jobs go in one statement.
   const outcomes = await Promise.all(

@@ -15,10 +15,12 @@ import { Queue, Worker, type WorkerOptions } from "bullmq";
 import { createAttemptWriter } from "./attempt-batch";
 import { CircuitBreaker, type CircuitState } from "./circuit";
 import { createDeliveryProcessor } from "./delivery-job";
-import { createFirstAttempts, type TargetRuntime } from "./first-attempt";
+import { createFirstAttempts } from "./first-attempt";
 import { createTargetAgent } from "./forward";
 import { createIngestProcessor } from "./ingest-job";
 import { createIngestRecorder } from "./ingest-recorder";
+import { createInlineAttempts, type TargetRuntime } from "./inline-attempt";
+import { createOrdering, type Ordering } from "./ordering";
 import type { SetAsideReason } from "./permanent-error";
 import { createReconciler } from "./reconciler";
 import { startRetention } from "./retention";
@@ -27,6 +29,8 @@ import { TargetSlots } from "./target-slots";
 
 /** How often each worker reads the targets' pause state: a pause holds everywhere within a second. */
 const TARGET_STATE_INTERVAL_MS = 500;
+/** How often the ingest floor is read when no ingest job of this process nudges (ordering.ts). */
+const ORDERING_INTERVAL_MS = 50;
 
 export interface WorkerObserver {
   attempt(targetId: string, outcome: "succeeded" | "retrying" | "failed", seconds: number): void;
@@ -37,8 +41,8 @@ export interface WorkerObserver {
   deliveriesTargetRemoved(count: number): void;
   /** A target's pause state, as this worker applies it. */
   targetPaused(targetId: string, paused: boolean): void;
-  /** New deliveries whose first attempt went inline (no queue job) or to the target's queue. */
-  firstAttempts(targetId: string, path: "inline" | "queued", count: number): void;
+  /** New deliveries: first attempt inline (no queue job), queued, or held for their turn (ordered). */
+  firstAttempts(targetId: string, path: "inline" | "queued" | "held", count: number): void;
 }
 
 export interface WorkerRunOptions {
@@ -67,8 +71,10 @@ export async function startWorker(options: WorkerRunOptions): Promise<RunningWor
     max: 4 + config.targets.reduce((n, t) => n + t.concurrency, 0),
     applicationName: "hookline-worker",
   });
-  // Attempt rows of concurrent deliveries are written together (see attempt-batch.ts).
-  const attempts = createAttemptWriter(database.pool);
+  // Attempt rows of concurrent deliveries are written together (see attempt-batch.ts). A close
+  // that ends a key's head names its successor, which ordering (created below) releases.
+  let ordering: Ordering | undefined;
+  const attempts = createAttemptWriter(database.pool, { onHeads: (heads) => ordering?.offer(heads) });
   // So are the events of concurrently running ingest jobs (see ingest-recorder.ts).
   const recordIngested = createIngestRecorder(database.pool);
   const producer = createWorkerConnection(options.redisUrl);
@@ -104,14 +110,32 @@ export async function startWorker(options: WorkerRunOptions): Promise<RunningWor
     logger.warn({ err: error }, "target state not read at start; queues keep their pause state");
   });
 
-  // First attempts are made here, by the ingest worker, where the target can take them.
-  const firstAttempts = createFirstAttempts({
+  // First attempts are made here, by the ingest worker, where the target can take them; so are
+  // the first attempts of ordered deliveries, as they are released.
+  const inline = createInlineAttempts({
     runtimes,
     isPaused: control.isPaused,
     attempts,
     now,
     logger,
     ...(options.observer ? { observer: options.observer } : {}),
+  });
+  const isConfigured = (targetId: string) => runtimes.has(targetId);
+  const firstAttempts = createFirstAttempts({
+    inline,
+    isConfigured,
+    ...(options.observer ? { observer: options.observer } : {}),
+  });
+  ordering = createOrdering({
+    pool: database.pool,
+    redis: producer,
+    prefix,
+    inline,
+    isConfigured,
+    logger,
+    now,
+    intervalMs: ORDERING_INTERVAL_MS,
+    ordered: config.routes.some((r) => r.orderingKey !== null),
   });
 
   // BullMQ does not close a connection it was handed: close() must, or the process never exits.
@@ -166,6 +190,9 @@ export async function startWorker(options: WorkerRunOptions): Promise<RunningWor
     );
   });
 
+  // A completed ingest job may move the floor below which ordered deliveries can be released.
+  ingestWorker.on("completed", () => ordering?.nudge());
+
   const all = [ingestWorker, ...deliveryWorkers];
   for (const w of all) {
     w.on("error", (error) => logger.error({ err: error }, "worker error"));
@@ -204,7 +231,8 @@ export async function startWorker(options: WorkerRunOptions): Promise<RunningWor
         await reconciler.close();
         await control.close();
         await Promise.all(all.map((w) => w.close()));
-        await firstAttempts.drain();
+        await ordering?.close();
+        await inline.drain();
         await retention.close();
         await Promise.all([...runtimes.values()].map((rt) => rt.queue.close()));
         await Promise.all([...runtimes.values()].map((rt) => rt.agent.close()));

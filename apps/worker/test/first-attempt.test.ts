@@ -28,7 +28,7 @@ let hanging: Sink;
 let fast: Sink;
 let stack: Stack;
 let database: Database;
-const paths = new Map<string, { inline: number; queued: number }>();
+const paths = new Map<string, { inline: number; queued: number; held: number }>();
 
 beforeAll(async () => {
   iso = await isolate("firstattempt");
@@ -59,7 +59,7 @@ beforeAll(async () => {
       deliveriesTargetRemoved: () => {},
       targetPaused: () => {},
       firstAttempts: (target, path, count) => {
-        const c = paths.get(target) ?? { inline: 0, queued: 0 };
+        const c = paths.get(target) ?? { inline: 0, queued: 0, held: 0 };
         c[path] += count;
         paths.set(target, c);
       },
@@ -89,7 +89,7 @@ describe("first attempts", () => {
     const id = await send("flaky.once", "fa-1");
     await eventually(async () => (await delivery(id, "flaky"))?.status === "succeeded");
     expect(await delivery(id, "flaky")).toEqual({ status: "succeeded", attempt_count: 2 });
-    expect(paths.get("flaky")).toEqual({ inline: 1, queued: 0 });
+    expect(paths.get("flaky")).toEqual({ inline: 1, queued: 0, held: 0 });
     const attempts = await database.pool.query<{ attempt_number: number; status_code: number }>(
       `select a.attempt_number, a.status_code from delivery_attempts a join deliveries d on d.id = a.delivery_id
        where d.event_id = $1 order by a.attempt_number`,
@@ -105,7 +105,7 @@ describe("first attempts", () => {
     const ids = await Promise.all([1, 2, 3].map((n) => send("limited.event", `lim-${n}`)));
     for (const id of ids)
       await eventually(async () => (await delivery(id, "limited"))?.status === "succeeded");
-    expect(paths.get("limited")).toEqual({ inline: 0, queued: 3 });
+    expect(paths.get("limited")).toEqual({ inline: 0, queued: 3, held: 0 });
   });
 
   it("to a target that keeps its slots spill to its queue, and the event's other targets are not held", async () => {
@@ -114,8 +114,8 @@ describe("first attempts", () => {
     for (const n of [1, 2, 3]) ids.push(await send("busy.event", `busy-${n}`));
     await fast.waitFor(3, 10_000);
     for (const id of ids) await eventually(async () => (await delivery(id, "fast"))?.status === "succeeded");
-    expect(paths.get("fast")).toEqual({ inline: 3, queued: 0 });
-    expect(paths.get("hanging")).toEqual({ inline: 1, queued: 2 });
+    expect(paths.get("fast")).toEqual({ inline: 3, queued: 0, held: 0 });
+    expect(paths.get("hanging")).toEqual({ inline: 1, queued: 2, held: 0 });
     // Queued is not lost: every one is still live.
     for (const id of ids) expect(["pending", "retrying"]).toContain((await delivery(id, "hanging"))?.status);
   });

@@ -5,7 +5,7 @@ export const SIGNING_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
 /** A config with one Clausum source routed by event-type globs to the given sinks. */
 export function spineConfig(
-  targets: Record<string, { sink: Sink; path?: string; extra?: string }>,
+  targets: Record<string, { sink: Sink; path?: string; extra?: string; retry?: string }>,
   routes: string,
 ): string {
   const targetYaml = Object.entries(targets)
@@ -13,7 +13,7 @@ export function spineConfig(
       ([id, t]) => `  - id: ${id}
     url: ${t.sink.url}${t.path ?? `/${id}`}
     timeout: 2s
-    retry: { schedule: [100ms, 100ms, 100ms] }
+    retry: { schedule: ${t.retry ?? "[100ms, 100ms, 100ms]"} }
     signing_secret: "${SIGNING_SECRET}"
 ${t.extra ?? ""}`,
     )

@@ -89,7 +89,7 @@ routes:
       headers: {},
       circuitBreaker: { failureThreshold: 5, cooldownMs: 30_000 },
     });
-    expect(config.routes).toEqual([{ source: "acme", events: ["*"], targets: ["svc"] }]);
+    expect(config.routes).toEqual([{ source: "acme", events: ["*"], targets: ["svc"], orderingKey: null }]);
   });
 
   it("parses every setting", () => {
@@ -122,7 +122,8 @@ targets:
     headers: { Authorization: "Bearer t", X-Version: 2 }
     circuit_breaker: { failure_threshold: 2, cooldown: 1m }
 routes:
-  - { source: acme, events: ["order.*", "refund.created"], targets: [svc, svc] }
+  - { source: acme, events: ["order.*", "refund.created"], targets: [svc, svc], ordering_key: "/data/a~1b/c~0d" }
+  - { source: acme, targets: [svc], ordering_key: { header: X-Shop-Id } }
 retention: { events: forever, attempts: 7d, interval: 10m }
 `);
     expect(config.server).toEqual({
@@ -172,7 +173,9 @@ retention: { events: forever, attempts: 7d, interval: 10m }
       source: "acme",
       events: ["order.*", "refund.created"],
       targets: ["svc"],
+      orderingKey: { kind: "body", pointer: "/data/a~1b/c~0d", tokens: ["data", "a/b", "c~d"] },
     });
+    expect(config.routes[1]?.orderingKey).toEqual({ kind: "header", name: "x-shop-id" });
     expect(config.retention).toEqual({ eventsMs: null, attemptsMs: 604_800_000, intervalMs: 600_000 });
   });
 
@@ -319,6 +322,26 @@ routes:
       'routes[0].targets[1]: unknown target "nope"',
       'routes[1].source: unknown source "ghost"',
     ]);
+  });
+
+  it("reports an ordering key that is neither a JSON pointer nor a header", () => {
+    const text = `
+sources:
+${HMAC_SOURCE}
+targets:
+  - { id: svc, url: "http://127.0.0.1:9001/" }
+routes:
+  - { source: acme, targets: [svc], ordering_key: "data.customer" }
+  - { source: acme, targets: [svc], ordering_key: "/a~2" }
+  - { source: acme, targets: [svc], ordering_key: { header: "bad header" } }
+  - { source: acme, targets: [svc], ordering_key: { json: "/a" } }
+`;
+    const found = lines(text);
+    expect(found[0]).toMatch(/^routes\[0\]\.ordering_key: "data\.customer" is not a JSON pointer/);
+    expect(found[1]).toMatch(/^routes\[1\]\.ordering_key: "\/a~2" is not a JSON pointer/);
+    expect(found[2]).toBe('routes[2].ordering_key.header: "bad header" is not a header name');
+    expect(found[3]).toMatch(/^routes\[3\]\.ordering_key/);
+    expect(found).toHaveLength(4);
   });
 
   it("reports duplicate ids", () => {

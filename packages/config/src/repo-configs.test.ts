@@ -34,6 +34,7 @@ describe.each(["hookline.yaml", "hookline.example.yaml"])("%s", (file) => {
       source: "clausum",
       events: ["fraud.*", "case.created"],
       targets: ["fraud-service"],
+      orderingKey: null,
     });
   });
 

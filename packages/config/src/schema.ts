@@ -221,6 +221,7 @@ export const routeSchema = z.strictObject({
   source: text,
   events: z.array(text).min(1).optional(),
   targets: z.array(text).min(1),
+  ordering_key: z.union([z.string(), z.strictObject({ header: text })]).optional(),
 });
 
 export const retentionSchema = z.strictObject({

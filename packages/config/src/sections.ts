@@ -17,6 +17,7 @@ import {
   workerSchema,
 } from "./schema.js";
 import type {
+  OrderingKeySpec,
   RetentionConfig,
   RouteConfig,
   ServerConfig,
@@ -300,12 +301,51 @@ export function buildRoute(
       ok = false;
     }
   });
-  if (parsed === undefined || !ok) return undefined;
+  if (parsed === undefined) return undefined;
+  let orderingKey: OrderingKeySpec | null = null;
+  if (parsed.ordering_key !== undefined) {
+    const built = buildOrderingKey(parsed.ordering_key);
+    if ("problem" in built) {
+      issues.push({ at: [...at, "ordering_key", ...built.at], message: built.problem });
+      ok = false;
+    } else orderingKey = built;
+  }
+  if (!ok) return undefined;
   return {
     source: parsed.source,
     events: parsed.events ?? [...DEFAULTS.route.events],
     targets: [...new Set(parsed.targets)],
+    orderingKey,
   };
+}
+
+/** A JSON pointer (RFC 6901) into the body, or a header name. */
+function buildOrderingKey(
+  raw: string | { header: string },
+): OrderingKeySpec | { readonly problem: string; readonly at: PathSegment[] } {
+  if (typeof raw !== "string") {
+    if (!HEADER_NAME.test(raw.header))
+      return { problem: `"${raw.header}" is not a header name`, at: ["header"] };
+    return { kind: "header", name: raw.header.toLowerCase() };
+  }
+  const tokens = parseJsonPointer(raw);
+  if (tokens === null)
+    return {
+      problem: `"${raw}" is not a JSON pointer into the body (it starts with "/", as in "/data/customer_id"; "~" only as "~0" or "~1")`,
+      at: [],
+    };
+  return { kind: "body", pointer: raw, tokens };
+}
+
+/** RFC 6901 reference tokens, unescaped; null when `pointer` is not a pointer below the root. */
+export function parseJsonPointer(pointer: string): string[] | null {
+  if (!pointer.startsWith("/")) return null;
+  const tokens: string[] = [];
+  for (const raw of pointer.slice(1).split("/")) {
+    if (/~(?![01])/.test(raw)) return null;
+    tokens.push(raw.replace(/~1/g, "/").replace(/~0/g, "~"));
+  }
+  return tokens;
 }
 
 export function buildRetention(raw: unknown, issues: Issue[]): RetentionConfig | undefined {

@@ -62,11 +62,21 @@ export interface TargetConfig {
   readonly circuitBreaker: CircuitBreakerConfig;
 }
 
+/**
+ * Where an event's ordering key is read: a JSON pointer into the body (RFC 6901, kept as its
+ * unescaped reference tokens) or a header (lower-cased name).
+ */
+export type OrderingKeySpec =
+  | { readonly kind: "body"; readonly pointer: string; readonly tokens: readonly string[] }
+  | { readonly kind: "header"; readonly name: string };
+
 export interface RouteConfig {
   readonly source: string;
   /** Globs on event type; `*` matches any run of characters. Default ["*"]. */
   readonly events: readonly string[];
   readonly targets: readonly string[];
+  /** Per target and key value, deliveries go one at a time in acceptance order. Null: unordered. */
+  readonly orderingKey: OrderingKeySpec | null;
 }
 
 export interface RetentionConfig {

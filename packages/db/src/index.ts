@@ -71,6 +71,13 @@ export {
   setAsideIngest,
 } from "./queries/ingest-failures";
 export {
+  type HeadCandidate,
+  heldHeads,
+  type ReleaseRequest,
+  type ReleaseResult,
+  releaseHeads,
+} from "./queries/ordering";
+export {
   type AttemptRow,
   type DeliveryRow,
   type EventDetail,

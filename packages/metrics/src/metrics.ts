@@ -39,7 +39,7 @@ export interface WorkerMetrics {
   ingestSetAside(reason: string): void;
   deliveriesReconciled(targetId: string, count: number): void;
   deliveriesTargetRemoved(count: number): void;
-  firstAttempts(targetId: string, path: "inline" | "queued", count: number): void;
+  firstAttempts(targetId: string, path: "inline" | "queued" | "held", count: number): void;
   targetPaused(targetId: string, paused: boolean): void;
 }
 
@@ -146,7 +146,7 @@ export function createMetrics(options: MetricsOptions = {}): HooklineMetrics {
   });
   const firstAttempts = counter({
     name: "hookline_first_attempts_total",
-    help: "New deliveries by where their first attempt went: inline (sent by the ingest worker, no queue job) or queued (rate limit, circuit, busy target).",
+    help: "New deliveries by where their first attempt went: inline (sent by the ingest worker, no queue job), queued (rate limit, circuit, busy target) or held (ordered, waiting for its turn).",
     labelNames: ["target", "path"] as const,
   });
   const paused = gauge({

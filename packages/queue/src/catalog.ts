@@ -1,5 +1,5 @@
 // The queue contract, defined once and imported by gateway and worker alike: queue names,
-// payload schemas and job options. Payloads carry ids; jobs are added with fixed ids.
+// payload schemas and job options. Delivery jobs have fixed ids; ingest jobs take BullMQ's numbers.
 import type { JobsOptions } from "bullmq";
 import { z } from "zod";
 

@@ -1,3 +1,4 @@
 export * from "./catalog";
 export * from "./ingest-batch";
+export { advanceIngestFloor, ingestSeq } from "./ingest-floor";
 export { createProducerConnection, createWorkerConnection, type Redis } from "./redis";

@@ -1,7 +1,7 @@
 // Several ingest events in one job. The gateway writes the events that finished arriving
 // together as one job (one Redis write, one Lua call) and answers each request 202 only once
 // that job is stored; the worker records them in one transaction. A single event still goes
-// as a plain `ingest` job with its event id as the job id.
+// as a plain `ingest` job.
 import { z } from "zod";
 import { ingestJobSchema } from "./catalog";
 
@@ -16,8 +16,3 @@ export const ingestBatchJobSchema = z.object({
   events: z.array(ingestJobSchema).min(1),
 });
 export type IngestBatchJob = z.infer<typeof ingestBatchJobSchema>;
-
-/** Fixed and unique: an event is in exactly one job. BullMQ custom ids may not contain ':'. */
-export function ingestBatchJobId(firstEventId: string): string {
-  return `batch-${firstEventId}`;
-}

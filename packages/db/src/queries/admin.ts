@@ -160,10 +160,14 @@ interface DeliveryDbRow {
   created_at: Date;
   updated_at: Date;
   succeeded_at: Date | null;
+  ordering_key: string | null;
+  ordering_seq: string | null;
+  held: boolean;
 }
 
 const DELIVERY_COLUMNS = `d.id, d.event_id, d.target_id, d.source_id, d.status, d.attempt_count, d.next_attempt_at,
-  d.last_status_code, d.last_error, d.run_number, d.run_base_attempt, d.created_at, d.updated_at, d.succeeded_at`;
+  d.last_status_code, d.last_error, d.run_number, d.run_base_attempt, d.created_at, d.updated_at, d.succeeded_at,
+  d.ordering_key, d.ordering_seq, d.held`;
 
 function toDeliveryRow(r: DeliveryDbRow): DeliveryRow {
   return {
@@ -181,6 +185,9 @@ function toDeliveryRow(r: DeliveryDbRow): DeliveryRow {
     createdAt: r.created_at,
     updatedAt: r.updated_at,
     succeededAt: r.succeeded_at,
+    orderingKey: r.ordering_key,
+    orderingSeq: r.ordering_seq === null ? null : BigInt(r.ordering_seq),
+    held: r.held,
   };
 }
 

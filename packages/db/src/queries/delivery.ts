@@ -2,6 +2,7 @@
 // statement and a commit (apps/worker/src/attempt-batch.ts), and a single call is a batch of one.
 import type pg from "pg";
 import type { DeliveryStatus } from "../schema/deliveries";
+import { type HeadCandidate, type HeadCandidateRow, toHeadCandidate } from "./ordering";
 
 /** Everything a delivery attempt needs, fetched in the same round trip that opens the attempt. */
 export interface OpenedAttempt {
@@ -72,7 +73,7 @@ export async function openAttempts(pool: pg.Pool, requests: readonly OpenRequest
        update deliveries set attempt_count = attempt_count + 1, next_attempt_at = null, updated_at = now()
        from input
        where deliveries.id = input.delivery_id and deliveries.run_number = input.run_number
-         and deliveries.status in ('pending', 'retrying')
+         and deliveries.status in ('pending', 'retrying') and not deliveries.held
          and (deliveries.next_attempt_at is null or deliveries.next_attempt_at <= input.now)
        returning deliveries.id, deliveries.event_id, deliveries.attempt_count, deliveries.run_base_attempt,
                  input.attempt_id
@@ -136,10 +137,17 @@ export interface AttemptResult {
   readonly nextAttemptAt: Date | null;
 }
 
-/** Records the outcome of each attempt and moves each delivery on, in one statement. */
-export async function closeAttempts(pool: pg.Pool, results: readonly AttemptResult[]): Promise<void> {
-  if (results.length === 0) return;
-  await pool.query({
+/**
+ * Records the outcome of each attempt and moves each delivery on, in one statement. For an
+ * ordered delivery that became final, returns the next held delivery of its key: it may now be
+ * released (`releaseHeads` checks again).
+ */
+export async function closeAttempts(
+  pool: pg.Pool,
+  results: readonly AttemptResult[],
+): Promise<HeadCandidate[]> {
+  if (results.length === 0) return [];
+  const closed = await pool.query<HeadCandidateRow>({
     name: "hookline_close_attempts",
     text: `with input as (
        select * from unnest($1::text[], $2::int[], $3::int[], $4::text[], $5::text[], $6::text[], $7::text[],
@@ -149,11 +157,22 @@ export async function closeAttempts(pool: pg.Pool, results: readonly AttemptResu
        update delivery_attempts set duration_ms = i.duration_ms, status_code = i.status_code,
          response_body = i.response_body, error = i.error
        from input i where delivery_attempts.id = i.attempt_id
+     ), closed as (
+       update deliveries set status = i.status, last_status_code = i.status_code, last_error = i.error,
+         next_attempt_at = i.next_attempt_at, updated_at = now(),
+         succeeded_at = case when i.status = 'succeeded' then now() else deliveries.succeeded_at end
+       from input i where deliveries.id = i.delivery_id and deliveries.run_number = i.run_number
+       returning deliveries.target_id, deliveries.ordering_key, deliveries.ordering_seq, deliveries.status
      )
-     update deliveries set status = i.status, last_status_code = i.status_code, last_error = i.error,
-       next_attempt_at = i.next_attempt_at, updated_at = now(),
-       succeeded_at = case when i.status = 'succeeded' then now() else deliveries.succeeded_at end
-     from input i where deliveries.id = i.delivery_id and deliveries.run_number = i.run_number`,
+     -- The statement's snapshot still shows the closed delivery live: look past it.
+     select n.id, n.target_id, n.run_number, n.ordering_seq from closed c
+     cross join lateral (
+       select id, target_id, run_number, ordering_seq, held from deliveries n
+       where n.target_id = c.target_id and n.ordering_key = c.ordering_key and n.ordering_seq > c.ordering_seq
+         and n.status in ('pending', 'retrying')
+       order by n.ordering_seq limit 1
+     ) n
+     where c.ordering_key is not null and c.status in ('succeeded', 'failed') and n.held`,
     values: [
       results.map((r) => r.attemptId),
       results.map((r) => r.durationMs),
@@ -166,11 +185,12 @@ export async function closeAttempts(pool: pg.Pool, results: readonly AttemptResu
       results.map((r) => r.runNumber),
     ],
   });
+  return closed.rows.map(toHeadCandidate);
 }
 
 /** `closeAttempts` for one attempt. */
-export async function closeAttempt(pool: pg.Pool, result: AttemptResult): Promise<void> {
-  await closeAttempts(pool, [result]);
+export async function closeAttempt(pool: pg.Pool, result: AttemptResult): Promise<HeadCandidate[]> {
+  return closeAttempts(pool, [result]);
 }
 
 /**

@@ -28,6 +28,13 @@ export interface IngestInput {
   readonly targetIds: readonly string[];
   /** Per target (same order as `targetIds`), a first attempt to open with the delivery, or null. */
   readonly firstAttempts?: readonly (FirstAttemptPlan | null)[];
+  /**
+   * Per target (same order as `targetIds`), the event's key on an ordered route, or null. A
+   * delivery with a key is created held: it waits for its turn (see apps/worker/src/ordering.ts).
+   */
+  readonly orderingKeys?: readonly (string | null)[];
+  /** The event's place in acceptance order; required when any ordering key is set. */
+  readonly orderingSeq?: bigint | null;
 }
 
 export interface DeliveryRef {
@@ -37,6 +44,8 @@ export interface DeliveryRef {
   readonly runNumber: number;
   /** Set when the delivery was created with its first attempt already opened (attempt 1). */
   readonly firstAttemptId?: string;
+  /** Ordered and waiting for its turn: it gets no job until it is released. */
+  readonly held: boolean;
 }
 
 /**
@@ -58,6 +67,7 @@ interface RecordRow {
   status: DeliveryStatus | null;
   run_number: number | null;
   opened: boolean | null;
+  held: boolean | null;
 }
 
 interface StoredDeliveryRow {
@@ -66,6 +76,7 @@ interface StoredDeliveryRow {
   target_id: string;
   status: DeliveryStatus;
   run_number: number;
+  held: boolean;
 }
 
 const keyOf = (input: IngestInput) => `${input.sourceId}\u0000${input.dedupeKey}`;
@@ -83,12 +94,20 @@ export async function recordIngestedEvents(
 ): Promise<IngestOutcome[]> {
   if (inputs.length === 0) return [];
   const fanout = inputs.flatMap((input) =>
-    input.targetIds.map((targetId, n) => ({
-      id: fanoutDeliveryId(input.eventId, targetId),
-      eventId: input.eventId,
-      targetId,
-      first: input.firstAttempts?.[n] ?? null,
-    })),
+    input.targetIds.map((targetId, n) => {
+      const orderingKey = input.orderingKeys?.[n] ?? null;
+      if (orderingKey !== null && (input.orderingSeq ?? null) === null)
+        throw new Error(`event ${input.eventId}: an ordering key needs an ordering seq`);
+      return {
+        id: fanoutDeliveryId(input.eventId, targetId),
+        eventId: input.eventId,
+        targetId,
+        // A held delivery is never sent on the way in: its turn comes after every earlier one.
+        first: orderingKey === null ? (input.firstAttempts?.[n] ?? null) : null,
+        orderingKey,
+        orderingSeq: orderingKey === null ? null : (input.orderingSeq ?? null),
+      };
+    }),
   );
   // One statement: which ids are already stored, the key claims, the events that won theirs,
   // their deliveries and first attempts. Its sub-statements share one snapshot, so everything
@@ -124,27 +143,29 @@ export async function recordIngestedEvents(
        from candidates i join claimed c on c.event_id = i.id
        returning id, source_id
      ), fanout as (
-       select * from unnest($11::text[], $12::text[], $13::text[], $14::text[], $15::timestamptz[])
-         as f(id, event_id, target_id, attempt_id, lease_until)
+       select * from unnest($11::text[], $12::text[], $13::text[], $14::text[], $15::timestamptz[], $16::text[],
+                            $17::bigint[])
+         as f(id, event_id, target_id, attempt_id, lease_until, ordering_key, ordering_seq)
      ), made as (
        insert into deliveries (id, event_id, target_id, source_id, status, attempt_count, next_attempt_at,
-                               created_at, updated_at)
+                               created_at, updated_at, ordering_key, ordering_seq, held)
        select f.id, f.event_id, f.target_id, e.source_id, 'pending',
-              case when f.attempt_id is null then 0 else 1 end, f.lease_until, now(), now()
+              case when f.attempt_id is null then 0 else 1 end, f.lease_until, now(), now(),
+              f.ordering_key, f.ordering_seq, f.ordering_key is not null
        from fanout f join created e on e.id = f.event_id
        on conflict (id) do nothing
-       returning id, event_id, target_id, status, run_number, attempt_count = 1 as opened
+       returning id, event_id, target_id, status, run_number, attempt_count = 1 as opened, held
      ), opened as (
        insert into delivery_attempts (id, delivery_id, attempt_number, started_at)
        select f.attempt_id, m.id, 1, now() from made m join fanout f on f.id = m.id where m.opened
      )
      select kind, id as event_id, original as ref, null as target_id, null as status, null::int as run_number,
-            null::boolean as opened
+            null::boolean as opened, null::boolean as held
      from seen
      union all
-     select 'claimed', event_id, null, null, null, null, null from claimed
+     select 'claimed', event_id, null, null, null, null, null, null from claimed
      union all
-     select 'delivery', event_id, id, target_id, status, run_number, opened from made`,
+     select 'delivery', event_id, id, target_id, status, run_number, opened, held from made`,
     values: [
       inputs.map((i) => i.eventId),
       inputs.map((i) => i.sourceId),
@@ -161,6 +182,8 @@ export async function recordIngestedEvents(
       fanout.map((f) => f.targetId),
       fanout.map((f) => f.first?.attemptId ?? null),
       fanout.map((f) => f.first?.leaseUntil.toISOString() ?? null),
+      fanout.map((f) => f.orderingKey),
+      fanout.map((f) => (f.orderingSeq === null ? null : f.orderingSeq.toString())),
     ],
   });
 
@@ -179,6 +202,7 @@ export async function recordIngestedEvents(
         targetId: row.target_id as string,
         status: row.status as DeliveryStatus,
         runNumber: row.run_number as number,
+        held: row.held === true,
         ...(attemptId ? { firstAttemptId: attemptId } : {}),
       };
       made.set(row.event_id, [...(made.get(row.event_id) ?? []), ref]);
@@ -212,7 +236,7 @@ export async function recordIngestedEvents(
   if (reruns.length > 0) {
     const rows = await pool.query<StoredDeliveryRow>({
       name: "hookline_ingest_reruns",
-      text: `select id, event_id, target_id, status, run_number from deliveries
+      text: `select id, event_id, target_id, status, run_number, held from deliveries
        where event_id = any($1::text[]) order by created_at, id`,
       values: [reruns.map((i) => (inputs[i] as IngestInput).eventId)],
     });
@@ -220,7 +244,13 @@ export async function recordIngestedEvents(
     for (const row of rows.rows)
       byEvent.set(row.event_id, [
         ...(byEvent.get(row.event_id) ?? []),
-        { id: row.id, targetId: row.target_id, status: row.status, runNumber: row.run_number },
+        {
+          id: row.id,
+          targetId: row.target_id,
+          status: row.status,
+          runNumber: row.run_number,
+          held: row.held,
+        },
       ]);
     for (const i of reruns)
       outcomes[i] = { kind: "rerun", deliveries: byEvent.get((inputs[i] as IngestInput).eventId) ?? [] };

@@ -27,7 +27,8 @@ interface LiveRow {
 }
 
 /**
- * Live (pending or retrying) deliveries that have been due, untouched, for longer than `graceMs`,
+ * Live (pending or retrying) deliveries that have been due, untouched, for longer than `graceMs`
+ * (held ordered deliveries have no job to lose: apps/worker/src/ordering.ts releases them),
  * oldest change first, after `after`. Served by deliveries_status_updated_idx.
  */
 export async function dueLiveDeliveries(
@@ -37,7 +38,7 @@ export async function dueLiveDeliveries(
   const result = await pool.query<LiveRow>(
     `select id, target_id, run_number, coalesce(next_attempt_at, updated_at) as due_since, updated_at
      from deliveries
-     where status in ('pending', 'retrying')
+     where status in ('pending', 'retrying') and not held
        and updated_at < now() - $1 * interval '1 millisecond'
        and (next_attempt_at is null or next_attempt_at < now() - $1 * interval '1 millisecond')
        and ($3::timestamptz is null or (updated_at, id) > ($3::timestamptz, $4::text))

@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { check, index, integer, pgTable, text, timestamp } from "drizzle-orm/pg-core";
+import { bigint, boolean, check, index, integer, pgTable, text, timestamp } from "drizzle-orm/pg-core";
 import { events } from "./events";
 
 export const DELIVERY_STATUSES = ["pending", "retrying", "succeeded", "failed"] as const;
@@ -28,6 +28,15 @@ export const deliveries = pgTable(
     createdAt: timestamp("created_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
     updatedAt: timestamp("updated_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
     succeededAt: timestamp("succeeded_at", { withTimezone: true, mode: "date" }),
+    /** The event's key on an ordered route (routes[].ordering_key); null: not ordered. */
+    orderingKey: text("ordering_key"),
+    /**
+     * Acceptance order of an ordered delivery's event: the gateway's ingest job number (BullMQ's
+     * counter, taken as the job is stored) * 65536 + the event's place in that job.
+     */
+    orderingSeq: bigint("ordering_seq", { mode: "bigint" }),
+    /** An ordered delivery waiting for its turn: no job, no attempt, until its key's earlier ones are final. */
+    held: boolean("held").notNull().default(false),
   },
   (t) => [
     check("deliveries_status_check", sql`${t.status} in ('pending', 'retrying', 'succeeded', 'failed')`),
@@ -37,6 +46,12 @@ export const deliveries = pgTable(
     index("deliveries_source_status_updated_idx").on(t.sourceId, t.status, t.updatedAt.desc()),
     // The admin API's unfiltered listing and `--since` windows: most recently changed first.
     index("deliveries_updated_idx").on(t.updatedAt.desc(), t.id.desc()),
+    // A key's live deliveries in acceptance order: its head, and whether anything precedes one.
+    index("deliveries_ordering_idx")
+      .on(t.targetId, t.orderingKey, t.orderingSeq)
+      .where(sql`${t.orderingKey} is not null and ${t.status} in ('pending', 'retrying')`),
+    // Held deliveries in acceptance order: which may be released as the ingest floor rises.
+    index("deliveries_held_idx").on(t.orderingSeq).where(sql`${t.held}`),
   ],
 );
 

@@ -1,0 +1,56 @@
+// An event's ordering key: a scalar read from its body (a JSON pointer) or from a header. Keys
+// are compared for equality only, so one that is too long to index or holds a NUL (which
+// Postgres text cannot store) is replaced by a digest of itself.
+import { createHash } from "node:crypto";
+import type { OrderingKeySpec } from "@hookline/config";
+
+/** Keys longer than this (in UTF-8 bytes) are stored as their SHA-256. */
+export const MAX_ORDERING_KEY_BYTES = 256;
+
+/** What a key is read from; the body is parsed at most once, however many routes ask. */
+export interface KeySource {
+  readonly body: Buffer;
+  /** Lower-cased names, as the gateway stores them. */
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+const UNPARSED = Symbol("unparsed");
+
+/** Reads ordering keys from one event. */
+export function orderingKeyReader(event: KeySource): (spec: OrderingKeySpec) => string | null {
+  let parsed: unknown = UNPARSED;
+  const json = () => {
+    if (parsed === UNPARSED) {
+      try {
+        parsed = JSON.parse(event.body.toString("utf8"));
+      } catch {
+        parsed = undefined;
+      }
+    }
+    return parsed;
+  };
+  return (spec) =>
+    storable(spec.kind === "header" ? (event.headers[spec.name] ?? null) : scalarAt(json(), spec.tokens));
+}
+
+/** The value at `tokens` (RFC 6901), as text when it is a string, a number or a boolean. */
+export function scalarAt(document: unknown, tokens: readonly string[]): string | null {
+  let node = document;
+  for (const token of tokens) {
+    if (Array.isArray(node)) {
+      if (!/^(0|[1-9][0-9]*)$/.test(token)) return null;
+      node = node[Number(token)];
+    } else if (node !== null && typeof node === "object") {
+      node = Object.hasOwn(node, token) ? (node as Record<string, unknown>)[token] : undefined;
+    } else return null;
+  }
+  if (typeof node === "string") return node;
+  if (typeof node === "number" || typeof node === "boolean") return String(node);
+  return null; // missing, null, an object or an array: no key, the event is not ordered
+}
+
+function storable(key: string | null): string | null {
+  if (key === null || key === "") return null;
+  if (!key.includes("\u0000") && Buffer.byteLength(key, "utf8") <= MAX_ORDERING_KEY_BYTES) return key;
+  return `sha256:${createHash("sha256").update(key, "utf8").digest("hex")}`;
+}
