@@ -11,6 +11,8 @@ export interface TargetHit {
   readonly attempt: number;
   readonly at: number;
   readonly body: string;
+  /** What the target answered. */
+  readonly status: number;
 }
 
 export interface RecordingTarget {
@@ -26,9 +28,12 @@ export interface RecordingTarget {
   close(): Promise<void>;
 }
 
-/** A target on loopback that answers 200 (after `delayMs`) and records every request. */
+/**
+ * A target on loopback that answers (after `delayMs`) and records every request: 200, or what
+ * `status` decides for the request (decided as it arrives, in arrival order).
+ */
 export async function startRecordingTarget(
-  options: { readonly delayMs?: number } = {},
+  options: { readonly delayMs?: number; readonly status?: (webhookId: string) => number } = {},
 ): Promise<RecordingTarget> {
   const hits: TargetHit[] = [];
   const counts = new Map<string, number>();
@@ -41,16 +46,18 @@ export async function startRecordingTarget(
       req.on("data", (c: Buffer) => chunks.push(c));
       req.on("end", () => {
         const webhookId = String(req.headers["webhook-id"] ?? "");
+        const status = options.status?.(webhookId) ?? 200;
         hits.push({
           webhookId,
           attempt: Number(req.headers["hookline-attempt"] ?? 0),
           at: Date.now(),
           body: Buffer.concat(chunks).toString("utf8"),
+          status,
         });
         counts.set(webhookId, (counts.get(webhookId) ?? 0) + 1);
         const answer = () => {
-          res.writeHead(200, { "content-type": "text/plain" });
-          res.end("ok");
+          res.writeHead(status, { "content-type": "text/plain" });
+          res.end(status < 300 ? "ok" : "failed");
         };
         if (options.delayMs) setTimeout(answer, options.delayMs);
         else answer();
