@@ -22,7 +22,7 @@ import {
 import { benchConfig, startHookline, warmTsxCache } from "./lib/hookline";
 import { type BenchInfra, createInfra } from "./lib/infra";
 import { type IngestLoadResult, runIngestLoad } from "./lib/ingest-load";
-import { CLAUSUM_SECRET, fixedRequest, PAYLOAD_BYTES } from "./lib/payload";
+import { CLAUSUM_SECRET, fixedRequest, ORDERING_KEYS, ORDERING_POINTER, PAYLOAD_BYTES } from "./lib/payload";
 import {
   type Child,
   cpuMeter,
@@ -49,6 +49,7 @@ const TARGETS = {
   drainCpuMsPerEvent: 0.6,
   e2eP99Ms: 250,
   growthRatio: 0.9,
+  orderedRatio: 0.8,
   gatewayRssMb: 200,
 } as const;
 
@@ -334,7 +335,7 @@ async function main(): Promise<void> {
     }
 
     // ---------------------------------------------------------------- 2. and 3. end to end
-    if (settings.phases.has("e2e") || settings.phases.has("growth")) {
+    if (settings.phases.has("e2e") || settings.phases.has("ordered") || settings.phases.has("growth")) {
       const sink = spawnNode("sink", {
         args: [join(BENCH_DIR, "servers", "sink.ts")],
         env: { PORT: "0" },
@@ -343,17 +344,18 @@ async function main(): Promise<void> {
       children.push(sink);
       const { port: sinkPort } = await firstMessage<{ port: number }>(sink);
       const port = await freePort();
-      const config = benchConfig({
+      const configOptions = {
         port,
         adminPort: await freePort(),
         sinkUrl: `http://127.0.0.1:${sinkPort}/hooks/bench`,
         gatewayWorkers: settings.e2eGatewayWorkers,
-      });
+      };
+      const config = benchConfig(configOptions);
       let current: Awaited<ReturnType<typeof startHookline>> | null = null;
-      const start = async (phase: string) => {
+      const start = async (phase: string, phaseConfig = config) => {
         const h = await startHookline({
           infra,
-          config,
+          config: phaseConfig,
           port,
           gateway: true,
           worker: true,
@@ -403,6 +405,30 @@ async function main(): Promise<void> {
         results.e2e = e2eJson(empty);
       }
 
+      if (settings.phases.has("ordered")) {
+        log(
+          `\n## 2b. End to end with per-key ordering: ${ORDERING_KEYS.toLocaleString("en-US")} keys, ${settings.e2eSeconds} s`,
+        );
+        const h = await start("ordered", benchConfig({ ...configOptions, orderingKey: ORDERING_POINTER }));
+        await measureE2e(ctx, 500, Math.max(2, settings.warmupSeconds));
+        const searched = settings.e2eRate === null;
+        let orderedRate =
+          settings.e2eRate ?? (await searchRate(ctx, settings.e2eStepSeconds, TARGETS.e2eP99Ms));
+        let ordered = await measureE2eUndisturbed(ctx, orderedRate, settings.e2eSeconds);
+        log(`  ordered: ${describeE2e(ordered)}`);
+        while (searched && !keptUp(ordered, TARGETS.e2eP99Ms) && orderedRate > 250) {
+          orderedRate -= 250;
+          ordered = await measureE2eUndisturbed(ctx, orderedRate, settings.e2eSeconds);
+          log(`  ordered: ${describeE2e(ordered)}`);
+        }
+        await stop(h);
+        results.ordered = {
+          ...e2eJson(ordered),
+          keys: ORDERING_KEYS,
+          ratio_vs_unordered: empty ? round(ordered.eventsPerS / empty.eventsPerS, 2) : null,
+        };
+      }
+
       if (settings.phases.has("growth")) {
         log(`\n## 3. Growth: ${settings.growthEvents.toLocaleString("en-US")} events already in the tables`);
         await seedGrowth(infra.databaseUrl, settings.growthEvents, log);
@@ -439,7 +465,7 @@ async function main(): Promise<void> {
         const name = gatewayLabel(w);
         return [`ingest: ${name} gateway`, join(PROFILE_DIR, "ingest", name, "gateway")] as const;
       }),
-      ...["e2e", "growth"].flatMap((phase) =>
+      ...["e2e", "ordered", "growth"].flatMap((phase) =>
         ["gateway", "worker"].map((proc) => [`${phase}: ${proc}`, join(PROFILE_DIR, phase, proc)] as const),
       ),
     ];
@@ -697,6 +723,13 @@ function targetRows(results: Record<string, unknown>): Row[] {
     ),
     row("end to end p99", "e2e.p99_ms", `< ${TARGETS.e2eP99Ms} ms`, (v) => v < TARGETS.e2eP99Ms, " ms"),
     row(
+      "ordered (1,000 keys) vs unordered",
+      "ordered.ratio_vs_unordered",
+      `>= ${TARGETS.orderedRatio}x`,
+      (v) => v >= TARGETS.orderedRatio,
+      "x",
+    ),
+    row(
       "growth (1M events stored)",
       "growth.ratio",
       `>= ${TARGETS.growthRatio}x`,
@@ -745,6 +778,7 @@ function markdown(results: Record<string, unknown>): string {
     "| end to end (POST -> sink, attempt logged) | events/s | p50 ms | p99 ms | offered/s |",
     "|---|---:|---:|---:|---:|",
     `| empty tables | ${g("e2e.events_per_s")} | ${g("e2e.p50_ms", 1)} | ${g("e2e.p99_ms", 1)} | ${g("e2e.offered_per_s")} |`,
+    `| empty tables, ordered by ${g("ordered.keys")} keys | ${g("ordered.events_per_s")} | ${g("ordered.p50_ms", 1)} | ${g("ordered.p99_ms", 1)} | ${g("ordered.offered_per_s")} |`,
     `| ${g("growth.seeded_events")} events already stored | ${g("growth.events_per_s")} | ${g("growth.p50_ms", 1)} | ${g("growth.p99_ms", 1)} | ${g("growth.offered_per_s")} |`,
     "",
     "| target | goal | measured | met |",

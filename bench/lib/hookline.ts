@@ -13,6 +13,8 @@ export interface BenchConfigOptions {
   readonly sinkUrl: string;
   /** `server.workers`. */
   readonly gatewayWorkers: number | "auto";
+  /** A JSON pointer: the route keeps each key's events in order (routes[].ordering_key). */
+  readonly orderingKey?: string;
 }
 
 /**
@@ -35,7 +37,7 @@ targets:
     timeout: 10s
     concurrency: 64
 routes:
-  - { source: clausum, targets: [bench-sink] }
+  - { source: clausum, targets: [bench-sink]${o.orderingKey ? `, ordering_key: "${o.orderingKey}"` : ""} }
 `;
 }
 

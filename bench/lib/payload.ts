@@ -8,6 +8,12 @@ export const EVENT_TYPE = "fraud.detected";
 
 /** Replaced by a zero-padded sequence number, so each end-to-end event has its own de-duplication key. */
 const SEQ = "0".repeat(20);
+/** Replaced by one of ORDERING_KEYS customers, cycled: the key of the ordered end-to-end phase. */
+const CUSTOMER = "cus_XXXX";
+/** Distinct ordering keys the events cycle through. */
+export const ORDERING_KEYS = 1_000;
+/** Where the ordered phase's routes read the key. */
+export const ORDERING_POINTER = "/data/customer";
 
 function template(nowMs: number): string {
   const head = {
@@ -15,6 +21,7 @@ function template(nowMs: number): string {
     timestamp: new Date(nowMs).toISOString().replace(/\.\d{3}Z$/, "Z"),
     data: {
       case_id: `case_${SEQ}`,
+      customer: CUSTOMER,
       reference_number: "CLM-LX9A2B",
       reason: "chargeback",
       amount: { value: 12999, currency: "EUR" },
@@ -48,7 +55,7 @@ export function signClausum(body: Buffer, nowMs: number, secret = CLAUSUM_SECRET
 
 /** One fixed signed request, for the ingest phase (every server gets the same bytes). */
 export function fixedRequest(nowMs = Date.now()): SignedRequest {
-  const body = Buffer.from(template(nowMs).replace(SEQ, "1".padStart(20, "0")));
+  const body = Buffer.from(template(nowMs).replace(SEQ, "1".padStart(20, "0")).replace(CUSTOMER, "cus_0001"));
   return { body, headers: signClausum(body, nowMs) };
 }
 
@@ -56,6 +63,7 @@ export function fixedRequest(nowMs = Date.now()): SignedRequest {
 export class EventFactory {
   readonly #text: string;
   readonly #at: number;
+  readonly #customerAt: number;
   #seq = 0;
 
   constructor(
@@ -64,12 +72,22 @@ export class EventFactory {
   ) {
     this.#text = template(nowMs);
     this.#at = this.#text.indexOf(SEQ);
+    this.#customerAt = this.#text.indexOf(CUSTOMER);
+    if (this.#customerAt < this.#at) throw new Error("payload template: customer must follow the case id");
   }
 
   next(): SignedRequest {
     this.#seq++;
     const seq = `${this.salt}${String(this.#seq).padStart(10, "0")}`.padStart(20, "0").slice(-20);
-    const body = Buffer.from(this.#text.slice(0, this.#at) + seq + this.#text.slice(this.#at + SEQ.length));
+    const customer = `cus_${String(this.#seq % ORDERING_KEYS).padStart(4, "0")}`;
+    const t = this.#text;
+    const body = Buffer.from(
+      t.slice(0, this.#at) +
+        seq +
+        t.slice(this.#at + SEQ.length, this.#customerAt) +
+        customer +
+        t.slice(this.#customerAt + CUSTOMER.length),
+    );
     return { body, headers: signClausum(body, this.nowMs) };
   }
 }
