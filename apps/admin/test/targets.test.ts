@@ -6,6 +6,7 @@ import {
   startAdminServer,
   type TargetJson,
 } from "@hookline/admin";
+import type { HooklineConfig } from "@hookline/config";
 import { connectDatabase, type Database } from "@hookline/db";
 import {
   closeAll,
@@ -30,6 +31,7 @@ let flaky: Sink;
 let stack: Stack;
 let admin: RunningAdminServer;
 let database: Database;
+let config: HooklineConfig;
 
 /** A pause takes hold in every worker within this long (each reads the state every 500 ms). */
 const PAUSE_PROPAGATION_MS = 1_100;
@@ -39,7 +41,7 @@ beforeAll(async () => {
   held = await startSink();
   other = await startSink();
   flaky = await startSink((_req, i) => (i === 0 ? { status: 500 } : { status: 200 }));
-  const config = loadTestConfig(
+  config = loadTestConfig(
     adminConfig(
       {
         held: { sink: held, extra: "    concurrency: 1\n" },
@@ -53,6 +55,12 @@ beforeAll(async () => {
       .replace("url: http://", "url: http://user:s3cret@")
       .replace("/held\n", "/held?token=q5ecret-in-query\n"),
   );
+  await startEverything();
+  database = connectDatabase(iso.databaseUrl, { max: 2 });
+});
+
+/** Gateway, worker and admin server, as a deploy starts them. */
+async function startEverything() {
   stack = await startStack(iso, config);
   admin = await startAdminServer({
     ...stack.shared,
@@ -61,8 +69,7 @@ beforeAll(async () => {
     adminToken: "admin-test-token-9f8e7d6c5b4a39281706",
     circuitState: (id) => stack.worker?.circuits.get(id)?.state,
   });
-  database = connectDatabase(iso.databaseUrl, { max: 2 });
-});
+}
 
 afterAll(() => closeAll(admin, stack, database, held, other, flaky, iso));
 
@@ -150,9 +157,12 @@ describe("pause and resume", () => {
     const oldest = /hookline_target_oldest_pending_seconds\{target="held"\} ([\d.e-]+)/.exec(metrics);
     expect(Number(oldest?.[1])).toBeGreaterThan(0);
 
-    // It outlives the worker: a restarted worker reads the state before it runs a job.
-    await stack.stopWorker();
-    await stack.startWorker();
+    // It outlives every process: restarted, the worker reads the state before it runs a job,
+    // and the admin API still shows it.
+    await admin.close();
+    await stack.close();
+    await startEverything();
+    expect(await target("held")).toMatchObject({ paused: true, paused_reason: "target deploy", backlog: 5 });
     const late = await send("held.event", "held-6");
     ids.push(late);
     await send("other.event", "after-restart");

@@ -15,8 +15,8 @@
 // - A head becomes final: closeAttempts names its successor, which is released at once. The
 //   floor is read again first: a tick that passed the successor while its head was still live
 //   raised the floor before it read Postgres, so this read sees that floor.
-// - Every FULL_SWEEP_MS, all held heads below the floor: what a process killed between a head's
-//   close and its successor's release left behind.
+// - Every FULL_SWEEP_MS (and first thing at start), the head of every key, key by key: what a
+//   process killed between a head's close and its successor's release left behind.
 //
 // A released delivery is sent inline when its target has a free slot (inline-attempt.ts), and
 // otherwise queued; from there on it is an ordinary delivery: retries, pause, rate limit and
@@ -26,6 +26,7 @@ import {
   type Database,
   type HeadCandidate,
   heldHeads,
+  heldHeadsByKey,
   type ReleaseRequest,
   type ReleaseResult,
   releaseHeads,
@@ -38,6 +39,8 @@ import type { InlineAttempts } from "./inline-attempt";
 const FULL_SWEEP_MS = 5_000;
 /** Heads read per query; a tick reads on until it has them all. */
 const HEADS_PER_QUERY = 500;
+/** Heads a full sweep releases at most (the next one takes the rest). */
+const FULL_SWEEP_LIMIT = 5_000;
 
 export interface OrderingDeps {
   readonly pool: Database["pool"];
@@ -145,7 +148,15 @@ export function createOrdering(deps: OrderingDeps): Ordering {
     const full = deps.now() - lastFullSweep >= FULL_SWEEP_MS;
     if (!full && !deps.ordered) return;
     const below = await refreshFloor();
-    let from = full ? 0n : sweptTo;
+    if (full) {
+      // Key by key: the sweep's cost does not grow with the backlog held behind failing heads.
+      // It sees every head below the floor, so the range below has nothing more to find.
+      dispatch(await heldHeadsByKey(deps.pool, below, FULL_SWEEP_LIMIT));
+      lastFullSweep = deps.now();
+      sweptTo = below;
+      return;
+    }
+    let from = sweptTo;
     while (from < below && !closed) {
       const heads = await heldHeads(deps.pool, { fromSeq: from, belowSeq: below, limit: HEADS_PER_QUERY });
       dispatch(heads);
@@ -154,7 +165,6 @@ export function createOrdering(deps: OrderingDeps): Ordering {
       from = last.seq + 1n;
     }
     sweptTo = below;
-    if (full) lastFullSweep = deps.now();
   };
 
   // One tick at a time; a nudge during a tick asks for one more right after it.

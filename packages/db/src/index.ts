@@ -73,6 +73,7 @@ export {
 export {
   type HeadCandidate,
   heldHeads,
+  heldHeadsByKey,
   type ReleaseRequest,
   type ReleaseResult,
   releaseHeads,

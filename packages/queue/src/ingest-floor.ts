@@ -25,6 +25,8 @@ export function ingestSeq(jobId: string | undefined, indexInJob: number): bigint
 const FLOOR_SCRIPT = `
 local floor = tonumber(redis.call('GET', KEYS[1]) or '1')
 local top = tonumber(redis.call('GET', KEYS[2]) or '0')
+-- The counter went back (the queue was obliterated): numbering starts over, so does the floor.
+if floor > top + 1 then floor = 1 end
 local steps = 0
 local limit = tonumber(ARGV[2])
 while floor <= top and steps < limit do

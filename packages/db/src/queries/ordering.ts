@@ -29,7 +29,7 @@ export function toHeadCandidate(row: HeadCandidateRow): HeadCandidate {
 
 /**
  * Held deliveries with `fromSeq <= ordering_seq < belowSeq` that nothing live precedes in their
- * key, in acceptance order. `fromSeq` lets a caller look only at what the floor just passed.
+ * key, in acceptance order: what the floor just passed. Reads every held row in the range.
  */
 export async function heldHeads(
   pool: pg.Pool,
@@ -46,6 +46,40 @@ export async function heldHeads(
      order by d.ordering_seq
      limit $3`,
     values: [range.fromSeq.toString(), range.belowSeq.toString(), range.limit],
+  });
+  return result.rows.map(toHeadCandidate);
+}
+
+/**
+ * The head of every key (the live delivery with the lowest `ordering_seq` of its target and
+ * key) that is held and below `belowSeq`. Walks the keys, not the rows (one index probe per
+ * live key), so a long backlog behind a failing head costs nothing here.
+ */
+export async function heldHeadsByKey(
+  pool: pg.Pool,
+  belowSeq: bigint,
+  limit: number,
+): Promise<HeadCandidate[]> {
+  const result = await pool.query<HeadCandidateRow & { held: boolean }>({
+    name: "hookline_held_heads_by_key",
+    text: `with recursive heads as (
+       (select target_id, ordering_key, ordering_seq, id, run_number, held from deliveries
+        where ordering_key is not null and status in ('pending', 'retrying')
+        order by target_id, ordering_key, ordering_seq limit 1)
+       union all
+       select n.target_id, n.ordering_key, n.ordering_seq, n.id, n.run_number, n.held from heads h
+       cross join lateral (
+         select target_id, ordering_key, ordering_seq, id, run_number, held from deliveries d
+         where d.ordering_key is not null and d.status in ('pending', 'retrying')
+           and (d.target_id, d.ordering_key) > (h.target_id, h.ordering_key)
+         order by d.target_id, d.ordering_key, d.ordering_seq limit 1
+       ) n
+     )
+     select id, target_id, run_number, ordering_seq, held from heads
+     where held and ordering_seq < $1::bigint
+     order by ordering_seq
+     limit $2`,
+    values: [belowSeq.toString(), limit],
   });
   return result.rows.map(toHeadCandidate);
 }
