@@ -618,6 +618,11 @@ function e2eJson(r: E2eResult): Record<string, unknown> {
   return {
     events_per_s: round(r.eventsPerS, 0),
     offered_per_s: r.rate,
+    // The offered rate when every accepted event arrived, 97% of them inside the window, with
+    // p99 under the bound (keptUp); 0 when the run fell behind. `events_per_s` counts only
+    // arrivals inside the window, so events sent in its last milliseconds (in flight when it
+    // closes) keep it a little under the offered rate even when nothing fell behind.
+    sustained_per_s: keptUp(r, TARGETS.e2eP99Ms) ? r.rate : 0,
     p50_ms: round(r.p50Ms, 1),
     p99_ms: round(r.p99Ms, 1),
     max_ms: round(r.maxMs, 0),
@@ -715,8 +720,8 @@ function targetRows(results: Record<string, unknown>): Row[] {
       " ms",
     ),
     row(
-      "end to end",
-      "e2e.events_per_s",
+      "end to end, sustained",
+      "e2e.sustained_per_s",
       `>= ${TARGETS.e2eEventsPerS}/s`,
       (v) => v >= TARGETS.e2eEventsPerS,
       "/s",
