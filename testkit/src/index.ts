@@ -43,6 +43,7 @@ export {
   deliveryQueueIdle,
   LogCapture,
   loadTestConfig,
+  observeWorker,
   type Stack,
   type StackOptions,
   type StackShared,

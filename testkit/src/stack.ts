@@ -9,6 +9,22 @@ import { Queue } from "bullmq";
 import type { Isolated } from "./isolation";
 import { eventually } from "./wait";
 
+/** A worker observer that ignores everything but what `watch` gives. */
+export function observeWorker(watch: Partial<WorkerObserver>): WorkerObserver {
+  return {
+    attempt: () => {},
+    firstSuccess: () => {},
+    circuit: () => {},
+    ingestSetAside: () => {},
+    deliveriesReconciled: () => {},
+    deliveriesTargetRemoved: () => {},
+    targetPaused: () => {},
+    firstAttempts: () => {},
+    eventsUnrouted: () => {},
+    ...watch,
+  };
+}
+
 /** Every log line a stack wrote, as text: tests grep it for secrets. */
 export class LogCapture {
   readonly lines: string[] = [];

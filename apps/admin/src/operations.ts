@@ -27,7 +27,7 @@ import {
   type Redis,
 } from "@hookline/queue";
 import type { Redactor } from "@hookline/redact";
-import { routeTargets } from "@hookline/routing";
+import { routableEvent, routeTargets } from "@hookline/routing";
 import { Queue } from "bullmq";
 import type { AuthLimiter } from "./auth-limiter";
 
@@ -251,7 +251,7 @@ export async function replayEvent(
   if (!event) return { kind: "not_found" };
   const chosen = targets
     ? [...new Set(targets)]
-    : routeTargets(ctx.config.routes, event.sourceId, event.eventType).filter((t) => configured.includes(t));
+    : routeTargets(ctx.config.routes, routableEvent(event)).filter((t) => configured.includes(t));
   if (chosen.length === 0) return { kind: "replayed", eventId, runs: [] };
   await ctx.queues.ready();
   const runs = await createReplayDeliveries(

@@ -30,7 +30,7 @@ import {
 import type { Logger } from "@hookline/logger";
 import type { CircuitState } from "@hookline/metrics";
 import { displayUrl, Redactor } from "@hookline/redact";
-import { routeTargets } from "@hookline/routing";
+import { routableEvent, routeTargets } from "@hookline/routing";
 import type { MiddlewareHandler } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { mountActions } from "./actions";
@@ -371,7 +371,7 @@ export function mountDashboard(app: AdminApp, deps: DashboardDeps): void {
           404,
         );
       }
-      const routed = routeTargets(config.routes, detail.event.sourceId, detail.event.eventType).filter((t) =>
+      const routed = routeTargets(config.routes, routableEvent(detail.event)).filter((t) =>
         targetIds.includes(t),
       );
       const sha256 = createHash("sha256").update(detail.event.body).digest("hex");

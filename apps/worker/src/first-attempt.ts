@@ -10,6 +10,8 @@ import type { InlineAttempts, Reservation } from "./inline-attempt";
 
 export interface FirstAttemptObserver {
   firstAttempts(targetId: string, path: "inline" | "queued" | "held", count: number): void;
+  /** New events that no route delivers (kept, with no deliveries). */
+  eventsUnrouted(sourceId: string, count: number): void;
 }
 
 export interface FirstAttemptDeps {
@@ -79,9 +81,14 @@ export function createFirstAttempts(deps: FirstAttemptDeps): FirstAttempts {
             c[path]++;
             counts.set(targetId, c);
           };
-          for (const outcome of outcomes) {
+          const unrouted = new Map<string, number>();
+          for (const [i, outcome] of outcomes.entries()) {
             if (outcome instanceof Error || (outcome.kind !== "created" && outcome.kind !== "rerun"))
               continue;
+            if (outcome.kind === "created" && outcome.deliveries.length === 0) {
+              const sourceId = (planned[i] as IngestInput).sourceId;
+              unrouted.set(sourceId, (unrouted.get(sourceId) ?? 0) + 1);
+            }
             for (const delivery of outcome.deliveries) {
               const found = reserved.get(delivery.id);
               if (found && delivery.firstAttemptId === found.r.attemptId) {
@@ -123,6 +130,7 @@ export function createFirstAttempts(deps: FirstAttemptDeps): FirstAttempts {
               { deliveries: unknown },
               "delivery's target is no longer configured; left to the reconciler",
             );
+          for (const [sourceId, n] of unrouted) deps.observer?.eventsUnrouted(sourceId, n);
           for (const [targetId, c] of counts)
             for (const path of ["inline", "queued", "held"] as const)
               if (c[path] > 0) deps.observer?.firstAttempts(targetId, path, c[path]);

@@ -3,7 +3,7 @@ import type { HooklineConfig } from "@hookline/config";
 import { type Database, type IngestInput, type IngestOutcome, recordIngestedEvents } from "@hookline/db";
 import type { Logger } from "@hookline/logger";
 import { type IngestJob, ingestSeq } from "@hookline/queue";
-import { orderingKeyReader, routeEvent } from "@hookline/routing";
+import { orderingKey, routableEvent, routeEvent } from "@hookline/routing";
 import type { FirstAttempts } from "./first-attempt";
 import { permanentReason, type SetAsideReason } from "./permanent-error";
 
@@ -29,13 +29,18 @@ const DEFAULT_DEDUPE_WINDOW_MS = 72 * 3600 * 1000;
  */
 export function toIngestInput(config: HooklineConfig, data: IngestJob, seq: bigint | null): IngestInput {
   const source = config.sources.find((s) => s.id === data.sourceId);
-  const routed = routeEvent(config.routes, data.sourceId, data.eventType);
   const body = Buffer.from(data.body, "base64");
-  let orderingKeys: (string | null)[] | undefined;
-  if (seq !== null && routed.some((r) => r.orderingKey !== null)) {
-    const read = orderingKeyReader({ body, headers: data.headers });
-    orderingKeys = routed.map((r) => (r.orderingKey === null ? null : read(r.orderingKey)));
-  }
+  const event = routableEvent({
+    sourceId: data.sourceId,
+    eventType: data.eventType,
+    headers: data.headers,
+    body,
+  });
+  const routed = routeEvent(config.routes, event);
+  const orderingKeys =
+    seq !== null && routed.some((r) => r.orderingKey !== null)
+      ? routed.map((r) => (r.orderingKey === null ? null : orderingKey(r.orderingKey, event)))
+      : undefined;
   return {
     eventId: data.eventId,
     sourceId: data.sourceId,

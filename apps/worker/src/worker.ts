@@ -43,6 +43,8 @@ export interface WorkerObserver {
   targetPaused(targetId: string, paused: boolean): void;
   /** New deliveries: first attempt inline (no queue job), queued, or held for their turn (ordered). */
   firstAttempts(targetId: string, path: "inline" | "queued" | "held", count: number): void;
+  /** New events that no route delivers (no route matched, or every filter rejected them). */
+  eventsUnrouted(sourceId: string, count: number): void;
 }
 
 export interface WorkerRunOptions {

@@ -10,6 +10,7 @@ import {
   type Isolated,
   isolate,
   loadTestConfig,
+  observeWorker,
   type Sink,
   type Stack,
   sendSigned,
@@ -50,20 +51,13 @@ beforeAll(async () => {
     ),
   );
   stack = await startStack(iso, config, {
-    workerObserver: {
-      attempt: () => {},
-      firstSuccess: () => {},
-      circuit: () => {},
-      ingestSetAside: () => {},
-      deliveriesReconciled: () => {},
-      deliveriesTargetRemoved: () => {},
-      targetPaused: () => {},
+    workerObserver: observeWorker({
       firstAttempts: (target, path, count) => {
         const c = paths.get(target) ?? { inline: 0, queued: 0, held: 0 };
         c[path] += count;
         paths.set(target, c);
       },
-    },
+    }),
   });
   database = connectDatabase(iso.databaseUrl, { max: 2 });
 });

@@ -20,6 +20,7 @@ import {
   type Isolated,
   isolate,
   loadTestConfig,
+  observeWorker,
   type Sink,
   type Stack,
   startSink,
@@ -62,16 +63,10 @@ routes:
 worker: { reconcile_interval: 200ms, reconcile_grace: 300ms, removed_target_grace: 500ms }
 `),
     {
-      workerObserver: {
-        attempt: () => {},
-        firstSuccess: () => {},
-        circuit: () => {},
+      workerObserver: observeWorker({
         ingestSetAside: (reason) => setAside.push(reason),
         deliveriesReconciled: (_target, count) => reconciled.push(count),
-        deliveriesTargetRemoved: () => {},
-        firstAttempts: () => {},
-        targetPaused: () => {},
-      },
+      }),
     },
   );
   database = connectDatabase(iso.databaseUrl, { max: 2 });

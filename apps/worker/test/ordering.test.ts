@@ -18,6 +18,7 @@ import {
   type Isolated,
   isolate,
   loadTestConfig,
+  observeWorker,
   type Sink,
   type Stack,
   sendSigned,
@@ -74,18 +75,11 @@ beforeAll(async () => {
     ),
   );
   stack = await startStack(iso, config, {
-    workerObserver: {
-      attempt: () => {},
-      firstSuccess: () => {},
-      circuit: () => {},
-      ingestSetAside: () => {},
-      deliveriesReconciled: () => {},
-      deliveriesTargetRemoved: () => {},
-      targetPaused: () => {},
+    workerObserver: observeWorker({
       firstAttempts: (target, path, count) => {
         if (path === "held") held.set(target, (held.get(target) ?? 0) + count);
       },
-    },
+    }),
   });
   database = connectDatabase(iso.databaseUrl, { max: 2 });
 });

@@ -89,7 +89,9 @@ routes:
       headers: {},
       circuitBreaker: { failureThreshold: 5, cooldownMs: 30_000 },
     });
-    expect(config.routes).toEqual([{ source: "acme", events: ["*"], targets: ["svc"], orderingKey: null }]);
+    expect(config.routes).toEqual([
+      { source: "acme", events: ["*"], targets: ["svc"], orderingKey: null, filter: null },
+    ]);
   });
 
   it("parses every setting", () => {
@@ -174,6 +176,7 @@ retention: { events: forever, attempts: 7d, interval: 10m }
       events: ["order.*", "refund.created"],
       targets: ["svc"],
       orderingKey: { kind: "body", pointer: "/data/a~1b/c~0d", tokens: ["data", "a/b", "c~d"] },
+      filter: null,
     });
     expect(config.routes[1]?.orderingKey).toEqual({ kind: "header", name: "x-shop-id" });
     expect(config.retention).toEqual({ eventsMs: null, attemptsMs: 604_800_000, intervalMs: 600_000 });
@@ -342,6 +345,37 @@ routes:
     expect(found[2]).toBe('routes[2].ordering_key.header: "bad header" is not a header name');
     expect(found[3]).toMatch(/^routes\[3\]\.ordering_key/);
     expect(found).toHaveLength(4);
+  });
+
+  it("compiles route filters and reports a malformed one under its path", () => {
+    const text = (filter: string) => `
+sources:
+${HMAC_SOURCE}
+targets:
+  - { id: svc, url: "http://127.0.0.1:9001/" }
+routes:
+  - source: acme
+    targets: [svc]
+    filter: ${filter}
+`;
+    const ok = loadConfigText(
+      text("{ body: { data: { amount: { $gte: 100 } } }, headers: { X-Region: eu } }"),
+      {},
+    );
+    expect(ok.ok).toBe(true);
+    if (!ok.ok) return;
+    const filter = ok.config.routes[0]?.filter;
+    expect(filter?.body?.({ data: { amount: 150 } })).toBeNull();
+    expect(filter?.body?.({ data: { amount: 5 } })).not.toBeNull();
+    expect(filter?.headers?.({ "x-region": "eu" })).toBeNull();
+    expect(lines(text("{ body: { data: { amount: { $gtx: 5 } } }, headers: { a: { $in: 1 } } }"))).toEqual([
+      'routes[0].filter.body.data.amount: unknown operator "$gtx" (known: $eq $neq $gt $gte $lt $lte $in $nin $startsWith $endsWith $contains $exist $or $and $not)',
+      "routes[0].filter.headers.a: $in takes a list, got a number (1)",
+    ]);
+    expect(lines(text("{ body: [1] }"))).toEqual([
+      "routes[0].filter.body: expected an object of fields and operators, got a list",
+    ]);
+    expect(lines(text("{ bdy: {} }"))[0]).toMatch(/^routes\[0\]\.filter/);
   });
 
   it("reports duplicate ids", () => {

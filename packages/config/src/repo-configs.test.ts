@@ -35,6 +35,7 @@ describe.each(["hookline.yaml", "hookline.example.yaml"])("%s", (file) => {
       events: ["fraud.*", "case.created"],
       targets: ["fraud-service"],
       orderingKey: null,
+      filter: null,
     });
   });
 

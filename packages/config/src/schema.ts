@@ -222,6 +222,7 @@ export const routeSchema = z.strictObject({
   events: z.array(text).min(1).optional(),
   targets: z.array(text).min(1),
   ordering_key: z.union([z.string(), z.strictObject({ header: text })]).optional(),
+  filter: z.strictObject({ body: z.unknown().optional(), headers: z.unknown().optional() }).optional(),
 });
 
 export const retentionSchema = z.strictObject({

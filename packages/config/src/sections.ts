@@ -1,5 +1,6 @@
 // One builder per section of hookline.yaml: validate its raw value, apply the defaults, compile
 // what can be compiled (verifiers), and report each problem with its path.
+import { compileMatch, type Matcher } from "@hookline/filter";
 import type { SourceSpec, VerifySpec } from "@hookline/verify";
 import { createVerifier, validateStandardWebhooksSecret } from "@hookline/verify";
 import { DEFAULTS } from "./defaults.js";
@@ -20,6 +21,7 @@ import type {
   OrderingKeySpec,
   RetentionConfig,
   RouteConfig,
+  RouteFilter,
   ServerConfig,
   SourceConfig,
   TargetConfig,
@@ -310,12 +312,27 @@ export function buildRoute(
       ok = false;
     } else orderingKey = built;
   }
+  let filter: RouteFilter | null = null;
+  if (parsed.filter !== undefined) {
+    const compiled = (part: "body" | "headers"): Matcher | null => {
+      const spec = parsed.filter?.[part];
+      if (spec === undefined) return null;
+      const result = compileMatch(spec, { lowerCaseFields: part === "headers" });
+      if (result.ok) return result.match;
+      for (const issue of result.issues)
+        issues.push({ at: [...at, "filter", part, ...issue.at], message: issue.message });
+      ok = false;
+      return null;
+    };
+    filter = { body: compiled("body"), headers: compiled("headers") };
+  }
   if (!ok) return undefined;
   return {
     source: parsed.source,
     events: parsed.events ?? [...DEFAULTS.route.events],
     targets: [...new Set(parsed.targets)],
     orderingKey,
+    filter,
   };
 }
 

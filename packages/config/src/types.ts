@@ -1,5 +1,6 @@
 // The typed configuration every app receives. Parsed once at the edge (YAML + zod), never
 // re-read from process.env inside packages.
+import type { Matcher } from "@hookline/filter";
 import type { SourceSpec, Verifier } from "@hookline/verify";
 
 export interface ServerConfig {
@@ -77,6 +78,16 @@ export interface RouteConfig {
   readonly targets: readonly string[];
   /** Per target and key value, deliveries go one at a time in acceptance order. Null: unordered. */
   readonly orderingKey: OrderingKeySpec | null;
+  /** Compiled `filter`: the event is delivered only when both match. Null: no filter. */
+  readonly filter: RouteFilter | null;
+}
+
+/** A route's filter, compiled when the config loads (packages/filter). */
+export interface RouteFilter {
+  /** Matched against the body parsed as JSON (undefined when it is not JSON). */
+  readonly body: Matcher | null;
+  /** Matched against the stored headers (lower-cased names). */
+  readonly headers: Matcher | null;
 }
 
 export interface RetentionConfig {

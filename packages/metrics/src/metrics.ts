@@ -40,6 +40,7 @@ export interface WorkerMetrics {
   deliveriesReconciled(targetId: string, count: number): void;
   deliveriesTargetRemoved(count: number): void;
   firstAttempts(targetId: string, path: "inline" | "queued" | "held", count: number): void;
+  eventsUnrouted(sourceId: string, count: number): void;
   targetPaused(targetId: string, paused: boolean): void;
 }
 
@@ -148,6 +149,11 @@ export function createMetrics(options: MetricsOptions = {}): HooklineMetrics {
     name: "hookline_first_attempts_total",
     help: "New deliveries by where their first attempt went: inline (sent by the ingest worker, no queue job), queued (rate limit, circuit, busy target) or held (ordered, waiting for its turn).",
     labelNames: ["target", "path"] as const,
+  });
+  const unrouted = counter({
+    name: "hookline_events_unrouted_total",
+    help: "New events that no route delivers (no route matched, or every route's filter rejected them): kept, with no deliveries.",
+    labelNames: ["source"] as const,
   });
   const paused = gauge({
     name: "hookline_target_paused",
@@ -269,6 +275,9 @@ export function createMetrics(options: MetricsOptions = {}): HooklineMetrics {
       },
       targetPaused(target, isPaused) {
         paused.set({ target }, isPaused ? 1 : 0);
+      },
+      eventsUnrouted(source, count) {
+        unrouted.inc({ source }, count);
       },
       firstAttempts(target, path, count) {
         firstAttempts.inc({ target, path }, count);

@@ -1,2 +1,3 @@
-export { type KeySource, MAX_ORDERING_KEY_BYTES, orderingKeyReader, scalarAt } from "./ordering-key";
-export { type RoutedTarget, routeEvent, routeTargets } from "./routing";
+export { type RoutableEvent, routableEvent } from "./event";
+export { MAX_ORDERING_KEY_BYTES, orderingKey, scalarAt } from "./ordering-key";
+export { type RoutedTarget, routeEvent, routeMiss, routeTargets } from "./routing";

@@ -3,34 +3,16 @@
 // Postgres text cannot store) is replaced by a digest of itself.
 import { createHash } from "node:crypto";
 import type { OrderingKeySpec } from "@hookline/config";
+import type { RoutableEvent } from "./event";
 
 /** Keys longer than this (in UTF-8 bytes) are stored as their SHA-256. */
 export const MAX_ORDERING_KEY_BYTES = 256;
 
-/** What a key is read from; the body is parsed at most once, however many routes ask. */
-export interface KeySource {
-  readonly body: Buffer;
-  /** Lower-cased names, as the gateway stores them. */
-  readonly headers: Readonly<Record<string, string>>;
-}
-
-const UNPARSED = Symbol("unparsed");
-
-/** Reads ordering keys from one event. */
-export function orderingKeyReader(event: KeySource): (spec: OrderingKeySpec) => string | null {
-  let parsed: unknown = UNPARSED;
-  const json = () => {
-    if (parsed === UNPARSED) {
-      try {
-        parsed = JSON.parse(event.body.toString("utf8"));
-      } catch {
-        parsed = undefined;
-      }
-    }
-    return parsed;
-  };
-  return (spec) =>
-    storable(spec.kind === "header" ? (event.headers[spec.name] ?? null) : scalarAt(json(), spec.tokens));
+/** The event's key for `spec`, or null when it has none (it is then delivered unordered). */
+export function orderingKey(spec: OrderingKeySpec, event: RoutableEvent): string | null {
+  return storable(
+    spec.kind === "header" ? (event.headers[spec.name] ?? null) : scalarAt(event.json(), spec.tokens),
+  );
 }
 
 /** The value at `tokens` (RFC 6901), as text when it is a string, a number or a boolean. */

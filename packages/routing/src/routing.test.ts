@@ -1,42 +1,104 @@
 import type { RouteConfig } from "@hookline/config";
+import { compileMatch, type Matcher } from "@hookline/filter";
 import { describe, expect, it } from "vitest";
-import { orderingKeyReader, scalarAt } from "./ordering-key";
-import { routeEvent, routeTargets } from "./routing";
+import { routableEvent } from "./event";
+import { orderingKey, scalarAt } from "./ordering-key";
+import { routeEvent, routeMiss, routeTargets } from "./routing";
+
+const event = (
+  sourceId: string,
+  eventType: string | null,
+  body = "{}",
+  headers: Record<string, string> = {},
+) => routableEvent({ sourceId, eventType, headers, body: Buffer.from(body) });
+const match = (spec: unknown, lowerCaseFields = false): Matcher => {
+  const result = compileMatch(spec, { lowerCaseFields });
+  if (!result.ok) throw new Error(JSON.stringify(result.issues));
+  return result.match;
+};
 
 const byCustomer = { kind: "body", pointer: "/data/customer", tokens: ["data", "customer"] } as const;
 const routes: RouteConfig[] = [
-  { source: "clausum", events: ["fraud.*", "case.created"], targets: ["fraud"], orderingKey: byCustomer },
-  { source: "clausum", events: ["*"], targets: ["audit", "fraud"], orderingKey: null },
-  { source: "stripe", events: ["invoice.*"], targets: ["billing"], orderingKey: null },
+  {
+    source: "clausum",
+    events: ["fraud.*", "case.created"],
+    targets: ["fraud"],
+    orderingKey: byCustomer,
+    filter: null,
+  },
+  { source: "clausum", events: ["*"], targets: ["audit", "fraud"], orderingKey: null, filter: null },
+  { source: "stripe", events: ["invoice.*"], targets: ["billing"], orderingKey: null, filter: null },
 ];
 
 describe("routeTargets", () => {
   it("collects every matching route's targets once, in config order", () => {
-    expect(routeTargets(routes, "clausum", "fraud.detected")).toEqual(["fraud", "audit"]);
-    expect(routeTargets(routes, "clausum", "payout.sent")).toEqual(["audit", "fraud"]);
-    expect(routeTargets(routes, "stripe", "invoice.paid")).toEqual(["billing"]);
-    expect(routeTargets(routes, "stripe", "charge.succeeded")).toEqual([]);
-    expect(routeTargets(routes, "github", "push")).toEqual([]);
+    expect(routeTargets(routes, event("clausum", "fraud.detected"))).toEqual(["fraud", "audit"]);
+    expect(routeTargets(routes, event("clausum", "payout.sent"))).toEqual(["audit", "fraud"]);
+    expect(routeTargets(routes, event("stripe", "invoice.paid"))).toEqual(["billing"]);
+    expect(routeTargets(routes, event("stripe", "charge.succeeded"))).toEqual([]);
+    expect(routeTargets(routes, event("github", "push"))).toEqual([]);
   });
   it("matches an event without a type only with *", () => {
-    expect(routeTargets(routes, "clausum", null)).toEqual(["audit", "fraud"]);
-    expect(routeTargets(routes, "stripe", null)).toEqual([]);
+    expect(routeTargets(routes, event("clausum", null))).toEqual(["audit", "fraud"]);
+    expect(routeTargets(routes, event("stripe", null))).toEqual([]);
   });
   it("takes a target's ordering key from the first route that names it", () => {
-    expect(routeEvent(routes, "clausum", "fraud.detected")).toEqual([
+    expect(routeEvent(routes, event("clausum", "fraud.detected"))).toEqual([
       { targetId: "fraud", orderingKey: byCustomer },
       { targetId: "audit", orderingKey: null },
     ]);
-    expect(routeEvent(routes, "clausum", "payout.sent")).toEqual([
+    expect(routeEvent(routes, event("clausum", "payout.sent"))).toEqual([
       { targetId: "audit", orderingKey: null },
       { targetId: "fraud", orderingKey: null },
     ]);
   });
 });
 
+describe("route filters", () => {
+  const filtered: RouteConfig[] = [
+    {
+      source: "stripe",
+      events: ["charge.*"],
+      targets: ["big"],
+      orderingKey: null,
+      filter: { body: match({ data: { amount: { $gte: 10_000 } } }), headers: null },
+    },
+    {
+      source: "stripe",
+      events: ["*"],
+      targets: ["eu"],
+      orderingKey: null,
+      filter: { body: null, headers: match({ "X-Region": "eu" }, true) },
+    },
+  ];
+  it("delivers an event only to the routes whose filters match it", () => {
+    const big = event("stripe", "charge.succeeded", '{"data":{"amount":12000}}', { "x-region": "eu" });
+    const small = event("stripe", "charge.succeeded", '{"data":{"amount":5}}', { "x-region": "us" });
+    expect(routeTargets(filtered, big)).toEqual(["big", "eu"]);
+    expect(routeTargets(filtered, small)).toEqual([]);
+    expect(routeTargets(filtered, event("stripe", "charge.succeeded", "not json"))).toEqual([]);
+  });
+  it("says why a route does not take an event", () => {
+    const small = event("stripe", "charge.succeeded", '{"data":{"amount":5}}', { "x-region": "us" });
+    expect(routeMiss(filtered[0] as RouteConfig, small)).toBe("filter.body: data.amount: 5 is not >= 10000");
+    expect(routeMiss(filtered[1] as RouteConfig, small)).toBe('filter.headers: x-region: "us" is not "eu"');
+    expect(routeMiss(filtered[0] as RouteConfig, event("github", "push"))).toBe(
+      "source is github, not stripe",
+    );
+    expect(routeMiss(filtered[0] as RouteConfig, event("stripe", "invoice.paid"))).toBe(
+      'event type "invoice.paid" matches none of charge.*',
+    );
+    expect(routeMiss(filtered[0] as RouteConfig, event("stripe", null))).toBe(
+      "event type (none) matches none of charge.*",
+    );
+  });
+});
+
 describe("ordering keys", () => {
-  const read = (body: string, headers: Record<string, string> = {}) =>
-    orderingKeyReader({ body: Buffer.from(body), headers });
+  const read = (body: string, headers: Record<string, string> = {}) => {
+    const e = event("s", null, body, headers);
+    return (spec: Parameters<typeof orderingKey>[0]) => orderingKey(spec, e);
+  };
 
   it("reads strings, numbers and booleans at a JSON pointer", () => {
     expect(read('{"data":{"customer":"cus_1"}}')(byCustomer)).toBe("cus_1");

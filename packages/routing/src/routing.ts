@@ -1,5 +1,7 @@
 import type { OrderingKeySpec, RouteConfig } from "@hookline/config";
+import { describeMiss } from "@hookline/filter";
 import { matchGlob } from "@hookline/verify";
+import type { RoutableEvent } from "./event";
 
 /** One target an event goes to, and where its ordering key is read (null: unordered). */
 export interface RoutedTarget {
@@ -7,20 +9,31 @@ export interface RoutedTarget {
   readonly orderingKey: OrderingKeySpec | null;
 }
 
+/** Why a route does not take an event, or null when it does. */
+export function routeMiss(route: RouteConfig, event: RoutableEvent): string | null {
+  if (route.source !== event.sourceId) return `source is ${event.sourceId}, not ${route.source}`;
+  if (!route.events.some((glob) => matchGlob(glob, event.eventType ?? "")))
+    return `event type ${event.eventType === null ? "(none)" : JSON.stringify(event.eventType)} matches none of ${route.events.join(", ")}`;
+  if (route.filter?.headers) {
+    const miss = route.filter.headers(event.headers);
+    if (miss) return `filter.headers: ${describeMiss(miss)}`;
+  }
+  if (route.filter?.body) {
+    const miss = route.filter.body(event.json());
+    if (miss) return `filter.body: ${describeMiss(miss)}`;
+  }
+  return null;
+}
+
 /**
- * The targets an event goes to: every route of its source whose globs match its type, each
- * target once, in config order. An event without a type only matches `*`. When several routes
- * name the same target, the first one decides its ordering key.
+ * The targets an event goes to: every route of its source whose globs match its type and whose
+ * filter matches it, each target once, in config order. An event without a type only matches
+ * `*`. When several routes name the same target, the first one decides its ordering key.
  */
-export function routeEvent(
-  routes: readonly RouteConfig[],
-  sourceId: string,
-  eventType: string | null,
-): RoutedTarget[] {
+export function routeEvent(routes: readonly RouteConfig[], event: RoutableEvent): RoutedTarget[] {
   const routed: RoutedTarget[] = [];
   for (const route of routes) {
-    if (route.source !== sourceId) continue;
-    if (!route.events.some((glob) => matchGlob(glob, eventType ?? ""))) continue;
+    if (routeMiss(route, event) !== null) continue;
     for (const targetId of route.targets)
       if (!routed.some((r) => r.targetId === targetId))
         routed.push({ targetId, orderingKey: route.orderingKey });
@@ -29,10 +42,6 @@ export function routeEvent(
 }
 
 /** The ids of the targets `routeEvent` chooses. */
-export function routeTargets(
-  routes: readonly RouteConfig[],
-  sourceId: string,
-  eventType: string | null,
-): string[] {
-  return routeEvent(routes, sourceId, eventType).map((r) => r.targetId);
+export function routeTargets(routes: readonly RouteConfig[], event: RoutableEvent): string[] {
+  return routeEvent(routes, event).map((r) => r.targetId);
 }

@@ -373,15 +373,24 @@ export async function createReplayDeliveries(
   return result.rows.map(toRun);
 }
 
+/** What routing reads of a stored event (its filters see its headers and body). */
+export interface EventRouting {
+  readonly sourceId: string;
+  readonly eventType: string | null;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: Buffer;
+}
+
 /** The fields replay needs to route an event again. */
-export async function getEventRouting(
-  pool: pg.Pool,
-  eventId: string,
-): Promise<{ readonly sourceId: string; readonly eventType: string | null } | null> {
-  const result = await pool.query<{ source_id: string; event_type: string | null }>(
-    "select source_id, event_type from events where id = $1",
-    [eventId],
-  );
+export async function getEventRouting(pool: pg.Pool, eventId: string): Promise<EventRouting | null> {
+  const result = await pool.query<{
+    source_id: string;
+    event_type: string | null;
+    headers: Record<string, string>;
+    body: Buffer;
+  }>("select source_id, event_type, headers, body from events where id = $1", [eventId]);
   const row = result.rows[0];
-  return row ? { sourceId: row.source_id, eventType: row.event_type } : null;
+  return row
+    ? { sourceId: row.source_id, eventType: row.event_type, headers: row.headers, body: row.body }
+    : null;
 }
