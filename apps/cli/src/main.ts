@@ -14,6 +14,7 @@ import { retryCommand } from "./commands/retry";
 import { run } from "./commands/run";
 import { send } from "./commands/send";
 import { pauseCommand, targetsCommand } from "./commands/targets";
+import { formatTry, tryRoutes } from "./commands/try-routes";
 import { CliError, readConfig, readEnv } from "./context";
 import { PreflightError, preflight, safeUrl } from "./preflight";
 
@@ -26,6 +27,8 @@ Commands:
   gateway               run only the ingest gateway
   worker                run only the delivery worker
   check-config [FILE]   validate a config file; every error is named with its path
+  check-config [FILE] --try PAYLOAD.json --source ID [--header NAME:VALUE]... [--event TYPE]
+                        which routes and targets that payload would reach, and why not the others
   send SOURCE [--event TYPE] [--data JSON] [--url BASE] [--private-key PEM] [--no-follow]
                         sign a sample exactly as SOURCE's provider would, POST it, follow it to its targets
   events list [--source ID] [--type TYPE] [--provider-id REF] [--since 2h|ISO] [--until ...] [--json]
@@ -64,17 +67,39 @@ async function main(argv: string[]): Promise<number> {
       print(USAGE);
       return command === undefined ? 1 : 0;
     case "check-config": {
+      const { values, positionals } = parseArgs({
+        args: rest,
+        allowPositionals: true,
+        options: {
+          try: { type: "string" },
+          source: { type: "string" },
+          header: { type: "string", multiple: true },
+          event: { type: "string" },
+          json: { type: "boolean" },
+        },
+      });
       const env = readEnv();
-      const path = rest[0] ?? env.configPath;
+      const path = positionals[0] ?? env.configPath;
       const result = loadConfigFile(path, process.env);
       if (!result.ok) {
         process.stderr.write(`${path}: ${result.issues.length} error(s)\n${formatIssues(result.issues)}\n`);
         return 1;
       }
       const c = result.config;
-      print(
-        `${path}: ok (${c.sources.length} sources, ${c.targets.length} targets, ${c.routes.length} routes)`,
-      );
+      if (values.try === undefined) {
+        print(
+          `${path}: ok (${c.sources.length} sources, ${c.targets.length} targets, ${c.routes.length} routes)`,
+        );
+        return 0;
+      }
+      if (values.source === undefined) throw new CliError("--try needs --source ID", 2);
+      const tried = tryRoutes(c, {
+        payloadPath: values.try,
+        sourceId: values.source,
+        headers: values.header ?? [],
+        eventType: values.event ?? null,
+      });
+      print(values.json ? JSON.stringify(tried, null, 2) : formatTry(tried));
       return 0;
     }
     case "migrate": {
