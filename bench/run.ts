@@ -18,8 +18,9 @@ import {
   measureE2eUndisturbed,
   SinkControl,
   searchRate,
+  sustainedRun,
 } from "./lib/e2e";
-import { benchConfig, startHookline, warmTsxCache } from "./lib/hookline";
+import { BENCH_FILTER, benchConfig, startHookline, warmTsxCache } from "./lib/hookline";
 import { type BenchInfra, createInfra } from "./lib/infra";
 import { type IngestLoadResult, runIngestLoad } from "./lib/ingest-load";
 import { CLAUSUM_SECRET, fixedRequest, ORDERING_KEYS, ORDERING_POINTER, PAYLOAD_BYTES } from "./lib/payload";
@@ -38,7 +39,7 @@ import {
 } from "./lib/proc";
 import { profileMarkdown, summariseProfiles } from "./lib/profile";
 import { seedGrowth } from "./lib/seed";
-import { type GatewayWorkers, readSettings } from "./lib/settings";
+import { type GatewayWorkers, type Phase, readSettings } from "./lib/settings";
 
 const TARGETS = {
   ratioVsNaive: 1.5,
@@ -50,6 +51,7 @@ const TARGETS = {
   e2eP99Ms: 250,
   growthRatio: 0.9,
   orderedRatio: 0.8,
+  filteredRatio: 0.95,
   gatewayRssMb: 200,
 } as const;
 
@@ -335,7 +337,7 @@ async function main(): Promise<void> {
     }
 
     // ---------------------------------------------------------------- 2. and 3. end to end
-    if (settings.phases.has("e2e") || settings.phases.has("ordered") || settings.phases.has("growth")) {
+    if (["e2e", "ordered", "filtered", "growth"].some((p) => settings.phases.has(p as Phase))) {
       const sink = spawnNode("sink", {
         args: [join(BENCH_DIR, "servers", "sink.ts")],
         env: { PORT: "0" },
@@ -384,23 +386,25 @@ async function main(): Promise<void> {
         },
       };
 
-      let rate = settings.e2eRate;
       let empty: E2eResult | null = null;
+      const run = {
+        fixedRate: settings.e2eRate,
+        stepSeconds: settings.e2eStepSeconds,
+        seconds: settings.e2eSeconds,
+        p99Ms: TARGETS.e2eP99Ms,
+        warmupSeconds: settings.warmupSeconds,
+      };
+      /** The phase's sustained run with its own config, and its ratio to the unordered, unfiltered one. */
+      const variant = async (phase: "ordered" | "filtered", label: string, phaseConfig: string) => {
+        const h = await start(phase, phaseConfig);
+        const r = await sustainedRun(ctx, label, { ...run, ...(empty ? { ceiling: empty.rate } : {}) });
+        await stop(h);
+        return { ...e2eJson(r), ratio_vs_plain: empty ? round(r.eventsPerS / empty.eventsPerS, 2) : null };
+      };
       if (settings.phases.has("e2e")) {
         log(`\n## 2. End to end: gateway + worker + sink, paced load, ${settings.e2eSeconds} s`);
         const h = await start("e2e");
-        await measureE2e(ctx, 500, Math.max(2, settings.warmupSeconds)); // warm-up
-        const searched = rate === null;
-        if (rate === null) rate = await searchRate(ctx, settings.e2eStepSeconds, TARGETS.e2eP99Ms);
-        empty = await measureE2eUndisturbed(ctx, rate, settings.e2eSeconds);
-        log(`  empty tables: ${describeE2e(empty)}`);
-        // A short step can pass at a rate the full run does not sustain (autovacuum, growing
-        // tables): step down until the full run keeps up too.
-        while (searched && !keptUp(empty, TARGETS.e2eP99Ms) && rate > 250) {
-          rate -= 250;
-          empty = await measureE2eUndisturbed(ctx, rate, settings.e2eSeconds);
-          log(`  empty tables: ${describeE2e(empty)}`);
-        }
+        empty = await sustainedRun(ctx, "empty tables", run);
         await stop(h);
         results.e2e = e2eJson(empty);
       }
@@ -409,24 +413,24 @@ async function main(): Promise<void> {
         log(
           `\n## 2b. End to end with per-key ordering: ${ORDERING_KEYS.toLocaleString("en-US")} keys, ${settings.e2eSeconds} s`,
         );
-        const h = await start("ordered", benchConfig({ ...configOptions, orderingKey: ORDERING_POINTER }));
-        await measureE2e(ctx, 500, Math.max(2, settings.warmupSeconds));
-        const searched = settings.e2eRate === null;
-        let orderedRate =
-          settings.e2eRate ?? (await searchRate(ctx, settings.e2eStepSeconds, TARGETS.e2eP99Ms));
-        let ordered = await measureE2eUndisturbed(ctx, orderedRate, settings.e2eSeconds);
-        log(`  ordered: ${describeE2e(ordered)}`);
-        while (searched && !keptUp(ordered, TARGETS.e2eP99Ms) && orderedRate > 250) {
-          orderedRate -= 250;
-          ordered = await measureE2eUndisturbed(ctx, orderedRate, settings.e2eSeconds);
-          log(`  ordered: ${describeE2e(ordered)}`);
-        }
-        await stop(h);
-        results.ordered = {
-          ...e2eJson(ordered),
-          keys: ORDERING_KEYS,
-          ratio_vs_unordered: empty ? round(ordered.eventsPerS / empty.eventsPerS, 2) : null,
-        };
+        const { ratio_vs_plain, ...ordered } = await variant(
+          "ordered",
+          "ordered",
+          benchConfig({ ...configOptions, orderingKey: ORDERING_POINTER }),
+        );
+        results.ordered = { ...ordered, keys: ORDERING_KEYS, ratio_vs_unordered: ratio_vs_plain };
+      }
+
+      if (settings.phases.has("filtered")) {
+        log(
+          `\n## 2c. End to end with a filter on the route (every event passes it), ${settings.e2eSeconds} s`,
+        );
+        const { ratio_vs_plain, ...filtered } = await variant(
+          "filtered",
+          "filtered",
+          benchConfig({ ...configOptions, filter: BENCH_FILTER }),
+        );
+        results.filtered = { ...filtered, filter: BENCH_FILTER, ratio_vs_unfiltered: ratio_vs_plain };
       }
 
       if (settings.phases.has("growth")) {
@@ -434,7 +438,10 @@ async function main(): Promise<void> {
         await seedGrowth(infra.databaseUrl, settings.growthEvents, log);
         const h = await start("growth");
         await measureE2e(ctx, 500, Math.max(2, settings.warmupSeconds));
-        const growthRate = rate ?? (await searchRate(ctx, settings.e2eStepSeconds, TARGETS.e2eP99Ms));
+        const growthRate =
+          empty?.rate ??
+          settings.e2eRate ??
+          (await searchRate(ctx, settings.e2eStepSeconds, TARGETS.e2eP99Ms));
         const grown = await measureE2eUndisturbed(ctx, growthRate, settings.e2eSeconds);
         log(`  grown tables: ${describeE2e(grown)}`);
         await stop(h);
@@ -465,7 +472,7 @@ async function main(): Promise<void> {
         const name = gatewayLabel(w);
         return [`ingest: ${name} gateway`, join(PROFILE_DIR, "ingest", name, "gateway")] as const;
       }),
-      ...["e2e", "ordered", "growth"].flatMap((phase) =>
+      ...["e2e", "ordered", "filtered", "growth"].flatMap((phase) =>
         ["gateway", "worker"].map((proc) => [`${phase}: ${proc}`, join(PROFILE_DIR, phase, proc)] as const),
       ),
     ];
@@ -735,6 +742,13 @@ function targetRows(results: Record<string, unknown>): Row[] {
       "x",
     ),
     row(
+      "filter on the route vs none",
+      "filtered.ratio_vs_unfiltered",
+      `>= ${TARGETS.filteredRatio}x`,
+      (v) => v >= TARGETS.filteredRatio,
+      "x",
+    ),
+    row(
       "growth (1M events stored)",
       "growth.ratio",
       `>= ${TARGETS.growthRatio}x`,
@@ -784,6 +798,7 @@ function markdown(results: Record<string, unknown>): string {
     "|---|---:|---:|---:|---:|",
     `| empty tables | ${g("e2e.events_per_s")} | ${g("e2e.p50_ms", 1)} | ${g("e2e.p99_ms", 1)} | ${g("e2e.offered_per_s")} |`,
     `| empty tables, ordered by ${g("ordered.keys")} keys | ${g("ordered.events_per_s")} | ${g("ordered.p50_ms", 1)} | ${g("ordered.p99_ms", 1)} | ${g("ordered.offered_per_s")} |`,
+    `| empty tables, a filter on the route | ${g("filtered.events_per_s")} | ${g("filtered.p50_ms", 1)} | ${g("filtered.p99_ms", 1)} | ${g("filtered.offered_per_s")} |`,
     `| ${g("growth.seeded_events")} events already stored | ${g("growth.events_per_s")} | ${g("growth.p50_ms", 1)} | ${g("growth.p99_ms", 1)} | ${g("growth.offered_per_s")} |`,
     "",
     "| target | goal | measured | met |",

@@ -205,3 +205,56 @@ export async function measureE2eUndisturbed(
   }
   return best as E2eResult;
 }
+
+/**
+ * The end-to-end run of a phase: at `fixedRate`; or below `ceiling` (the plain run's sustained
+ * rate, for a variant of it), going down from it in steps of 5% of it, so that a variant's ratio
+ * to the plain run is resolved to 5%; or at the highest rate the search steps sustain. Then the
+ * full run, stepping down while it does not keep up (a short step can pass at a rate the full
+ * run cannot hold: autovacuum, growing tables). Starts with a warm-up.
+ */
+export async function sustainedRun(
+  ctx: E2eContext,
+  label: string,
+  o: {
+    readonly fixedRate: number | null;
+    readonly ceiling?: number;
+    readonly stepSeconds: number;
+    readonly seconds: number;
+    readonly p99Ms: number;
+    readonly warmupSeconds: number;
+  },
+): Promise<E2eResult> {
+  await measureE2e(ctx, 500, Math.max(2, o.warmupSeconds));
+  const step = o.ceiling ? Math.max(25, Math.round(o.ceiling / 20 / 25) * 25) : 250;
+  let rate =
+    o.fixedRate ??
+    (o.ceiling
+      ? await searchDown(ctx, o.ceiling, step, o.stepSeconds, o.p99Ms)
+      : await searchRate(ctx, o.stepSeconds, o.p99Ms));
+  let result = await measureE2eUndisturbed(ctx, rate, o.seconds);
+  ctx.log(`  ${label}: ${describeE2e(result)}`);
+  while (o.fixedRate === null && !keptUp(result, o.p99Ms) && rate > step) {
+    rate -= step;
+    result = await measureE2eUndisturbed(ctx, rate, o.seconds);
+    ctx.log(`  ${label}: ${describeE2e(result)}`);
+  }
+  return result;
+}
+
+/** The highest rate from `from` down, in steps of `step`, that a short run keeps up with. */
+async function searchDown(
+  ctx: E2eContext,
+  from: number,
+  step: number,
+  stepSeconds: number,
+  p99BoundMs: number,
+): Promise<number> {
+  for (let rate = from; rate > step; rate -= step) {
+    const r = await measureE2eUndisturbed(ctx, rate, stepSeconds);
+    const ok = keptUp(r, p99BoundMs);
+    ctx.log(`  search ${ok ? "pass" : "fail"}: ${describeE2e(r)}`);
+    if (ok) return rate;
+  }
+  return step;
+}

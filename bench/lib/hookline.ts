@@ -15,7 +15,13 @@ export interface BenchConfigOptions {
   readonly gatewayWorkers: number | "auto";
   /** A JSON pointer: the route keeps each key's events in order (routes[].ordering_key). */
   readonly orderingKey?: string;
+  /** The route's `filter`, as YAML flow text. */
+  readonly filter?: string;
 }
+
+/** A filter every bench event passes (so the same events are delivered), of a typical shape. */
+export const BENCH_FILTER =
+  '{ body: { event: { $startsWith: "fraud." }, data: { amount: { value: { $gte: 100 }, currency: { $in: [EUR, USD] } } } } }';
 
 /**
  * The bench's hookline.yaml. The signature tolerance is 24h because the ingest phase sends
@@ -37,7 +43,7 @@ targets:
     timeout: 10s
     concurrency: 64
 routes:
-  - { source: clausum, targets: [bench-sink]${o.orderingKey ? `, ordering_key: "${o.orderingKey}"` : ""} }
+  - { source: clausum, targets: [bench-sink]${o.orderingKey ? `, ordering_key: "${o.orderingKey}"` : ""}${o.filter ? `, filter: ${o.filter}` : ""} }
 `;
 }
 

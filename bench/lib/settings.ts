@@ -3,7 +3,8 @@
 // whole default run within about twenty minutes on a 2-core machine.
 import { execFileSync } from "node:child_process";
 
-export type Phase = "ingest" | "drain" | "e2e" | "ordered" | "growth";
+export type Phase = "ingest" | "drain" | "e2e" | "ordered" | "filtered" | "growth";
+const PHASES: readonly Phase[] = ["ingest", "drain", "e2e", "ordered", "filtered", "growth"];
 export type LoadGenerator = "autocannon" | "wrk";
 export type GatewayWorkers = number | "auto";
 
@@ -66,12 +67,13 @@ function onPath(binary: string): boolean {
 
 export function readSettings(env: NodeJS.ProcessEnv = process.env): BenchSettings {
   const seconds = int(env, "BENCH_SECONDS", 0);
-  const phaseList = (env.BENCH_PHASES ?? "ingest,drain,e2e,ordered,growth").split(",").map((p) => p.trim());
+  const phaseList = (env.BENCH_PHASES ?? "ingest,drain,e2e,ordered,filtered,growth")
+    .split(",")
+    .map((p) => p.trim());
   const phases = new Set<Phase>();
   for (const p of phaseList) {
-    if (p === "ingest" || p === "drain" || p === "e2e" || p === "ordered" || p === "growth") phases.add(p);
-    else if (p !== "")
-      throw new Error(`BENCH_PHASES: unknown phase "${p}" (ingest, drain, e2e, ordered, growth)`);
+    if (PHASES.includes(p as Phase)) phases.add(p as Phase);
+    else if (p !== "") throw new Error(`BENCH_PHASES: unknown phase "${p}" (${PHASES.join(", ")})`);
   }
   const requested = env.BENCH_LOADGEN?.trim();
   if (requested && requested !== "autocannon" && requested !== "wrk") {

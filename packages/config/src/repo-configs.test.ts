@@ -30,13 +30,8 @@ describe.each(["hookline.yaml", "hookline.example.yaml"])("%s", (file) => {
         config.routes.some((route) => route.source === source.id && route.targets.includes("demo-sink")),
       ).toBe(true);
     }
-    expect(config.routes).toContainEqual({
-      source: "clausum",
-      events: ["fraud.*", "case.created"],
-      targets: ["fraud-service"],
-      orderingKey: null,
-      filter: null,
-    });
+    const fraud = config.routes.find((r) => r.targets.includes("fraud-service"));
+    expect(fraud).toMatchObject({ source: "clausum", events: ["fraud.*", "case.created"], targets: ["fraud-service"] });
   });
 
   it("takes secrets from the environment when set", () => {
