@@ -363,6 +363,11 @@ function mountApi(app: AdminApp, ctx: AdminContext, deps: AdminAppDeps, now: () 
           "target_not_configured",
           `the delivery's target "${result.targetId}" is no longer configured`,
         );
+      case "transform_failed":
+        throw new AdminError(
+          "transform_failed",
+          "its route's transform failed, so it has nothing to send: replay the event to apply the transform again",
+        );
       case "retried":
         deps.logger.info(
           { requestId: c.get("requestId"), delivery: id, run: result.run.runNumber },

@@ -16,6 +16,7 @@ export const ADMIN_ERROR_STATUS = {
   unknown_target: 400,
   delivery_succeeded: 409,
   target_not_configured: 409,
+  transform_failed: 409,
   queue_unavailable: 503,
   internal_error: 500,
 } as const satisfies Record<string, 400 | 401 | 404 | 409 | 413 | 429 | 500 | 503>;

@@ -27,7 +27,7 @@ import {
   type Redis,
 } from "@hookline/queue";
 import type { Redactor } from "@hookline/redact";
-import { routableEvent, routeTargets } from "@hookline/routing";
+import { routableEvent, routeEvent } from "@hookline/routing";
 import { Queue } from "bullmq";
 import type { AuthLimiter } from "./auth-limiter";
 
@@ -142,7 +142,8 @@ export type RetryOneResult =
   | { readonly kind: "retried"; readonly run: QueuedRun }
   | { readonly kind: "not_found" }
   | { readonly kind: "succeeded" }
-  | { readonly kind: "target_not_configured"; readonly targetId: string };
+  | { readonly kind: "target_not_configured"; readonly targetId: string }
+  | { readonly kind: "transform_failed" };
 
 /**
  * Starts a new run of one delivery. Failed, pending and retrying deliveries may be retried (a
@@ -171,6 +172,7 @@ export async function retryOne(
       );
       return outcome;
     case "not_found":
+    case "transform_failed":
       return outcome;
     case "not_allowed":
       return configuredTargets(ctx).includes(outcome.targetId)
@@ -249,16 +251,27 @@ export async function replayEvent(
   }
   const event = await getEventRouting(ctx.database.pool, eventId);
   if (!event) return { kind: "not_found" };
+  const view = routableEvent(event);
+  const routed = routeEvent(ctx.config.routes, view);
   const chosen = targets
     ? [...new Set(targets)]
-    : routeTargets(ctx.config.routes, routableEvent(event)).filter((t) => configured.includes(t));
+    : routed.map((r) => r.targetId).filter((t) => configured.includes(t));
   if (chosen.length === 0) return { kind: "replayed", eventId, runs: [] };
   await ctx.queues.ready();
-  const runs = await createReplayDeliveries(
-    ctx.database.pool,
-    eventId,
-    chosen.map((targetId) => ({ id: newId("dlv"), targetId })),
+  // A routed target gets what its route's transform makes of the event now (a target named by
+  // hand that no route takes gets the event as received).
+  const planned = await Promise.all(
+    chosen.map(async (targetId) => {
+      const transform = routed.find((r) => r.targetId === targetId)?.transform ?? null;
+      if (transform === null) return { id: newId("dlv"), targetId };
+      const body = await transform.apply(view.json()).then(
+        (sent) => ({ sent }),
+        (error: unknown) => ({ failed: error instanceof Error ? error.message : String(error) }),
+      );
+      return { id: newId("dlv"), targetId, body };
+    }),
   );
+  const runs = await createReplayDeliveries(ctx.database.pool, eventId, planned);
   if (runs === null) return { kind: "not_found" };
   await enqueueCommitted(
     ctx,

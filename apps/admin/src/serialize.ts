@@ -59,6 +59,8 @@ export interface DeliveryJson {
   ordering_key: string | null;
   /** Ordered and waiting for its turn (an earlier delivery of its key is not final yet). */
   held: boolean;
+  /** Its route's transform made what is sent (`sent_body` in the delivery's detail). */
+  transformed: boolean;
 }
 
 export function deliveryJson(d: DeliveryRow, redactor: Redactor): DeliveryJson {
@@ -78,6 +80,7 @@ export function deliveryJson(d: DeliveryRow, redactor: Redactor): DeliveryJson {
     succeeded_at: iso(d.succeededAt),
     ordering_key: d.orderingKey === null ? null : redactor.text(d.orderingKey),
     held: d.held,
+    transformed: d.sentBody !== null,
   };
 }
 
@@ -104,6 +107,9 @@ export function attemptJson(a: AttemptRow, redactor: Redactor): AttemptJson {
 }
 
 export interface DeliveryWithAttemptsJson extends DeliveryJson {
+  /** What is sent when its route transforms the event (the event's `body` stays as received). */
+  sent_body?: string;
+  sent_body_encoding?: "utf8" | "base64";
   attempts: AttemptJson[];
 }
 
@@ -112,7 +118,12 @@ export function deliveryDetailJson(
   attempts: readonly AttemptRow[],
   redactor: Redactor,
 ): DeliveryWithAttemptsJson {
-  return { ...deliveryJson(d, redactor), attempts: attempts.map((a) => attemptJson(a, redactor)) };
+  const sent = d.sentBody === null ? null : bodyJson(redactor.bytes(d.sentBody));
+  return {
+    ...deliveryJson(d, redactor),
+    ...(sent ? { sent_body: sent.body, sent_body_encoding: sent.body_encoding } : {}),
+    attempts: attempts.map((a) => attemptJson(a, redactor)),
+  };
 }
 
 /** The body as text when it is UTF-8, else base64; `body_encoding` says which. */

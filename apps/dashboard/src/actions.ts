@@ -87,6 +87,11 @@ export function mountActions(app: AdminApp, deps: ActionDeps): void {
             kind: "error",
             text: `The delivery's target "${result.targetId}" is no longer configured, so it cannot be retried.`,
           };
+        case "transform_failed":
+          return {
+            kind: "error",
+            text: "Its route's transform failed, so it has nothing to send. Replay the event to apply the transform again.",
+          };
         default: {
           const exhaustive: never = result;
           return exhaustive;

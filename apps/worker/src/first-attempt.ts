@@ -45,16 +45,19 @@ export function createFirstAttempts(deps: FirstAttemptDeps): FirstAttempts {
   const { inline } = deps;
   return {
     async plan(inputs) {
-      const reserved = new Map<string, { r: Reservation; input: IngestInput }>();
+      const reserved = new Map<string, { r: Reservation; input: IngestInput; n: number }>();
       const planned = await Promise.all(
         inputs.map(async (input): Promise<IngestInput> => {
           const firstAttempts = await Promise.all(
             input.targetIds.map(async (targetId, n) => {
-              // An ordered delivery is created held: no attempt on the way in.
+              // An ordered delivery is created held: no attempt on the way in; nor is one whose
+              // transform failed (it is created failed).
               if ((input.orderingKeys?.[n] ?? null) !== null) return null;
+              const body = input.deliveryBodies?.[n];
+              if (body && "failed" in body) return null;
               const r = await inline.reserve(targetId);
               if (!r) return null;
-              reserved.set(fanoutDeliveryId(input.eventId, targetId), { r, input });
+              reserved.set(fanoutDeliveryId(input.eventId, targetId), { r, input, n });
               return { attemptId: r.attemptId, leaseUntil: r.leaseUntil };
             }),
           );
@@ -95,6 +98,8 @@ export function createFirstAttempts(deps: FirstAttemptDeps): FirstAttempts {
                 reserved.delete(delivery.id);
                 count(delivery.targetId, "inline");
                 const { input } = found;
+                const transformed = input.deliveryBodies?.[found.n];
+                const sent = transformed && "sent" in transformed ? transformed.sent : null;
                 inline.start(
                   found.r,
                   delivery,
@@ -106,8 +111,8 @@ export function createFirstAttempts(deps: FirstAttemptDeps): FirstAttempts {
                     sourceId: input.sourceId,
                     eventType: input.eventType,
                     receivedAt: input.receivedAt,
-                    contentType: input.contentType,
-                    body: input.body,
+                    contentType: sent ? "application/json" : input.contentType,
+                    body: sent ?? input.body,
                   },
                   log,
                 );

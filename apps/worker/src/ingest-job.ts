@@ -76,7 +76,9 @@ export function createIngestProcessor(
     }
     const { data } = parsed;
     const log = deps.logger.child({ source: data.sourceId, eventId: data.eventId });
-    const plan = await deps.firstAttempts.plan([toIngestInput(deps.config, data, ingestSeq(job.id, 0))]);
+    const plan = await deps.firstAttempts.plan([
+      await toIngestInput(deps.config, data, ingestSeq(job.id, 0)),
+    ]);
     let outcome: Awaited<ReturnType<IngestRecorder>>;
     try {
       outcome = await deps.record(plan.inputs[0] as IngestInput);

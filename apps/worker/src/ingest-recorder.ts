@@ -1,9 +1,16 @@
 import { Batcher } from "@hookline/batch";
 import type { HooklineConfig } from "@hookline/config";
-import { type Database, type IngestInput, type IngestOutcome, recordIngestedEvents } from "@hookline/db";
+import {
+  type Database,
+  type DeliveryBody,
+  type IngestInput,
+  type IngestOutcome,
+  recordIngestedEvents,
+} from "@hookline/db";
 import type { Logger } from "@hookline/logger";
 import { type IngestJob, ingestSeq } from "@hookline/queue";
 import { orderingKey, routableEvent, routeEvent } from "@hookline/routing";
+import { TransformError } from "@hookline/transform";
 import type { FirstAttempts } from "./first-attempt";
 import { permanentReason, type SetAsideReason } from "./permanent-error";
 
@@ -27,7 +34,11 @@ const DEFAULT_DEDUPE_WINDOW_MS = 72 * 3600 * 1000;
  * acceptance order (ingestSeq); an event without one (a job not numbered by BullMQ, as only
  * hand-made jobs are) is delivered unordered.
  */
-export function toIngestInput(config: HooklineConfig, data: IngestJob, seq: bigint | null): IngestInput {
+export async function toIngestInput(
+  config: HooklineConfig,
+  data: IngestJob,
+  seq: bigint | null,
+): Promise<IngestInput> {
   const source = config.sources.find((s) => s.id === data.sourceId);
   const body = Buffer.from(data.body, "base64");
   const event = routableEvent({
@@ -41,6 +52,20 @@ export function toIngestInput(config: HooklineConfig, data: IngestJob, seq: bigi
     seq !== null && routed.some((r) => r.orderingKey !== null)
       ? routed.map((r) => (r.orderingKey === null ? null : orderingKey(r.orderingKey, event)))
       : undefined;
+  // Each route's transform, once per target, before anything is recorded: a failure is kept on
+  // the delivery (transform_error), never retried.
+  const deliveryBodies = routed.some((r) => r.transform !== null)
+    ? await Promise.all(
+        routed.map(async (r): Promise<DeliveryBody | null> => {
+          if (r.transform === null) return null;
+          try {
+            return { sent: await r.transform.apply(event.json()) };
+          } catch (error) {
+            return { failed: error instanceof TransformError ? error.message : String(error) };
+          }
+        }),
+      )
+    : undefined;
   return {
     eventId: data.eventId,
     sourceId: data.sourceId,
@@ -54,6 +79,7 @@ export function toIngestInput(config: HooklineConfig, data: IngestJob, seq: bigi
     dedupeWindowMs: source?.dedupeWindowMs ?? DEFAULT_DEDUPE_WINDOW_MS,
     targetIds: routed.map((r) => r.targetId),
     ...(orderingKeys ? { orderingKeys, orderingSeq: seq } : {}),
+    ...(deliveryBodies ? { deliveryBodies } : {}),
   };
 }
 
@@ -79,7 +105,7 @@ export async function recordBatch(
   events: readonly IngestJob[],
 ): Promise<void> {
   const plan = await deps.firstAttempts.plan(
-    events.map((e, i) => toIngestInput(deps.config, e, ingestSeq(jobId, i))),
+    await Promise.all(events.map((e, i) => toIngestInput(deps.config, e, ingestSeq(jobId, i)))),
   );
   const { inputs } = plan;
   // Through the shared recorder: the events of concurrently running jobs go in one statement.

@@ -28,7 +28,7 @@ export const DEFAULTS = {
     concurrency: 10,
     circuitBreaker: { failureThreshold: 5, cooldownMs: 30 * SECOND },
   },
-  route: { events: ["*"] },
+  route: { events: ["*"], transformTimeoutMs: 100 },
   retention: { eventsMs: 30 * DAY, attemptsMs: 30 * DAY, intervalMs: HOUR },
   worker: {
     lockDurationMs: 15 * SECOND,

@@ -90,7 +90,7 @@ routes:
       circuitBreaker: { failureThreshold: 5, cooldownMs: 30_000 },
     });
     expect(config.routes).toEqual([
-      { source: "acme", events: ["*"], targets: ["svc"], orderingKey: null, filter: null },
+      { source: "acme", events: ["*"], targets: ["svc"], orderingKey: null, filter: null, transform: null },
     ]);
   });
 
@@ -177,6 +177,7 @@ retention: { events: forever, attempts: 7d, interval: 10m }
       targets: ["svc"],
       orderingKey: { kind: "body", pointer: "/data/a~1b/c~0d", tokens: ["data", "a/b", "c~d"] },
       filter: null,
+      transform: null,
     });
     expect(config.routes[1]?.orderingKey).toEqual({ kind: "header", name: "x-shop-id" });
     expect(config.retention).toEqual({ eventsMs: null, attemptsMs: 604_800_000, intervalMs: 600_000 });
@@ -376,6 +377,27 @@ routes:
       "routes[0].filter.body: expected an object of fields and operators, got a list",
     ]);
     expect(lines(text("{ bdy: {} }"))[0]).toMatch(/^routes\[0\]\.filter/);
+  });
+
+  it("compiles route transforms and reports one that does not compile under its path", () => {
+    const text = (route: string) => `
+sources:
+${HMAC_SOURCE}
+targets:
+  - { id: svc, url: "http://127.0.0.1:9001/" }
+routes:
+  - { source: acme, targets: [svc], ${route} }
+`;
+    const ok = loadConfigText(text(`transform: '{ "id": data.id }', transform_timeout: 20ms`), {});
+    expect(ok.ok && ok.config.routes[0]?.transform?.timeoutMs).toBe(20);
+    const defaulted = loadConfigText(text(`transform: 'data'`), {});
+    expect(defaulted.ok && defaulted.config.routes[0]?.transform?.timeoutMs).toBe(100);
+    const [bad] = lines(text(`transform: '{ "id": data.( }'`));
+    expect(bad).toContain("S0");
+    expect(bad).toMatch(/^routes\[0\]\.transform: not a JSONata expression: /);
+    expect(lines(text("transform_timeout: 1s"))).toEqual([
+      "routes[0].transform_timeout: is set but the route has no transform",
+    ]);
   });
 
   it("reports duplicate ids", () => {

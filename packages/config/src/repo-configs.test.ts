@@ -31,7 +31,11 @@ describe.each(["hookline.yaml", "hookline.example.yaml"])("%s", (file) => {
       ).toBe(true);
     }
     const fraud = config.routes.find((r) => r.targets.includes("fraud-service"));
-    expect(fraud).toMatchObject({ source: "clausum", events: ["fraud.*", "case.created"], targets: ["fraud-service"] });
+    expect(fraud).toMatchObject({
+      source: "clausum",
+      events: ["fraud.*", "case.created"],
+      targets: ["fraud-service"],
+    });
   });
 
   it("takes secrets from the environment when set", () => {

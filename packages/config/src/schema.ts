@@ -223,6 +223,8 @@ export const routeSchema = z.strictObject({
   targets: z.array(text).min(1),
   ordering_key: z.union([z.string(), z.strictObject({ header: text })]).optional(),
   filter: z.strictObject({ body: z.unknown().optional(), headers: z.unknown().optional() }).optional(),
+  transform: text.optional(),
+  transform_timeout: duration(1).optional(),
 });
 
 export const retentionSchema = z.strictObject({

@@ -1,6 +1,7 @@
 // One builder per section of hookline.yaml: validate its raw value, apply the defaults, compile
 // what can be compiled (verifiers), and report each problem with its path.
 import { compileMatch, type Matcher } from "@hookline/filter";
+import { type CompiledTransform, compileTransform } from "@hookline/transform";
 import type { SourceSpec, VerifySpec } from "@hookline/verify";
 import { createVerifier, validateStandardWebhooksSecret } from "@hookline/verify";
 import { DEFAULTS } from "./defaults.js";
@@ -326,6 +327,21 @@ export function buildRoute(
     };
     filter = { body: compiled("body"), headers: compiled("headers") };
   }
+  let transform: CompiledTransform | null = null;
+  if (parsed.transform !== undefined) {
+    const compiled = compileTransform(
+      parsed.transform,
+      parsed.transform_timeout ?? DEFAULTS.route.transformTimeoutMs,
+    );
+    if (compiled.ok) transform = compiled.transform;
+    else {
+      issues.push({ at: [...at, "transform"], message: compiled.message });
+      ok = false;
+    }
+  } else if (parsed.transform_timeout !== undefined) {
+    issues.push({ at: [...at, "transform_timeout"], message: "is set but the route has no transform" });
+    ok = false;
+  }
   if (!ok) return undefined;
   return {
     source: parsed.source,
@@ -333,6 +349,7 @@ export function buildRoute(
     targets: [...new Set(parsed.targets)],
     orderingKey,
     filter,
+    transform,
   };
 }
 

@@ -1,6 +1,7 @@
 // The typed configuration every app receives. Parsed once at the edge (YAML + zod), never
 // re-read from process.env inside packages.
 import type { Matcher } from "@hookline/filter";
+import type { CompiledTransform } from "@hookline/transform";
 import type { SourceSpec, Verifier } from "@hookline/verify";
 
 export interface ServerConfig {
@@ -80,6 +81,12 @@ export interface RouteConfig {
   readonly orderingKey: OrderingKeySpec | null;
   /** Compiled `filter`: the event is delivered only when both match. Null: no filter. */
   readonly filter: RouteFilter | null;
+  /**
+   * Compiled `transform`: the route's targets receive its result as JSON. Its `timeoutMs` is
+   * `transform_timeout` (default 100 ms): an evaluation that runs longer fails the delivery.
+   * Null: the body as received.
+   */
+  readonly transform: CompiledTransform | null;
 }
 
 /** A route's filter, compiled when the config loads (packages/filter). */

@@ -56,12 +56,14 @@ export {
   postponeDelivery,
 } from "./queries/delivery";
 export {
+  type DeliveryBody,
   type DeliveryRef,
   type FirstAttemptPlan,
   type IngestInput,
   type IngestOutcome,
   recordIngestedEvent,
   recordIngestedEvents,
+  TRANSFORM_ERROR,
 } from "./queries/ingest";
 export {
   countIngestFailures,

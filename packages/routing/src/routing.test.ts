@@ -25,9 +25,24 @@ const routes: RouteConfig[] = [
     targets: ["fraud"],
     orderingKey: byCustomer,
     filter: null,
+    transform: null,
   },
-  { source: "clausum", events: ["*"], targets: ["audit", "fraud"], orderingKey: null, filter: null },
-  { source: "stripe", events: ["invoice.*"], targets: ["billing"], orderingKey: null, filter: null },
+  {
+    source: "clausum",
+    events: ["*"],
+    targets: ["audit", "fraud"],
+    orderingKey: null,
+    filter: null,
+    transform: null,
+  },
+  {
+    source: "stripe",
+    events: ["invoice.*"],
+    targets: ["billing"],
+    orderingKey: null,
+    filter: null,
+    transform: null,
+  },
 ];
 
 describe("routeTargets", () => {
@@ -44,12 +59,12 @@ describe("routeTargets", () => {
   });
   it("takes a target's ordering key from the first route that names it", () => {
     expect(routeEvent(routes, event("clausum", "fraud.detected"))).toEqual([
-      { targetId: "fraud", orderingKey: byCustomer },
-      { targetId: "audit", orderingKey: null },
+      { targetId: "fraud", orderingKey: byCustomer, transform: null },
+      { targetId: "audit", orderingKey: null, transform: null },
     ]);
     expect(routeEvent(routes, event("clausum", "payout.sent"))).toEqual([
-      { targetId: "audit", orderingKey: null },
-      { targetId: "fraud", orderingKey: null },
+      { targetId: "audit", orderingKey: null, transform: null },
+      { targetId: "fraud", orderingKey: null, transform: null },
     ]);
   });
 });
@@ -62,6 +77,7 @@ describe("route filters", () => {
       targets: ["big"],
       orderingKey: null,
       filter: { body: match({ data: { amount: { $gte: 10_000 } } }), headers: null },
+      transform: null,
     },
     {
       source: "stripe",
@@ -69,6 +85,7 @@ describe("route filters", () => {
       targets: ["eu"],
       orderingKey: null,
       filter: { body: null, headers: match({ "X-Region": "eu" }, true) },
+      transform: null,
     },
   ];
   it("delivers an event only to the routes whose filters match it", () => {

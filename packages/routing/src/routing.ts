@@ -1,12 +1,16 @@
 import type { OrderingKeySpec, RouteConfig } from "@hookline/config";
 import { describeMiss } from "@hookline/filter";
+import type { CompiledTransform } from "@hookline/transform";
 import { matchGlob } from "@hookline/verify";
 import type { RoutableEvent } from "./event";
 
-/** One target an event goes to, and where its ordering key is read (null: unordered). */
+/** One target an event goes to: where its ordering key is read and what is sent (the route's). */
 export interface RoutedTarget {
   readonly targetId: string;
+  /** Null: unordered. */
   readonly orderingKey: OrderingKeySpec | null;
+  /** Null: the body as received. */
+  readonly transform: CompiledTransform | null;
 }
 
 /** Why a route does not take an event, or null when it does. */
@@ -28,7 +32,8 @@ export function routeMiss(route: RouteConfig, event: RoutableEvent): string | nu
 /**
  * The targets an event goes to: every route of its source whose globs match its type and whose
  * filter matches it, each target once, in config order. An event without a type only matches
- * `*`. When several routes name the same target, the first one decides its ordering key.
+ * `*`. When several routes name the same target, the first one decides its ordering key and
+ * its transform.
  */
 export function routeEvent(routes: readonly RouteConfig[], event: RoutableEvent): RoutedTarget[] {
   const routed: RoutedTarget[] = [];
@@ -36,7 +41,7 @@ export function routeEvent(routes: readonly RouteConfig[], event: RoutableEvent)
     if (routeMiss(route, event) !== null) continue;
     for (const targetId of route.targets)
       if (!routed.some((r) => r.targetId === targetId))
-        routed.push({ targetId, orderingKey: route.orderingKey });
+        routed.push({ targetId, orderingKey: route.orderingKey, transform: route.transform });
   }
   return routed;
 }

@@ -44,6 +44,10 @@ export async function retryCommand(
         throw new CliError(`delivery ${id} already succeeded; pass --force to send it again`);
       case "target_not_configured":
         throw new CliError(`delivery ${id}'s target "${result.targetId}" is no longer configured`);
+      case "transform_failed":
+        throw new CliError(
+          `delivery ${id}'s route transform failed, so it has nothing to send: replay the event to apply the transform again`,
+        );
       case "retried":
         if (values.json) printJson(print, runJson(result.run));
         else print(`retried ${id} → ${result.run.targetId} (run ${result.run.runNumber}): queued`);

@@ -138,9 +138,29 @@ const DeliveryCard = (props: { d: Delivery; redactor: Redactor; env: PageEnv }) 
         <span>
           <span class="muted">updated</span> <Ago at={d.updatedAt} now={env.now} />
         </span>
+        {d.orderingKey !== null ? (
+          <span data-ordering-key={redactor.text(d.orderingKey)}>
+            <span class="muted">ordering key</span>{" "}
+            <span class="mono">{clip(redactor.text(d.orderingKey), 64).text}</span>
+          </span>
+        ) : null}
       </div>
+      {d.sentBody !== null ? (
+        <details class="sent-body pad" data-sent-body>
+          <summary class="small">
+            Sent: what the route's transform made of the body (application/json)
+          </summary>
+          <pre class="mono small">{clip(redactor.text(d.sentBody.toString("utf8")), EXACT_LIMIT).text}</pre>
+        </details>
+      ) : null}
       {items.length === 0 ? (
-        <p class="muted small pad">No attempt yet: the delivery is queued.</p>
+        <p class="muted small pad">
+          {d.held
+            ? "No attempt yet: it waits for its turn (an earlier event of its ordering key is not delivered yet)."
+            : d.lastError !== null
+              ? `No attempt: ${redactor.text(d.lastError)}`
+              : "No attempt yet: the delivery is queued."}
+        </p>
       ) : (
         <ol class="timeline">{items}</ol>
       )}

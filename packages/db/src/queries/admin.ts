@@ -6,6 +6,7 @@ import type pg from "pg";
 import type { Db } from "../client";
 import { cursorTimestampSql } from "../cursor";
 import { DELIVERY_STATUSES, type DeliveryStatus, deliveries, deliveryAttempts } from "../schema/deliveries";
+import { type DeliveryBody, TRANSFORM_ERROR } from "./ingest";
 import { type Page, pageSize, readCursor, toPage, Where } from "./page";
 import type { AttemptRow, DeliveryRow } from "./read";
 
@@ -163,11 +164,12 @@ interface DeliveryDbRow {
   ordering_key: string | null;
   ordering_seq: string | null;
   held: boolean;
+  sent_body: Buffer | null;
 }
 
 const DELIVERY_COLUMNS = `d.id, d.event_id, d.target_id, d.source_id, d.status, d.attempt_count, d.next_attempt_at,
   d.last_status_code, d.last_error, d.run_number, d.run_base_attempt, d.created_at, d.updated_at, d.succeeded_at,
-  d.ordering_key, d.ordering_seq, d.held`;
+  d.ordering_key, d.ordering_seq, d.held, d.sent_body`;
 
 function toDeliveryRow(r: DeliveryDbRow): DeliveryRow {
   return {
@@ -188,6 +190,7 @@ function toDeliveryRow(r: DeliveryDbRow): DeliveryRow {
     orderingKey: r.ordering_key,
     orderingSeq: r.ordering_seq === null ? null : BigInt(r.ordering_seq),
     held: r.held,
+    sentBody: r.sent_body,
   };
 }
 
@@ -282,7 +285,15 @@ const START_RUN = `status = 'pending', run_number = d.run_number + 1, run_base_a
 export type RetryDeliveryOutcome =
   | { readonly kind: "retried"; readonly run: QueuedRun }
   | { readonly kind: "not_found" }
-  | { readonly kind: "not_allowed"; readonly status: DeliveryStatus; readonly targetId: string };
+  | { readonly kind: "not_allowed"; readonly status: DeliveryStatus; readonly targetId: string }
+  /** Its route's transform failed, so it has nothing to send: a replay applies the transform again. */
+  | { readonly kind: "transform_failed" };
+
+/**
+ * A delivery whose transform failed has no body to send (the event's own bytes are not what its
+ * target expects): it is never retried, only replayed.
+ */
+const SENDABLE = `not (d.sent_body is null and coalesce(d.last_error, '') like '${TRANSFORM_ERROR}:%')`;
 
 /**
  * Retries one delivery when its status is in `allowed` and its target in `targets`. The check
@@ -297,18 +308,19 @@ export async function retryDelivery(
 ): Promise<RetryDeliveryOutcome> {
   const updated = await pool.query<RunRow>(
     `update deliveries d set ${START_RUN}
-     where d.id = $1 and d.status = any($2::text[]) and d.target_id = any($3::text[])
+     where d.id = $1 and d.status = any($2::text[]) and d.target_id = any($3::text[]) and ${SENDABLE}
      returning d.id, d.target_id, d.run_number`,
     [deliveryId, allowed, targets],
   );
   const row = updated.rows[0];
   if (row) return { kind: "retried", run: toRun(row) };
-  const current = await pool.query<{ status: DeliveryStatus; target_id: string }>(
-    "select status, target_id from deliveries where id = $1",
+  const current = await pool.query<{ status: DeliveryStatus; target_id: string; sendable: boolean }>(
+    `select status, target_id, ${SENDABLE} as sendable from deliveries d where id = $1`,
     [deliveryId],
   );
   const found = current.rows[0];
   if (!found) return { kind: "not_found" };
+  if (!found.sendable) return { kind: "transform_failed" };
   return { kind: "not_allowed", status: found.status, targetId: found.target_id };
 }
 
@@ -337,6 +349,7 @@ export async function retryDeliveries(
     const w = new Where();
     deliveryWhere(w, filters);
     w.add(`d.target_id = any(${w.param(options.targets)}::text[])`);
+    w.add(SENDABLE);
     w.add(`d.id > ${w.param(after)}`);
     const result = await pool.query<RunRow>(
       `with batch as (
@@ -355,22 +368,41 @@ export async function retryDeliveries(
   }
 }
 
-/** New deliveries (run 1) of an existing event to the given targets; null when the event is gone. */
+/** One replay delivery: its target and, when its route transforms, what the transform made. */
+export interface PlannedReplay {
+  readonly id: string;
+  readonly targetId: string;
+  readonly body?: DeliveryBody | null;
+}
+
+/**
+ * New deliveries (run 1) of an existing event to the given targets; null when the event is gone.
+ * Returns the runs to queue: a delivery whose transform failed is created failed, not queued.
+ */
 export async function createReplayDeliveries(
   pool: pg.Pool,
   eventId: string,
-  planned: ReadonlyArray<{ readonly id: string; readonly targetId: string }>,
+  planned: readonly PlannedReplay[],
 ): Promise<QueuedRun[] | null> {
-  const result = await pool.query<RunRow>(
-    `insert into deliveries (id, event_id, target_id, source_id, status, created_at, updated_at)
-     select p.id, e.id, p.target_id, e.source_id, 'pending', now(), now()
-     from events e, unnest($2::text[], $3::text[]) as p(id, target_id)
+  const failed = (p: PlannedReplay) =>
+    p.body && "failed" in p.body ? `${TRANSFORM_ERROR}: ${p.body.failed}` : null;
+  const result = await pool.query<RunRow & { status: DeliveryStatus }>(
+    `insert into deliveries (id, event_id, target_id, source_id, status, created_at, updated_at, sent_body, last_error)
+     select p.id, e.id, p.target_id, e.source_id, case when p.failed is null then 'pending' else 'failed' end,
+            now(), now(), p.sent_body, p.failed
+     from events e, unnest($2::text[], $3::text[], $4::bytea[], $5::text[]) as p(id, target_id, sent_body, failed)
      where e.id = $1
-     returning id, target_id, run_number`,
-    [eventId, planned.map((p) => p.id), planned.map((p) => p.targetId)],
+     returning id, target_id, run_number, status`,
+    [
+      eventId,
+      planned.map((p) => p.id),
+      planned.map((p) => p.targetId),
+      planned.map((p) => (p.body && "sent" in p.body ? p.body.sent : null)),
+      planned.map(failed),
+    ],
   );
   if (result.rows.length === 0 && planned.length > 0) return null;
-  return result.rows.map(toRun);
+  return result.rows.filter((r) => r.status === "pending").map(toRun);
 }
 
 /** What routing reads of a stored event (its filters see its headers and body). */

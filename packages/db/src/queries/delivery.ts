@@ -3,6 +3,7 @@
 import type pg from "pg";
 import type { DeliveryStatus } from "../schema/deliveries";
 import { type HeadCandidate, type HeadCandidateRow, toHeadCandidate } from "./ordering";
+import { SENT_BODY, SENT_CONTENT_TYPE } from "./sent-body";
 
 /** Everything a delivery attempt needs, fetched in the same round trip that opens the attempt. */
 export interface OpenedAttempt {
@@ -76,13 +77,14 @@ export async function openAttempts(pool: pg.Pool, requests: readonly OpenRequest
          and deliveries.status in ('pending', 'retrying') and not deliveries.held
          and (deliveries.next_attempt_at is null or deliveries.next_attempt_at <= input.now)
        returning deliveries.id, deliveries.event_id, deliveries.attempt_count, deliveries.run_base_attempt,
-                 input.attempt_id
+                 deliveries.sent_body, input.attempt_id
      ), a as (
        insert into delivery_attempts (id, delivery_id, attempt_number, started_at)
        select d.attempt_id, d.id, d.attempt_count, now() from d
      )
      select d.attempt_id, null::timestamptz as not_due_until, d.attempt_count, d.run_base_attempt,
-            e.id as event_id, e.source_id, e.event_type, e.received_at, e.content_type, e.body
+            e.id as event_id, e.source_id, e.event_type, e.received_at,
+            ${SENT_CONTENT_TYPE} as content_type, ${SENT_BODY} as body
      from d join events e on e.id = d.event_id
      union all
      select input.attempt_id, deliveries.next_attempt_at, null, null, null, null, null, null, null, null

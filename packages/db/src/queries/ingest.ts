@@ -35,7 +35,18 @@ export interface IngestInput {
   readonly orderingKeys?: readonly (string | null)[];
   /** The event's place in acceptance order; required when any ordering key is set. */
   readonly orderingSeq?: bigint | null;
+  /**
+   * Per target (same order as `targetIds`), what its route's transform made of the body: the
+   * bytes to send, or why it failed (the delivery is then created failed, with no attempt).
+   */
+  readonly deliveryBodies?: readonly (DeliveryBody | null)[];
 }
+
+/** A transform's outcome for one delivery. */
+export type DeliveryBody = { readonly sent: Buffer } | { readonly failed: string };
+
+/** `last_error` of a delivery whose transform failed: `transform_error: <why>`. */
+export const TRANSFORM_ERROR = "transform_error";
 
 export interface DeliveryRef {
   readonly id: string;
@@ -95,7 +106,10 @@ export async function recordIngestedEvents(
   if (inputs.length === 0) return [];
   const fanout = inputs.flatMap((input) =>
     input.targetIds.map((targetId, n) => {
-      const orderingKey = input.orderingKeys?.[n] ?? null;
+      const bodyOf = input.deliveryBodies?.[n] ?? null;
+      // A failed transform ends the delivery as it is created: final, so it holds no key back.
+      const failed = bodyOf !== null && "failed" in bodyOf ? `${TRANSFORM_ERROR}: ${bodyOf.failed}` : null;
+      const orderingKey = failed === null ? (input.orderingKeys?.[n] ?? null) : null;
       if (orderingKey !== null && (input.orderingSeq ?? null) === null)
         throw new Error(`event ${input.eventId}: an ordering key needs an ordering seq`);
       return {
@@ -103,9 +117,11 @@ export async function recordIngestedEvents(
         eventId: input.eventId,
         targetId,
         // A held delivery is never sent on the way in: its turn comes after every earlier one.
-        first: orderingKey === null ? (input.firstAttempts?.[n] ?? null) : null,
+        first: orderingKey === null && failed === null ? (input.firstAttempts?.[n] ?? null) : null,
         orderingKey,
         orderingSeq: orderingKey === null ? null : (input.orderingSeq ?? null),
+        sentBody: bodyOf !== null && "sent" in bodyOf ? bodyOf.sent : null,
+        failed,
       };
     }),
   );
@@ -144,14 +160,14 @@ export async function recordIngestedEvents(
        returning id, source_id
      ), fanout as (
        select * from unnest($11::text[], $12::text[], $13::text[], $14::text[], $15::timestamptz[], $16::text[],
-                            $17::bigint[])
-         as f(id, event_id, target_id, attempt_id, lease_until, ordering_key, ordering_seq)
+                            $17::bigint[], $18::bytea[], $19::text[])
+         as f(id, event_id, target_id, attempt_id, lease_until, ordering_key, ordering_seq, sent_body, failed)
      ), made as (
        insert into deliveries (id, event_id, target_id, source_id, status, attempt_count, next_attempt_at,
-                               created_at, updated_at, ordering_key, ordering_seq, held)
-       select f.id, f.event_id, f.target_id, e.source_id, 'pending',
+                               created_at, updated_at, ordering_key, ordering_seq, held, sent_body, last_error)
+       select f.id, f.event_id, f.target_id, e.source_id, case when f.failed is null then 'pending' else 'failed' end,
               case when f.attempt_id is null then 0 else 1 end, f.lease_until, now(), now(),
-              f.ordering_key, f.ordering_seq, f.ordering_key is not null
+              f.ordering_key, f.ordering_seq, f.ordering_key is not null, f.sent_body, f.failed
        from fanout f join created e on e.id = f.event_id
        on conflict (id) do nothing
        returning id, event_id, target_id, status, run_number, attempt_count = 1 as opened, held
@@ -184,6 +200,8 @@ export async function recordIngestedEvents(
       fanout.map((f) => f.first?.leaseUntil.toISOString() ?? null),
       fanout.map((f) => f.orderingKey),
       fanout.map((f) => (f.orderingSeq === null ? null : f.orderingSeq.toString())),
+      fanout.map((f) => f.sentBody),
+      fanout.map((f) => f.failed),
     ],
   });
 

@@ -6,6 +6,7 @@
 // releasing at once, can never send a key out of order: the row lock lets one of them win.
 import type pg from "pg";
 import type { OpenedAttempt } from "./delivery";
+import { SENT_BODY, SENT_CONTENT_TYPE } from "./sent-body";
 
 /** A held delivery that may be at the head of its key. */
 export interface HeadCandidate {
@@ -138,14 +139,14 @@ export async function releaseHeads(
            where p.target_id = deliveries.target_id and p.ordering_key = deliveries.ordering_key
              and p.ordering_seq < deliveries.ordering_seq and p.status in ('pending', 'retrying'))
        returning deliveries.id, deliveries.event_id, deliveries.run_number, deliveries.attempt_count,
-                 deliveries.run_base_attempt, input.attempt_id
+                 deliveries.run_base_attempt, deliveries.sent_body, input.attempt_id
      ), a as (
        insert into delivery_attempts (id, delivery_id, attempt_number, started_at)
        select d.attempt_id, d.id, d.attempt_count, now() from d where d.attempt_id is not null
      )
      select d.id, d.run_number, d.attempt_id, d.attempt_count, d.run_base_attempt, e.id as event_id, e.source_id,
-            e.event_type, e.received_at, e.content_type,
-            case when d.attempt_id is null then null else e.body end as body
+            e.event_type, e.received_at, ${SENT_CONTENT_TYPE} as content_type,
+            case when d.attempt_id is null then null else ${SENT_BODY} end as body
      from d join events e on e.id = d.event_id`,
     values: [
       requests.map((r) => r.deliveryId),

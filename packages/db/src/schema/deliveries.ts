@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import { bigint, boolean, check, index, integer, pgTable, text, timestamp } from "drizzle-orm/pg-core";
+import { bytea } from "./bytea";
 import { events } from "./events";
 
 export const DELIVERY_STATUSES = ["pending", "retrying", "succeeded", "failed"] as const;
@@ -37,6 +38,8 @@ export const deliveries = pgTable(
     orderingSeq: bigint("ordering_seq", { mode: "bigint" }),
     /** An ordered delivery waiting for its turn: no job, no attempt, until its key's earlier ones are final. */
     held: boolean("held").notNull().default(false),
+    /** What is sent when it is not the event's body: a route's transform result (JSON). */
+    sentBody: bytea("sent_body"),
   },
   (t) => [
     check("deliveries_status_check", sql`${t.status} in ('pending', 'retrying', 'succeeded', 'failed')`),

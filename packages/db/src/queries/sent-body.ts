@@ -1,0 +1,6 @@
+// What an attempt sends: a delivery's own body (a route's transform result, JSON) when it has
+// one, otherwise the event's bytes with their content type. Used by every statement that opens
+// an attempt, with the delivery as `d` and the event as `e`.
+export const SENT_BODY = "coalesce(d.sent_body, e.body)";
+export const SENT_CONTENT_TYPE =
+  "case when d.sent_body is null then e.content_type else 'application/json' end";

@@ -1,0 +1,6 @@
+export {
+  type CompiledTransform,
+  type CompileTransformResult,
+  compileTransform,
+  TransformError,
+} from "./transform";
