@@ -102,18 +102,34 @@ export async function openAttempts(pool: pg.Pool, requests: readonly OpenRequest
     const row = byAttempt.get(r.attemptId);
     if (!row) return null;
     if (row.not_due_until) return { notDueUntil: row.not_due_until };
-    return {
-      attemptId: r.attemptId,
-      attemptNumber: row.attempt_count,
-      attemptInRun: row.attempt_count - row.run_base_attempt,
-      eventId: row.event_id,
-      sourceId: row.source_id,
-      eventType: row.event_type,
-      receivedAt: row.received_at,
-      contentType: row.content_type,
-      body: row.body,
-    };
+    return toOpenedAttempt(r.attemptId, row);
   });
+}
+
+/** The columns every statement that opens an attempt returns, for the attempt it opened. */
+export interface OpenedAttemptRow {
+  attempt_count: number;
+  run_base_attempt: number;
+  event_id: string;
+  source_id: string;
+  event_type: string | null;
+  received_at: Date;
+  content_type: string | null;
+  body: Buffer;
+}
+
+export function toOpenedAttempt(attemptId: string, row: OpenedAttemptRow): OpenedAttempt {
+  return {
+    attemptId,
+    attemptNumber: row.attempt_count,
+    attemptInRun: row.attempt_count - row.run_base_attempt,
+    eventId: row.event_id,
+    sourceId: row.source_id,
+    eventType: row.event_type,
+    receivedAt: row.received_at,
+    contentType: row.content_type,
+    body: row.body,
+  };
 }
 
 /** `openAttempts` for one attempt. */

@@ -5,7 +5,7 @@
 // re-checks both in the statement that releases, so a stale list of candidates, or two workers
 // releasing at once, can never send a key out of order: the row lock lets one of them win.
 import type pg from "pg";
-import type { OpenedAttempt } from "./delivery";
+import { type OpenedAttempt, toOpenedAttempt } from "./delivery";
 import { SENT_BODY, SENT_CONTENT_TYPE } from "./sent-body";
 
 /** A held delivery that may be at the head of its key. */
@@ -163,17 +163,7 @@ export async function releaseHeads(
     return {
       kind: "opened",
       runNumber: row.run_number,
-      attempt: {
-        attemptId: row.attempt_id,
-        attemptNumber: row.attempt_count,
-        attemptInRun: row.attempt_count - row.run_base_attempt,
-        eventId: row.event_id,
-        sourceId: row.source_id,
-        eventType: row.event_type,
-        receivedAt: row.received_at,
-        contentType: row.content_type,
-        body: row.body,
-      },
+      attempt: toOpenedAttempt(row.attempt_id, { ...row, body: row.body }),
     };
   });
 }
