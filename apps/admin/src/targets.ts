@@ -3,7 +3,7 @@
 // state to Postgres (it outlives every process) and pause or resume the target's queue at once;
 // each worker also re-reads the state every half second (apps/worker/src/target-control.ts), so
 // a pause whose queue write failed still takes hold.
-import type { TargetConfig } from "@hookline/config";
+import type { Destination, TargetConfig } from "@hookline/config";
 import { setTargetPaused, type TargetState, targetBacklogs, targetStates } from "@hookline/db";
 import type { CircuitState } from "@hookline/metrics";
 import { deliveryQueueName } from "@hookline/queue";
@@ -13,7 +13,7 @@ import type { AdminContext } from "./operations";
 
 export interface TargetView {
   readonly id: string;
-  readonly type: "http";
+  readonly type: Destination["kind"];
   /** As the dashboard shows it: no credentials, no query string, configured secrets redacted. */
   readonly url: string;
   readonly paused: boolean;
@@ -27,7 +27,7 @@ export interface TargetView {
 
 export interface TargetJson {
   readonly id: string;
-  readonly type: "http";
+  readonly type: Destination["kind"];
   readonly url: string;
   readonly paused: boolean;
   readonly paused_at: string | null;
@@ -65,7 +65,7 @@ function view(
 ): TargetView {
   return {
     id: target.id,
-    type: "http",
+    type: target.destination.kind,
     url: ctx.redactor.text(displayUrl(target.url)),
     paused: state?.paused ?? false,
     pausedAt: state?.pausedAt ?? null,

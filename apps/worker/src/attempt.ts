@@ -3,12 +3,11 @@
 // worker makes itself (first-attempt.ts).
 import type { TargetConfig } from "@hookline/config";
 import { fanoutDeliveryId, type OpenedAttempt } from "@hookline/db";
-import type { Agent } from "undici";
 import type { AttemptWriter } from "./attempt-batch";
 import type { CircuitBreaker, CircuitTicket } from "./circuit";
-import { forward } from "./forward";
 import { outboundHeaders } from "./outbound";
 import { decide } from "./retry-policy";
+import type { Transport } from "./transport";
 
 export interface DeliveryObserver {
   attempt(targetId: string, outcome: "succeeded" | "retrying" | "failed", seconds: number): void;
@@ -17,7 +16,7 @@ export interface DeliveryObserver {
 
 export interface AttemptDeps {
   readonly target: TargetConfig;
-  readonly agent: Agent;
+  readonly transport: Transport;
   readonly circuit: CircuitBreaker;
   readonly attempts: AttemptWriter;
   readonly now: () => number;
@@ -37,10 +36,12 @@ export async function sendAttempt(
   ticket: CircuitTicket,
 ): Promise<AttemptOutcome> {
   const { target, now } = deps;
-  const result = await forward(deps.agent, {
-    url: target.url,
+  const result = await deps.transport.send({
     body: opened.body,
     timeoutMs: target.timeoutMs,
+    eventId: opened.eventId,
+    sourceId: opened.sourceId,
+    eventType: opened.eventType,
     headers: outboundHeaders(
       target,
       {
@@ -70,7 +71,8 @@ export async function sendAttempt(
     runNumber: run.runNumber,
     durationMs: result.durationMs,
     statusCode: result.kind === "response" ? result.status : null,
-    responseBody: result.kind === "response" ? result.bodyExcerpt : null,
+    responseBody:
+      result.kind === "response" ? result.bodyExcerpt : result.kind === "ack" ? result.answer : null,
     error: verdict.status === "succeeded" ? null : verdict.reason,
     status: verdict.status,
     nextAttemptAt,

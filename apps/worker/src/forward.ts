@@ -30,8 +30,15 @@ export type ForwardResult =
       readonly durationMs: number;
     }
   | {
+      /** A broker took the message: RabbitMQ's publisher confirm, NATS JetStream's ack. */
+      readonly kind: "ack";
+      /** What the broker answered, as stored in `response_body`. */
+      readonly answer: string;
+      readonly durationMs: number;
+    }
+  | {
       readonly kind: "error";
-      readonly code: "timeout" | "connect_timeout" | "connection_error";
+      readonly code: "timeout" | "connect_timeout" | "connection_error" | "broker_refused";
       readonly message: string;
       readonly durationMs: number;
     };

@@ -41,6 +41,11 @@ const FULL_SWEEP_MS = 5_000;
 const HEADS_PER_QUERY = 500;
 /** Heads a full sweep releases at most (the next one takes the rest). */
 const FULL_SWEEP_LIMIT = 5_000;
+/**
+ * Nudged ticks come at least this far apart: under load every ingest job's completion nudges,
+ * and a tick per job would cost a Redis call and a query each.
+ */
+const MIN_TICK_GAP_MS = 10;
 
 export interface OrderingDeps {
   readonly pool: Database["pool"];
@@ -167,23 +172,37 @@ export function createOrdering(deps: OrderingDeps): Ordering {
     sweptTo = below;
   };
 
-  // One tick at a time; a nudge during a tick asks for one more right after it.
+  // One tick at a time, at most one per MIN_TICK_GAP_MS; a nudge during a tick asks for one more.
   let running: Promise<void> | null = null;
   let again = false;
+  let waiting = false;
+  let lastStart = Number.NEGATIVE_INFINITY;
   const run = () => {
     if (closed) return;
     if (running) {
       again = true;
       return;
     }
+    const wait = lastStart + MIN_TICK_GAP_MS - performance.now();
+    if (wait > 0) {
+      if (!waiting) {
+        waiting = true;
+        setTimeout(() => {
+          waiting = false;
+          run();
+        }, wait).unref();
+      }
+      return;
+    }
     again = false;
+    lastStart = performance.now();
     running = tick()
       .catch((error: unknown) =>
         logger.warn({ err: error }, "ordering: floor or heads not read; next tick tries again"),
       )
       .finally(() => {
         running = null;
-        if (again) setImmediate(run);
+        if (again) run();
       });
   };
   const timer = setInterval(run, deps.intervalMs);

@@ -6,6 +6,7 @@ import { outboundHeaders } from "./outbound";
 
 const target = (signingSecrets: string[]): TargetConfig => ({
   id: "t",
+  destination: { kind: "http" },
   url: "http://127.0.0.1:1/x",
   timeoutMs: 1000,
   connectTimeoutMs: 1000,

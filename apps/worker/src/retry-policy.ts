@@ -26,6 +26,7 @@ export function decide(
 ): AttemptVerdict {
   let reason: string;
   let retryAfterMs: number | null = null;
+  if (result.kind === "ack") return { status: "succeeded" };
   if (result.kind === "response") {
     if (result.status >= 200 && result.status < 300) return { status: "succeeded" };
     reason = `HTTP ${result.status}`;

@@ -16,7 +16,6 @@ import { createAttemptWriter } from "./attempt-batch";
 import { CircuitBreaker, type CircuitState } from "./circuit";
 import { createDeliveryProcessor } from "./delivery-job";
 import { createFirstAttempts } from "./first-attempt";
-import { createTargetAgent } from "./forward";
 import { createIngestProcessor } from "./ingest-job";
 import { createIngestRecorder } from "./ingest-recorder";
 import { createInlineAttempts, type TargetRuntime } from "./inline-attempt";
@@ -26,6 +25,7 @@ import { createReconciler } from "./reconciler";
 import { startRetention } from "./retention";
 import { createTargetControl } from "./target-control";
 import { TargetSlots } from "./target-slots";
+import { createTransport } from "./transport";
 
 /** How often each worker reads the targets' pause state: a pause holds everywhere within a second. */
 const TARGET_STATE_INTERVAL_MS = 500;
@@ -94,7 +94,7 @@ export async function startWorker(options: WorkerRunOptions): Promise<RunningWor
     runtimes.set(target.id, {
       target,
       queue,
-      agent: createTargetAgent(target.concurrency, target.connectTimeoutMs),
+      transport: createTransport(target),
       circuit,
       slots: new TargetSlots(target.concurrency),
     });
@@ -170,7 +170,7 @@ export async function startWorker(options: WorkerRunOptions): Promise<RunningWor
     workerSettings(workerConfig.ingestConcurrency),
   );
 
-  const deliveryWorkers = [...runtimes.values()].map(({ target, agent, circuit, slots }) => {
+  const deliveryWorkers = [...runtimes.values()].map(({ target, transport, circuit, slots }) => {
     const settings = workerSettings(target.concurrency);
     if (target.rateLimit)
       settings.limiter = { max: target.rateLimit.max, duration: target.rateLimit.durationMs };
@@ -178,7 +178,7 @@ export async function startWorker(options: WorkerRunOptions): Promise<RunningWor
       deliveryQueueName(target.id),
       createDeliveryProcessor({
         target,
-        agent,
+        transport,
         circuit,
         slots,
         isPaused: control.isPaused,
@@ -237,7 +237,7 @@ export async function startWorker(options: WorkerRunOptions): Promise<RunningWor
         await inline.drain();
         await retention.close();
         await Promise.all([...runtimes.values()].map((rt) => rt.queue.close()));
-        await Promise.all([...runtimes.values()].map((rt) => rt.agent.close()));
+        await Promise.all([...runtimes.values()].map((rt) => rt.transport.close()));
         producer.disconnect();
         for (const connection of workerConnections) connection.disconnect();
         await database.close();

@@ -80,6 +80,7 @@ routes:
     expect(config.targets[0]).toEqual({
       id: "svc",
       url: "http://127.0.0.1:9001/hook",
+      destination: { kind: "http" },
       timeoutMs: 10_000,
       connectTimeoutMs: 5_000,
       retryScheduleMs: [60_000, 300_000, 1_800_000, 7_200_000, 28_800_000],
@@ -397,6 +398,39 @@ routes:
     expect(bad).toMatch(/^routes\[0\]\.transform: not a JSONata expression: /);
     expect(lines(text("transform_timeout: 1s"))).toEqual([
       "routes[0].transform_timeout: is set but the route has no transform",
+    ]);
+  });
+
+  it("takes broker targets and reports what each type needs", () => {
+    const text = (targets: string) => `
+targets:
+${targets}
+`;
+    const ok = loadConfigText(
+      text(`  - { id: a, type: amqp, url: "amqp://guest:guest@127.0.0.1:5672", exchange: "", routing_key: "{source}.{event_type}" }
+  - { id: n, type: nats, url: "nats://127.0.0.1:4222", subject: "hooks.{source}" }
+  - { id: h, url: "http://127.0.0.1:9/h" }`),
+      {},
+    );
+    expect(ok.ok && ok.config.targets.map((t) => t.destination)).toEqual([
+      { kind: "amqp", exchange: "", routingKey: "{source}.{event_type}" },
+      { kind: "nats", subject: "hooks.{source}" },
+      { kind: "http" },
+    ]);
+    expect(
+      lines(
+        text(`  - { id: a, type: amqp, url: "http://127.0.0.1:9/", routing_key: "{sauce}" }
+  - { id: n, type: nats, url: "nats://127.0.0.1:4222", exchange: x }
+  - { id: h, url: "amqp://127.0.0.1", subject: s }`),
+      ),
+    ).toEqual([
+      'targets[0].exchange: is required for an amqp target ("" is the default exchange)',
+      "targets[0].url: amqp targets take amqp:// or amqps:// URLs, got a http: URL",
+      "targets[0].routing_key: unknown field {sauce} (a template may use {source} and {event_type})",
+      "targets[1].subject: is required for a nats target",
+      "targets[1].exchange: is not a setting of a nats target",
+      "targets[2].url: http targets take http:// or https:// URLs, got a amqp: URL",
+      "targets[2].subject: is not a setting of an http target",
     ]);
   });
 

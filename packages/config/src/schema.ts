@@ -203,7 +203,11 @@ const headerValue = z.union([z.string(), z.number()]).transform(String);
 
 export const targetSchema = z.strictObject({
   id,
+  type: z.enum(["http", "amqp", "nats"]).optional(),
   url: text,
+  exchange: z.string().optional(),
+  routing_key: text.optional(),
+  subject: text.optional(),
   timeout: duration(1).optional(),
   connect_timeout: duration(1).optional(),
   retry: z.strictObject({ schedule: z.array(duration()).optional() }).optional(),

@@ -19,6 +19,7 @@ import {
   workerSchema,
 } from "./schema.js";
 import type {
+  Destination,
   OrderingKeySpec,
   RetentionConfig,
   RouteConfig,
@@ -233,17 +234,80 @@ export function checkHeaders(
   return ok;
 }
 
-function checkTargetUrl(text: string): string | null {
+const URL_SCHEMES = {
+  http: ["http:", "https:"],
+  amqp: ["amqp:", "amqps:"],
+  nats: ["nats:", "tls:"],
+} as const;
+
+function checkTargetUrl(text: string, type: keyof typeof URL_SCHEMES): string | null {
+  const schemes: readonly string[] = URL_SCHEMES[type];
+  const expected = schemes.map((s) => `${s}//`).join(" or ");
   let url: URL;
   try {
     url = new URL(text);
   } catch {
-    return "is not a valid URL (expected http://... or https://...)";
+    return `is not a valid URL (expected ${expected}...)`;
   }
-  if (url.protocol !== "http:" && url.protocol !== "https:") {
-    return `must be an http:// or https:// URL, got a ${url.protocol} URL`;
-  }
+  if (!schemes.includes(url.protocol))
+    return `${type} targets take ${expected} URLs, got a ${url.protocol} URL`;
   return null;
+}
+
+const TEMPLATE_FIELD = /\{([^{}]*)\}/g;
+
+/** A routing key or subject template: only `{source}` and `{event_type}` are filled in. */
+function checkTemplate(template: string): string | null {
+  for (const [, name] of template.matchAll(TEMPLATE_FIELD))
+    if (name !== "source" && name !== "event_type")
+      return `unknown field {${name}} (a template may use {source} and {event_type})`;
+  return null;
+}
+
+const an = (type: "http" | "amqp" | "nats") => (type === "nats" ? "a nats" : `an ${type}`);
+
+function buildDestination(
+  parsed: RawTarget,
+  type: "http" | "amqp" | "nats",
+  at: PathSegment[],
+  issues: Issue[],
+): Destination | undefined {
+  const problems: Issue[] = [];
+  const extra = (key: "exchange" | "routing_key" | "subject", allowed: boolean) => {
+    if (parsed[key] !== undefined && !allowed)
+      problems.push({
+        at: [...at, key],
+        message: `is not a setting of a${type === "http" ? "n" : ""} ${type} target`,
+      });
+  };
+  const template = (key: "routing_key" | "subject") => {
+    const value = parsed[key];
+    if (value === undefined) {
+      problems.push({
+        at: [...at, key],
+        message: `is required for a${type === "http" ? "n" : ""} ${type} target`,
+      });
+      return "";
+    }
+    const problem = checkTemplate(value);
+    if (problem) problems.push({ at: [...at, key], message: problem });
+    return value;
+  };
+  extra("exchange", type === "amqp");
+  extra("routing_key", type === "amqp");
+  extra("subject", type === "nats");
+  let destination: Destination;
+  if (type === "amqp") {
+    if (parsed.exchange === undefined)
+      problems.push({
+        at: [...at, "exchange"],
+        message: 'is required for an amqp target ("" is the default exchange)',
+      });
+    destination = { kind: "amqp", exchange: parsed.exchange ?? "", routingKey: template("routing_key") };
+  } else if (type === "nats") destination = { kind: "nats", subject: template("subject") };
+  else destination = { kind: "http" };
+  issues.push(...problems);
+  return problems.length > 0 ? undefined : destination;
 }
 
 export function buildTarget(raw: unknown, i: number, issues: Issue[]): TargetConfig | undefined {
@@ -252,21 +316,25 @@ export function buildTarget(raw: unknown, i: number, issues: Issue[]): TargetCon
   if (parsed === undefined) return undefined;
   let ok = true;
 
+  const type = parsed.type ?? "http";
   // The URL is not echoed: it may carry a token (Slack-style webhook URLs, basic auth).
-  const urlProblem = checkTargetUrl(parsed.url);
+  const urlProblem = checkTargetUrl(parsed.url, type);
   if (urlProblem !== null) {
     issues.push({ at: [...at, "url"], message: urlProblem });
     ok = false;
   }
+  const destination = buildDestination(parsed, type, at, issues);
+  if (destination === undefined) ok = false;
   const signingSecrets = checkSigningSecrets(parsed, at, issues);
   const headers = parsed.headers ?? {};
   if (!checkHeaders(headers, at, issues)) ok = false;
-  if (!ok || signingSecrets === undefined) return undefined;
+  if (!ok || signingSecrets === undefined || destination === undefined) return undefined;
 
   const d = DEFAULTS.target;
   return {
     id: parsed.id,
     url: parsed.url,
+    destination,
     timeoutMs: parsed.timeout ?? d.timeoutMs,
     connectTimeoutMs: parsed.connect_timeout ?? d.connectTimeoutMs,
     retryScheduleMs: parsed.retry?.schedule ?? [...d.retryScheduleMs],

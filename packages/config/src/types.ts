@@ -49,9 +49,20 @@ export interface CircuitBreakerConfig {
   readonly cooldownMs: number;
 }
 
+/**
+ * Where a target's deliveries go: an HTTP POST to `url` (default), a RabbitMQ exchange (`url` is
+ * the broker's amqp:// URL), or a NATS JetStream subject (`url` is the nats:// server). Routing
+ * keys and subjects are templates of `{source}` and `{event_type}`.
+ */
+export type Destination =
+  | { readonly kind: "http" }
+  | { readonly kind: "amqp"; readonly exchange: string; readonly routingKey: string }
+  | { readonly kind: "nats"; readonly subject: string };
+
 export interface TargetConfig {
   readonly id: string;
   readonly url: string;
+  readonly destination: Destination;
   readonly timeoutMs: number; // default 10s
   readonly connectTimeoutMs: number; // default 5s
   /** Delays before attempts 2..n; max attempts = 1 + length. Default [1m, 5m, 30m, 2h, 8h]. */

@@ -1,0 +1,132 @@
+// RabbitMQ targets (amqplib): one connection and one confirm channel per target, opened on the
+// first send and again after either closes. A message is persistent, carries Hookline's headers
+// as message headers and the event id as its message id; it is delivered when the broker
+// confirms it (publisher confirm), not when it is written to the socket.
+import amqp, { type ChannelModel, type ConfirmChannel } from "amqplib";
+import type { ForwardResult } from "./forward";
+import { brokerError, fillTemplate, type SendRequest, since, type Transport } from "./transport";
+
+interface Open {
+  readonly connection: ChannelModel;
+  readonly channel: ConfirmChannel;
+}
+
+export function createAmqpTransport(
+  url: string,
+  destination: { readonly exchange: string; readonly routingKey: string },
+  connectTimeoutMs: number,
+): Transport {
+  let open: Promise<Open> | null = null;
+  // Why the broker closed the channel (an unknown exchange, say): the publish only sees "closed".
+  let lastClose: string | null = null;
+  let closing = false;
+
+  const connect = (): Promise<Open> => {
+    open ??= (async () => {
+      const connection = await amqp.connect(url, { timeout: connectTimeoutMs });
+      const drop = (error?: Error) => {
+        if (error) lastClose = error.message;
+        open = null;
+      };
+      connection.on("error", drop);
+      connection.on("close", () => drop());
+      try {
+        const channel = await connection.createConfirmChannel();
+        channel.on("error", drop);
+        channel.on("close", () => {
+          drop();
+          // The connection outlives a channel the broker closed: close it too, the next send
+          // opens both again.
+          connection.close().catch(() => {});
+        });
+        return { connection, channel };
+      } catch (error) {
+        await connection.close().catch(() => {});
+        throw error;
+      }
+    })().catch((error: unknown) => {
+      open = null;
+      throw error;
+    });
+    return open;
+  };
+
+  const send = async (r: SendRequest): Promise<ForwardResult> => {
+    const started = performance.now();
+    let channel: ConfirmChannel;
+    try {
+      ({ channel } = await connect());
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      return brokerError(
+        /timeout/i.test(message) ? "connect_timeout" : "connection_error",
+        `broker unreachable (${message})`,
+        started,
+      );
+    }
+    const routingKey = fillTemplate(destination.routingKey, r);
+    lastClose = null;
+    return new Promise<ForwardResult>((resolve) => {
+      let settled = false;
+      const done = (result: ForwardResult) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        resolve(result);
+      };
+      // A confirm that comes after the limit still delivered the message: at least once.
+      const timer = setTimeout(
+        () => done(brokerError("timeout", `no publisher confirm after ${r.timeoutMs} ms`, started)),
+        r.timeoutMs,
+      );
+      try {
+        channel.publish(
+          destination.exchange,
+          routingKey,
+          r.body,
+          {
+            persistent: true,
+            messageId: r.eventId,
+            contentType: r.headers["content-type"],
+            timestamp: Math.floor(Date.now() / 1000),
+            headers: r.headers,
+          },
+          (error) => {
+            if (error)
+              done(
+                brokerError(
+                  "broker_refused",
+                  `broker did not take the message (${lastClose ?? String(error)})`,
+                  started,
+                ),
+              );
+            else
+              done({
+                kind: "ack",
+                answer: `confirmed by the broker: exchange "${destination.exchange}", routing key "${routingKey}"`,
+                durationMs: since(started),
+              });
+          },
+        );
+      } catch (error) {
+        done(
+          brokerError(
+            "connection_error",
+            `publish failed (${error instanceof Error ? error.message : String(error)})`,
+            started,
+          ),
+        );
+      }
+    });
+  };
+
+  return {
+    send,
+    async close() {
+      if (closing) return;
+      closing = true;
+      const current = await open?.catch(() => null);
+      await current?.connection.close().catch(() => {});
+    },
+  };
+}

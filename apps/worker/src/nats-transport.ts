@@ -1,0 +1,79 @@
+// NATS JetStream targets (the nats package): one connection per target, opened on the first
+// send, reconnecting by itself after that. A message carries Hookline's headers as NATS headers
+// and `Nats-Msg-Id` = the event id, so the stream de-duplicates a re-send (a retry after a lost
+// ack); it is delivered when the stream acknowledges it.
+import { connect, type NatsConnection, headers as natsHeaders } from "nats";
+import type { ForwardResult } from "./forward";
+import { brokerError, fillTemplate, type SendRequest, since, type Transport } from "./transport";
+
+/** A subject token may not hold whitespace or the wildcards `*` and `>`. */
+const subjectSafe = (value: string) => value.replace(/[\s*>]/g, "_");
+
+export function createNatsTransport(
+  url: string,
+  destination: { readonly subject: string },
+  connectTimeoutMs: number,
+): Transport {
+  let connection: Promise<NatsConnection> | null = null;
+
+  const open = () => {
+    connection ??= connect({
+      servers: url,
+      timeout: connectTimeoutMs,
+      reconnect: true,
+      maxReconnectAttempts: -1,
+    }).catch((error: unknown) => {
+      connection = null;
+      throw error;
+    });
+    return connection;
+  };
+
+  const send = async (r: SendRequest): Promise<ForwardResult> => {
+    const started = performance.now();
+    let nc: NatsConnection;
+    try {
+      nc = await open();
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      return brokerError(
+        /timeout/i.test(message) ? "connect_timeout" : "connection_error",
+        `server unreachable (${message})`,
+        started,
+      );
+    }
+    const subject = fillTemplate(destination.subject, r, subjectSafe);
+    const h = natsHeaders();
+    for (const [name, value] of Object.entries(r.headers)) h.set(name, value);
+    try {
+      const ack = await nc
+        .jetstream()
+        .publish(subject, r.body, { msgID: r.eventId, headers: h, timeout: r.timeoutMs });
+      return {
+        kind: "ack",
+        answer: `stored by stream "${ack.stream}" as message ${ack.seq}${ack.duplicate ? " (a duplicate of one already stored)" : ""}`,
+        durationMs: since(started),
+      };
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      const message = error instanceof Error ? error.message : String(error);
+      if (code === "TIMEOUT" || /timeout/i.test(message))
+        return brokerError("timeout", `no stream ack after ${r.timeoutMs} ms`, started);
+      if (code === "503")
+        return brokerError(
+          "broker_refused",
+          `no stream takes subject "${subject}" (503 no responders)`,
+          started,
+        );
+      return brokerError("broker_refused", `the stream did not take the message (${message})`, started);
+    }
+  };
+
+  return {
+    send,
+    async close() {
+      const nc = await connection?.catch(() => null);
+      await nc?.close().catch(() => {});
+    },
+  };
+}

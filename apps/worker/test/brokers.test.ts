@@ -1,0 +1,199 @@
+// Targets that are brokers, against the real RabbitMQ (127.0.0.1:5672) and NATS JetStream
+// (127.0.0.1:4222) of every machine of this project: a message per delivery, Hookline's headers
+// as message headers, delivered on the broker's confirm or the stream's ack and logged like an
+// HTTP attempt (no status code; the broker's answer kept). A broker that refuses or cannot be
+// reached is an outage of its target: retried, logged, and no other target waits.
+import { randomBytes } from "node:crypto";
+import { connectDatabase, type Database } from "@hookline/db";
+import {
+  closeAll,
+  eventually,
+  type Isolated,
+  isolate,
+  loadTestConfig,
+  type Sink,
+  type Stack,
+  sendSigned,
+  startSink,
+  startStack,
+} from "@hookline/testkit";
+import amqp, { type Channel, type ChannelModel, type ConsumeMessage } from "amqplib";
+import { connect, type JetStreamManager, type NatsConnection } from "nats";
+import { Webhook } from "standardwebhooks";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CLAUSUM_SECRET, SIGNING_SECRET } from "./helpers";
+
+const RABBIT = "amqp://guest:guest@127.0.0.1:5672";
+const NATS = "nats://127.0.0.1:4222";
+const tag = randomBytes(4).toString("hex");
+const exchange = `hookline-test-${tag}`;
+const stream = `HOOKLINE_TEST_${tag.toUpperCase()}`;
+const subjectRoot = `hooktest${tag}`;
+
+let iso: Isolated;
+let http: Sink;
+let stack: Stack;
+let database: Database;
+let rabbit: ChannelModel;
+let channel: Channel;
+let queue: string;
+const received: ConsumeMessage[] = [];
+let nats: NatsConnection;
+let jsm: JetStreamManager;
+
+beforeAll(async () => {
+  iso = await isolate("brokers");
+  http = await startSink();
+  rabbit = await amqp.connect(RABBIT);
+  channel = await rabbit.createChannel();
+  await channel.assertExchange(exchange, "topic", { durable: false, autoDelete: true });
+  ({ queue } = await channel.assertQueue("", { exclusive: true }));
+  await channel.bindQueue(queue, exchange, "clausum.#");
+  await channel.consume(queue, (m) => m && received.push(m), { noAck: true });
+  nats = await connect({ servers: NATS });
+  jsm = await nats.jetstreamManager();
+  await jsm.streams.add({ name: stream, subjects: [`${subjectRoot}.>`] });
+
+  const target = (id: string, lines: string) => `  - id: ${id}
+${lines}
+    timeout: 2s
+    retry: { schedule: [200ms, 200ms, 200ms, 200ms, 200ms] }
+    circuit_breaker: { failure_threshold: 1000 }
+    signing_secret: "${SIGNING_SECRET}"`;
+  const config = loadTestConfig(`
+sources:
+  - id: clausum
+    verify: { scheme: clausum, secrets: ["${CLAUSUM_SECRET}"] }
+targets:
+${target("rabbit", `    type: amqp\n    url: ${RABBIT}\n    exchange: ${exchange}\n    routing_key: "{source}.{event_type}"`)}
+${target("nostore", `    type: amqp\n    url: ${RABBIT}\n    exchange: missing-${tag}\n    routing_key: "{source}"`)}
+${target("rabbitdown", `    type: amqp\n    url: amqp://guest:guest@127.0.0.1:1\n    exchange: ""\n    routing_key: x`)}
+${target("jetstream", `    type: nats\n    url: ${NATS}\n    subject: "${subjectRoot}.{source}.{event_type}"`)}
+${target("nostream", `    type: nats\n    url: ${NATS}\n    subject: "nostream${tag}.{source}"`)}
+${target("web", `    url: ${http.url}/web`)}
+routes:
+  - { source: clausum, targets: [rabbit, nostore, rabbitdown, jetstream, nostream, web] }
+`);
+  stack = await startStack(iso, config);
+  database = connectDatabase(iso.databaseUrl, { max: 2 });
+});
+
+afterAll(async () => {
+  await jsm?.streams.delete(stream).catch(() => {});
+  await nats?.close();
+  await rabbit?.close().catch(() => {});
+  await closeAll(stack, database, http, iso);
+});
+
+interface Row {
+  target_id: string;
+  status: string;
+  attempt_count: number;
+  last_error: string | null;
+  status_code: number | null;
+  response_body: string | null;
+}
+
+const rowsOf = async (eventId: string) =>
+  new Map(
+    (
+      await database.pool.query<Row>(
+        `select d.target_id, d.status, d.attempt_count, d.last_error, a.status_code, a.response_body
+         from deliveries d
+         left join lateral (select * from delivery_attempts a where a.delivery_id = d.id
+                            order by a.attempt_number desc limit 1) a on true
+         where d.event_id = $1`,
+        [eventId],
+      )
+    ).rows.map((r) => [r.target_id, r]),
+  );
+
+const verifies = (body: Buffer, headers: Record<string, string>) =>
+  new Webhook(SIGNING_SECRET).verify(body.toString("utf8"), headers);
+
+describe("broker targets", () => {
+  it("publish to RabbitMQ and NATS JetStream, delivered on the confirm and the ack", async () => {
+    const body = JSON.stringify({
+      event: "case.created",
+      timestamp: "2026-11-28T12:00:00.000Z",
+      data: { id: 1 },
+    });
+    const res = await sendSigned(stack, "clausum", body);
+    expect(res.status).toBe(202);
+    const { id } = (await res.json()) as { id: string };
+
+    // RabbitMQ: persistent, routed by the template, Hookline's headers on the message.
+    await eventually(() => received.length >= 1, { what: "a message on the bound queue" });
+    const m = received[0] as ConsumeMessage;
+    expect(m.fields.routingKey).toBe("clausum.case.created");
+    expect(m.content.toString("utf8")).toBe(body);
+    expect(m.properties.messageId).toBe(id);
+    expect(m.properties.deliveryMode).toBe(2);
+    const amqpHeaders = m.properties.headers as Record<string, string>;
+    expect(amqpHeaders["webhook-id"]).toBe(id);
+    expect(amqpHeaders["hookline-event-type"]).toBe("case.created");
+    expect(() => verifies(m.content, amqpHeaders)).not.toThrow();
+
+    // JetStream: stored once, with the event id as Nats-Msg-Id.
+    const stored = await eventually(async () =>
+      jsm.streams
+        .getMessage(stream, { last_by_subj: `${subjectRoot}.clausum.case.created` })
+        .catch(() => undefined),
+    );
+    expect(Buffer.from(stored.data).toString("utf8")).toBe(body);
+    expect(stored.header.get("Nats-Msg-Id")).toBe(id);
+    expect(stored.header.get("webhook-id")).toBe(id);
+    const natsHeaders = Object.fromEntries(
+      ["webhook-id", "webhook-timestamp", "webhook-signature"].map((h) => [h, stored.header.get(h)]),
+    );
+    expect(() => verifies(Buffer.from(stored.data), natsHeaders)).not.toThrow();
+
+    const rows = await eventually(async () => {
+      const r = await rowsOf(id);
+      return r.get("rabbit")?.status === "succeeded" && r.get("jetstream")?.status === "succeeded"
+        ? r
+        : undefined;
+    });
+    expect(rows.get("rabbit")).toMatchObject({ attempt_count: 1, status_code: null, last_error: null });
+    expect(rows.get("rabbit")?.response_body).toMatch(/^confirmed by the broker: exchange "hookline-test-/);
+    expect(rows.get("jetstream")).toMatchObject({ attempt_count: 1, status_code: null });
+    expect(rows.get("jetstream")?.response_body).toMatch(
+      new RegExp(`^stored by stream "${stream}" as message \\d+`),
+    );
+    // The HTTP target got it too: the brokers held nothing back.
+    expect(rows.get("web")?.status).toBe("succeeded");
+  });
+
+  it("retry and log a broker that refuses or cannot be reached, as an outage of that target only", async () => {
+    const body = JSON.stringify({
+      event: "case.closed",
+      timestamp: "2026-11-28T12:00:00.000Z",
+      data: { id: 2 },
+    });
+    const res = await sendSigned(stack, "clausum", body);
+    const { id } = (await res.json()) as { id: string };
+    const rows = await eventually(
+      async () => {
+        const r = await rowsOf(id);
+        const failing = ["nostore", "rabbitdown", "nostream"].map((t) => r.get(t));
+        return failing.every((d) => d && d.attempt_count >= 2) && r.get("web")?.status === "succeeded"
+          ? r
+          : undefined;
+      },
+      { timeoutMs: 30_000, what: "two attempts at each failing broker target" },
+    );
+    for (const t of ["nostore", "rabbitdown", "nostream"]) {
+      expect(["retrying", "pending"]).toContain(rows.get(t)?.status);
+      expect(rows.get(t)?.status_code).toBeNull();
+    }
+    expect(rows.get("nostore")?.last_error).toMatch(
+      /broker did not take the message \(.*NOT_FOUND.*missing-/,
+    );
+    expect(rows.get("rabbitdown")?.last_error).toMatch(/^broker unreachable \(/);
+    expect(rows.get("nostream")?.last_error).toMatch(
+      /no stream takes subject "nostream.*\.clausum" \(503 no responders\)/,
+    );
+    expect(rows.get("rabbit")?.status).toBe("succeeded");
+    expect(rows.get("jetstream")?.status).toBe("succeeded");
+  });
+});
