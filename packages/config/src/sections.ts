@@ -277,7 +277,7 @@ function buildDestination(
     if (parsed[key] !== undefined && !allowed)
       problems.push({
         at: [...at, key],
-        message: `is not a setting of a${type === "http" ? "n" : ""} ${type} target`,
+        message: `is not a setting of ${an(type)} target`,
       });
   };
   const template = (key: "routing_key" | "subject") => {
@@ -285,7 +285,7 @@ function buildDestination(
     if (value === undefined) {
       problems.push({
         at: [...at, key],
-        message: `is required for a${type === "http" ? "n" : ""} ${type} target`,
+        message: `is required for ${an(type)} target`,
       });
       return "";
     }

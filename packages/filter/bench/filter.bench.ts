@@ -34,19 +34,22 @@ const compound = compiled({
     $or: [{ merchant: { mcc: "5941" } }, { merchant: { country: { $nin: ["DE", "FR"] } } }],
   },
 });
-let sink = 0;
+let matched = 0;
 
 describe("route filter, per event", () => {
   bench("hand-written if (baseline)", () => {
-    if (event.data.amount.value >= 10_000) sink++;
+    if (event.data.amount.value >= 10_000) matched++;
   });
   bench("simple filter: one nested field, $gte", () => {
-    if (simple(event) === null) sink++;
+    if (simple(event) === null) matched++;
   });
   bench("compound filter: $startsWith, $in, array contains, $or of nested fields", () => {
-    if (compound(event) === null) sink++;
+    if (compound(event) === null) matched++;
   });
   bench("compound filter that fails (builds its reason)", () => {
-    if (compound({ ...event, event: "case.created" }) === null) sink++;
+    if (compound({ ...event, event: "case.created" }) === null) matched++;
   });
 });
+
+// Keeps the results observable, so no run is optimised away.
+export const observed = () => matched;
