@@ -2,7 +2,7 @@
 // send, reconnecting by itself after that. A message carries Hookline's headers as NATS headers
 // and `Nats-Msg-Id` = the event id, so the stream de-duplicates a re-send (a retry after a lost
 // ack); it is delivered when the stream acknowledges it.
-import { connect, type NatsConnection, headers as natsHeaders } from "nats";
+import { connect, type JetStreamClient, type NatsConnection, headers as natsHeaders } from "nats";
 import type { ForwardResult } from "./forward";
 import { brokerError, fillTemplate, type SendRequest, since, type Transport } from "./transport";
 
@@ -14,7 +14,7 @@ export function createNatsTransport(
   destination: { readonly subject: string },
   connectTimeoutMs: number,
 ): Transport {
-  let connection: Promise<NatsConnection> | null = null;
+  let connection: Promise<{ nc: NatsConnection; js: JetStreamClient }> | null = null;
 
   const open = () => {
     connection ??= connect({
@@ -22,18 +22,21 @@ export function createNatsTransport(
       timeout: connectTimeoutMs,
       reconnect: true,
       maxReconnectAttempts: -1,
-    }).catch((error: unknown) => {
-      connection = null;
-      throw error;
-    });
+    }).then(
+      (nc) => ({ nc, js: nc.jetstream() }),
+      (error: unknown) => {
+        connection = null;
+        throw error;
+      },
+    );
     return connection;
   };
 
   const send = async (r: SendRequest): Promise<ForwardResult> => {
     const started = performance.now();
-    let nc: NatsConnection;
+    let js: JetStreamClient;
     try {
-      nc = await open();
+      ({ js } = await open());
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       return brokerError(
@@ -46,9 +49,7 @@ export function createNatsTransport(
     const h = natsHeaders();
     for (const [name, value] of Object.entries(r.headers)) h.set(name, value);
     try {
-      const ack = await nc
-        .jetstream()
-        .publish(subject, r.body, { msgID: r.eventId, headers: h, timeout: r.timeoutMs });
+      const ack = await js.publish(subject, r.body, { msgID: r.eventId, headers: h, timeout: r.timeoutMs });
       return {
         kind: "ack",
         answer: `stored by stream "${ack.stream}" as message ${ack.seq}${ack.duplicate ? " (a duplicate of one already stored)" : ""}`,
@@ -72,8 +73,8 @@ export function createNatsTransport(
   return {
     send,
     async close() {
-      const nc = await connection?.catch(() => null);
-      await nc?.close().catch(() => {});
+      const open = await connection?.catch(() => null);
+      await open?.nc.close().catch(() => {});
     },
   };
 }

@@ -4,6 +4,8 @@
 // HTTP attempt (no status code; the broker's answer kept). A broker that refuses or cannot be
 // reached is an outage of its target: retried, logged, and no other target waits.
 import { randomBytes } from "node:crypto";
+import type { AddressInfo } from "node:net";
+import { createServer, type Server } from "node:net";
 import { connectDatabase, type Database } from "@hookline/db";
 import {
   closeAll,
@@ -22,6 +24,7 @@ import { connect, type JetStreamManager, type NatsConnection } from "nats";
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CLAUSUM_SECRET, SIGNING_SECRET } from "./helpers";
+import { acceptanceOrder, checkOrder } from "./ordering-check";
 
 const RABBIT = "amqp://guest:guest@127.0.0.1:5672";
 const NATS = "nats://127.0.0.1:4222";
@@ -38,6 +41,9 @@ let rabbit: ChannelModel;
 let channel: Channel;
 let queue: string;
 const received: ConsumeMessage[] = [];
+const ordered: ConsumeMessage[] = [];
+// A broker that takes the connection and never says a word.
+let silent: Server;
 let nats: NatsConnection;
 let jsm: JetStreamManager;
 
@@ -50,6 +56,12 @@ beforeAll(async () => {
   ({ queue } = await channel.assertQueue("", { exclusive: true }));
   await channel.bindQueue(queue, exchange, "clausum.#");
   await channel.consume(queue, (m) => m && received.push(m), { noAck: true });
+  const second = await channel.assertQueue("", { exclusive: true });
+  await channel.bindQueue(second.queue, exchange, "ordered.#");
+  await channel.consume(second.queue, (m) => m && ordered.push(m), { noAck: true });
+  silent = createServer(() => {});
+  await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+  const silentPort = (silent.address() as AddressInfo).port;
   nats = await connect({ servers: NATS });
   jsm = await nats.jetstreamManager();
   await jsm.streams.add({ name: stream, subjects: [`${subjectRoot}.>`] });
@@ -71,14 +83,19 @@ ${target("rabbitdown", `    type: amqp\n    url: amqp://guest:guest@127.0.0.1:1\
 ${target("jetstream", `    type: nats\n    url: ${NATS}\n    subject: "${subjectRoot}.{source}.{event_type}"`)}
 ${target("nostream", `    type: nats\n    url: ${NATS}\n    subject: "nostream${tag}.{source}"`)}
 ${target("web", `    url: ${http.url}/web`)}
+${target("rabbitordered", `    type: amqp\n    url: ${RABBIT}\n    exchange: ${exchange}\n    routing_key: "ordered.{event_type}"`)}
+${target("rabbithang", `    type: amqp\n    url: amqp://guest:guest@127.0.0.1:${silentPort}\n    connect_timeout: 300ms\n    exchange: ""\n    routing_key: x`)}
 routes:
-  - { source: clausum, targets: [rabbit, nostore, rabbitdown, jetstream, nostream, web] }
+  - { source: clausum, events: ["case.*"], targets: [rabbit, nostore, rabbitdown, jetstream, nostream, web] }
+  - { source: clausum, events: ["ord.*"], targets: [rabbitordered], ordering_key: /data/key }
+  - { source: clausum, events: ["hang.*"], targets: [rabbithang, web] }
 `);
   stack = await startStack(iso, config);
   database = connectDatabase(iso.databaseUrl, { max: 2 });
 });
 
 afterAll(async () => {
+  silent?.close();
   await jsm?.streams.delete(stream).catch(() => {});
   await nats?.close();
   await rabbit?.close().catch(() => {});
@@ -195,5 +212,49 @@ describe("broker targets", () => {
     );
     expect(rows.get("rabbit")?.status).toBe("succeeded");
     expect(rows.get("jetstream")?.status).toBe("succeeded");
+  });
+
+  it("keep each key in acceptance order on a broker target too", async () => {
+    const keys = ["a", "b", "c"];
+    const pending = keys.flatMap((key) => Array.from({ length: 8 }, (_, n) => ({ key, n })));
+    const lane = async () => {
+      for (let item = pending.shift(); item; item = pending.shift()) {
+        const body = JSON.stringify({
+          event: "ord.updated",
+          timestamp: "2026-11-28T12:00:00.000Z",
+          data: { key: item.key, n: item.n },
+        });
+        expect((await sendSigned(stack, "clausum", body)).status).toBe(202);
+      }
+    };
+    await Promise.all(Array.from({ length: 6 }, lane));
+    await eventually(() => ordered.length >= 24, { what: "24 ordered messages" });
+    const order = await acceptanceOrder(database.pool, "rabbitordered");
+    const report = checkOrder(
+      ordered.map((m) => ({ eventId: String(m.properties.messageId), ok: true })),
+      order,
+    );
+    expect(report.violations).toEqual([]);
+    expect(ordered).toHaveLength(24);
+  });
+
+  it("treat a broker that never answers as a timed-out attempt, retried, holding nothing back", async () => {
+    const body = JSON.stringify({
+      event: "hang.now",
+      timestamp: "2026-11-28T12:00:00.000Z",
+      data: { id: 3 },
+    });
+    const { id } = (await (await sendSigned(stack, "clausum", body)).json()) as { id: string };
+    const rows = await eventually(
+      async () => {
+        const r = await rowsOf(id);
+        return (r.get("rabbithang")?.attempt_count ?? 0) >= 2 && r.get("web")?.status === "succeeded"
+          ? r
+          : undefined;
+      },
+      { timeoutMs: 30_000, what: "two attempts at the silent broker" },
+    );
+    expect(rows.get("rabbithang")?.last_error).toMatch(/^broker unreachable \(.*/);
+    expect(["retrying", "pending"]).toContain(rows.get("rabbithang")?.status);
   });
 });
