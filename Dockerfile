@@ -15,7 +15,10 @@ COPY packages/logger/package.json packages/logger/
 COPY packages/metrics/package.json packages/metrics/
 COPY packages/queue/package.json packages/queue/
 COPY packages/redact/package.json packages/redact/
+COPY packages/filter/package.json packages/filter/
+COPY packages/operations/package.json packages/operations/
 COPY packages/routing/package.json packages/routing/
+COPY packages/transform/package.json packages/transform/
 COPY packages/verify/package.json packages/verify/
 COPY testkit/package.json testkit/
 RUN pnpm install --frozen-lockfile

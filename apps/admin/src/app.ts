@@ -8,38 +8,47 @@ import {
   newId,
 } from "@hookline/db";
 import type { Logger } from "@hookline/logger";
-import { type Context, Hono, type MiddlewareHandler } from "hono";
-import { bodyLimit } from "hono/body-limit";
-import type { Registry } from "prom-client";
-import { bearerToken, tokenMatches } from "./auth";
-import { type AuthLimiter, clientAddress } from "./auth-limiter";
-import { AdminError, type AdminErrorBody, type AdminErrorCode } from "./errors";
 import {
-  type Parsed,
-  parseDeliveryFilterParams,
-  parseDeliveryListParams,
-  parseEventParams,
-  parsePageParams,
-  type RawParams,
-  textProblem,
-} from "./filters";
-import { type AdminContext, QueueUnavailableError, replayEvent, retryMany, retryOne } from "./operations";
-import {
+  type AdminApp,
+  type AdminContext,
+  type AdminEnv,
+  AdminError,
+  type AdminErrorBody,
+  type AdminErrorCode,
+  type AuthLimiter,
+  bearerToken,
+  clientAddress,
   deliveryDetailJson,
   deliveryJson,
   eventDetailJson,
   eventSummaryJson,
+  getTarget,
   ingestFailureJson,
+  listTargets,
+  type Parsed,
   pageJson,
+  parseDeliveryFilterParams,
+  parseDeliveryListParams,
+  parseEventParams,
+  parsePageParams,
+  QueueUnavailableError,
+  type RawParams,
+  readPauseReason,
+  replayEvent,
+  retryMany,
+  retryOne,
   runJson,
-} from "./serialize";
-import { getTarget, listTargets, readPauseReason, setPaused, targetJson } from "./targets";
-
-export type AdminEnv = { Variables: { requestId: string } };
+  setPaused,
+  targetJson,
+  textProblem,
+  tokenMatches,
+} from "@hookline/operations";
+import { type Context, Hono, type MiddlewareHandler } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import type { Registry } from "prom-client";
 
 /** Admin bodies are small (a login form, a retry's filters); 64 KiB leaves room and bounds memory. */
 export const ADMIN_BODY_LIMIT_BYTES = 64 * 1024;
-export type AdminApp = Hono<AdminEnv>;
 
 export interface AdminAppDeps {
   readonly logger: Logger;

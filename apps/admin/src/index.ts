@@ -1,53 +1,9 @@
+export * from "@hookline/operations";
 export {
-  type AdminApp,
   type AdminAppDeps,
-  type AdminEnv,
   createAdminApp,
   requireAdminToken,
 } from "./app";
-export { bearerToken, tokenMatches } from "./auth";
-export { AuthLimiter, type AuthLimiterSettings, clientAddress, DEFAULT_AUTH_LIMITS } from "./auth-limiter";
-export { ADMIN_ERROR_STATUS, AdminError, type AdminErrorBody, type AdminErrorCode } from "./errors";
-export {
-  type Parsed,
-  parseDeliveryFilterParams,
-  parseDeliveryListParams,
-  parseEventParams,
-  parsePageParams,
-  parseStatuses,
-  parseTimeFilter,
-  type RawParams,
-  textProblem,
-} from "./filters";
-export {
-  type AdminContext,
-  DeliveryQueues,
-  QueueUnavailableError,
-  type ReplayResult,
-  type RetryManyOptions,
-  type RetryManyResult,
-  type RetryOneResult,
-  replayEvent,
-  retryMany,
-  retryOne,
-} from "./operations";
-export {
-  type AttemptJson,
-  attemptJson,
-  bodyJson,
-  type DeliveryJson,
-  type DeliveryWithAttemptsJson,
-  deliveryDetailJson,
-  deliveryJson,
-  type EventDetailAnswer,
-  type EventSummaryJson,
-  eventDetailJson,
-  eventSummaryJson,
-  type IngestFailureJson,
-  ingestFailureJson,
-  pageJson,
-  runJson,
-} from "./serialize";
 export {
   type AdminServerOptions,
   type MetricsServerOptions,
@@ -55,13 +11,3 @@ export {
   startAdminServer,
   startMetricsServer,
 } from "./server";
-export {
-  getTarget,
-  listTargets,
-  MAX_PAUSE_REASON,
-  readPauseReason,
-  setPaused,
-  type TargetJson,
-  type TargetView,
-  targetJson,
-} from "./targets";

@@ -6,10 +6,9 @@ import { connectDatabase, targetBacklogs } from "@hookline/db";
 import type { Logger } from "@hookline/logger";
 import type { CircuitState } from "@hookline/metrics";
 import { createMetrics, type HooklineMetrics } from "@hookline/metrics";
+import { type AdminApp, type AdminContext, AuthLimiter, DeliveryQueues } from "@hookline/operations";
 import { Redactor } from "@hookline/redact";
-import { type AdminApp, createAdminApp } from "./app";
-import { AuthLimiter } from "./auth-limiter";
-import { type AdminContext, DeliveryQueues } from "./operations";
+import { createAdminApp } from "./app";
 
 export interface AdminServerOptions {
   readonly config: HooklineConfig;

@@ -1,5 +1,8 @@
 // The dashboard's actions: every POST a signed-in page makes (retry, bulk retry, replay, pause,
 // resume), each through the same operation as the admin API, answered with a flash message.
+
+import { getDeliveryDetail } from "@hookline/db";
+import type { Logger } from "@hookline/logger";
 import {
   type AdminApp,
   type AdminContext,
@@ -10,9 +13,7 @@ import {
   retryMany,
   retryOne,
   setPaused,
-} from "@hookline/admin";
-import { getDeliveryDetail } from "@hookline/db";
-import type { Logger } from "@hookline/logger";
+} from "@hookline/operations";
 import { type C, type Form, field, fields, idParam, MAX_SELECTED, plural } from "./http";
 import { type Flash, shortId } from "./views/parts";
 

@@ -1,6 +1,6 @@
 // The dashboard's HTTP plumbing, apart from its pages and actions: the security headers and the
 // paths they cover, form fields, the one-shot flash message cookie, and safe redirect targets.
-import { type AdminEnv, textProblem } from "@hookline/admin";
+import { type AdminEnv, textProblem } from "@hookline/operations";
 import type { Context } from "hono";
 import type { Flash } from "./views/parts";
 

@@ -2,17 +2,6 @@
 // queries, filters and operations as the admin API (in process, one source of truth), behind a
 // login that turns the admin token into a 12-hour session cookie.
 import { createHash } from "node:crypto";
-import {
-  type AdminApp,
-  type AdminContext,
-  type AdminEnv,
-  clientAddress,
-  parseDeliveryListParams,
-  parseEventParams,
-  QueueUnavailableError,
-  type RawParams,
-  tokenMatches,
-} from "@hookline/admin";
 import type { HooklineConfig } from "@hookline/config";
 import {
   countIngestFailures,
@@ -29,6 +18,17 @@ import {
 } from "@hookline/db";
 import type { Logger } from "@hookline/logger";
 import type { CircuitState } from "@hookline/metrics";
+import {
+  type AdminApp,
+  type AdminContext,
+  type AdminEnv,
+  clientAddress,
+  parseDeliveryListParams,
+  parseEventParams,
+  QueueUnavailableError,
+  type RawParams,
+  tokenMatches,
+} from "@hookline/operations";
 import { displayUrl, Redactor } from "@hookline/redact";
 import { routableEvent, routeTargets } from "@hookline/routing";
 import type { MiddlewareHandler } from "hono";
