@@ -43,17 +43,9 @@ export interface OpenRequest {
   readonly now: Date;
 }
 
-interface OpenedRow {
+interface OpenedRow extends OpenedAttemptRow {
   attempt_id: string;
   not_due_until: Date | null;
-  attempt_count: number;
-  run_base_attempt: number;
-  event_id: string;
-  source_id: string;
-  event_type: string | null;
-  received_at: Date;
-  content_type: string | null;
-  body: Buffer;
 }
 
 /**

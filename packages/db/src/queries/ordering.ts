@@ -5,7 +5,7 @@
 // re-checks both in the statement that releases, so a stale list of candidates, or two workers
 // releasing at once, can never send a key out of order: the row lock lets one of them win.
 import type pg from "pg";
-import { type OpenedAttempt, toOpenedAttempt } from "./delivery";
+import { type OpenedAttempt, type OpenedAttemptRow, toOpenedAttempt } from "./delivery";
 import { SENT_BODY, SENT_CONTENT_TYPE } from "./sent-body";
 
 /** A held delivery that may be at the head of its key. */
@@ -99,17 +99,11 @@ export type ReleaseResult =
   | { readonly kind: "queue"; readonly runNumber: number }
   | { readonly kind: "opened"; readonly runNumber: number; readonly attempt: OpenedAttempt };
 
-interface ReleasedRow {
+interface ReleasedRow extends Omit<OpenedAttemptRow, "body"> {
   id: string;
   run_number: number;
   attempt_id: string | null;
-  attempt_count: number;
-  run_base_attempt: number;
-  event_id: string;
-  source_id: string;
-  event_type: string | null;
-  received_at: Date;
-  content_type: string | null;
+  /** Only for a release that opened an attempt. */
   body: Buffer | null;
 }
 
