@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { compileTransform, TransformError } from "./transform";
+import { boundedJson, compileTransform, TransformError } from "./transform";
 
 function compiled(expression: string, timeoutMs = 100) {
   const result = compileTransform(expression, timeoutMs);
@@ -57,5 +57,20 @@ describe("transforms", () => {
     const [a, b] = await Promise.allSettled([slow.apply(event), quick.apply(event)]);
     expect(a.status).toBe("rejected");
     expect(b.status === "fulfilled" && b.value.toString()).toBe('"invoice.paid"');
+  });
+
+  it("refuses a result too large to send, without writing it out first", async () => {
+    const big = { data: { text: "x".repeat(100_000) } };
+    const amplified = compiled("[1..50000].($$.data.text)", 1_000);
+    const started = performance.now();
+    await expect(amplified.apply(big)).rejects.toThrow(/larger than 4 MiB of JSON/);
+    expect(performance.now() - started).toBeLessThan(5_000);
+  });
+
+  it("writes the same JSON as JSON.stringify, within its bound", () => {
+    const value = { a: [1, "two", null, true, { b: 'c"d' }], e: {}, f: [], g: -1.5e-7, u: undefined };
+    expect(boundedJson(value, 1_000)).toBe(JSON.stringify(value));
+    expect(boundedJson([undefined, () => 1], 100)).toBe(JSON.stringify([undefined, () => 1]));
+    expect(boundedJson("x".repeat(10), 5)).toBeNull();
   });
 });
