@@ -6,7 +6,7 @@
 import { randomBytes } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import { createServer, type Server } from "node:net";
-import { connectDatabase, type Database } from "@hookline/db";
+import { connectDatabase, type Database, setTargetPaused } from "@hookline/db";
 import {
   closeAll,
   eventually,
@@ -256,5 +256,26 @@ describe("broker targets", () => {
     );
     expect(rows.get("rabbithang")?.last_error).toMatch(/^broker unreachable \(.*/);
     expect(["retrying", "pending"]).toContain(rows.get("rabbithang")?.status);
+  });
+
+  it("hold a paused broker target's messages, and publish them on resume", async () => {
+    await setTargetPaused(database.pool, "rabbitordered", { paused: true, reason: "test" });
+    // Every worker applies a pause within a second (target-control.ts polls every 500 ms).
+    await new Promise((r) => setTimeout(r, 1_200));
+    const before = ordered.length;
+    const body = JSON.stringify({
+      event: "ord.paused",
+      timestamp: "2026-11-28T12:00:00.000Z",
+      data: { key: "p", n: 0 },
+    });
+    const { id } = (await (await sendSigned(stack, "clausum", body)).json()) as { id: string };
+    await eventually(async () => (await rowsOf(id)).get("rabbitordered")?.status === "pending");
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(ordered.length).toBe(before);
+    expect((await rowsOf(id)).get("rabbitordered")?.attempt_count).toBe(0);
+    await setTargetPaused(database.pool, "rabbitordered", { paused: false });
+    await eventually(() => ordered.some((m) => m.properties.messageId === id), {
+      what: "the held message after resume",
+    });
   });
 });
