@@ -1,4 +1,5 @@
 export * from "./catalog";
+export { configFingerprint, swapConfigFingerprint } from "./config-fingerprint";
 export * from "./ingest-batch";
 export { advanceIngestFloor, ingestSeq } from "./ingest-floor";
 export { createProducerConnection, createWorkerConnection, type Redis } from "./redis";

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { startAdminServer, startMetricsServer } from "@hookline/admin";
 import type { HooklineConfig, HooklineEnv } from "@hookline/config";
 import { mountDashboard } from "@hookline/dashboard";
@@ -5,6 +6,12 @@ import { migrateDatabase } from "@hookline/db";
 import { type RunningGateway, startGateway } from "@hookline/gateway";
 import type { Logger } from "@hookline/logger";
 import { createMetrics } from "@hookline/metrics";
+import {
+  bullPrefix,
+  configFingerprint,
+  createProducerConnection,
+  swapConfigFingerprint,
+} from "@hookline/queue";
 import { type RunningWorker, startWorker } from "@hookline/worker";
 import { preflight, safeUrl } from "../preflight";
 import { forkGateways, gatewayProcessCount, isGatewayChild, runGatewayChild } from "./gateway-cluster";
@@ -19,6 +26,33 @@ export interface Running {
   close(): Promise<void>;
 }
 
+/**
+ * Warns when the previous process to start (a gateway or worker of this installation, sharing
+ * the queue prefix) ran another config file: they would route events differently.
+ */
+async function compareConfig(env: HooklineEnv, logger: Logger): Promise<void> {
+  let text: Buffer;
+  try {
+    text = readFileSync(env.configPath);
+  } catch {
+    return; // loaded already, so only a race with an edit gets here: nothing to compare
+  }
+  const mine = configFingerprint(text);
+  const redis = createProducerConnection(env.redisUrl);
+  try {
+    const previous = await swapConfigFingerprint(redis, bullPrefix(env.queuePrefix), mine);
+    if (previous !== null && previous !== mine)
+      logger.warn(
+        { config: mine.slice(0, 12), previous: previous.slice(0, 12) },
+        "this config file differs from the one the last process of this installation started with: every gateway and worker must run the same config (expected once during a rolling deploy)",
+      );
+  } catch (error) {
+    logger.warn({ err: error }, "config fingerprint not compared (Redis)");
+  } finally {
+    redis.disconnect();
+  }
+}
+
 /** Starts the requested parts in this process and stops them in order on SIGTERM/SIGINT. */
 export async function run(
   config: HooklineConfig,
@@ -30,6 +64,7 @@ export async function run(
   // A process forked for `server.workers` > 1 runs only the gateway; its primary runs the rest.
   if (isGatewayChild()) return runGatewayChild(config, env, logger);
   await preflight(env.databaseUrl, env.redisUrl);
+  await compareConfig(env, logger);
   if (parts.migrate) {
     const { createdDatabase } = await migrateDatabase(env.databaseUrl);
     logger.info({ database: safeUrl(env.databaseUrl), createdDatabase }, "migrations applied");

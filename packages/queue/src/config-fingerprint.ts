@@ -1,0 +1,22 @@
+// Every gateway and worker of one installation must run the same config: the same sources,
+// targets and routes, or an event is routed one way by one worker and another way by the next.
+// Each process leaves the fingerprint of its config file in Redis as it starts and gets back the
+// one the previous process left; a difference is worth a warning (during a rolling deploy it is
+// expected, once).
+import { createHash } from "node:crypto";
+import type { Redis } from "ioredis";
+
+/** SHA-256 of the config file's bytes (values taken from the environment are not part of it). */
+export function configFingerprint(fileText: string | Buffer): string {
+  return createHash("sha256").update(fileText).digest("hex");
+}
+
+/** Stores this process's fingerprint and returns the one stored before it, if any. */
+export async function swapConfigFingerprint(
+  redis: Redis,
+  prefix: string,
+  fingerprint: string,
+): Promise<string | null> {
+  const previous = await redis.call("SET", `${prefix}:config-fingerprint`, fingerprint, "GET");
+  return typeof previous === "string" ? previous : null;
+}
