@@ -4,19 +4,28 @@
 // one the previous process left; a difference is worth a warning (during a rolling deploy it is
 // expected, once).
 import { createHash } from "node:crypto";
-import type { Redis } from "ioredis";
+import { Redis } from "ioredis";
 
 /** SHA-256 of the config file's bytes (values taken from the environment are not part of it). */
 export function configFingerprint(fileText: string | Buffer): string {
   return createHash("sha256").update(fileText).digest("hex");
 }
 
-/** Stores this process's fingerprint and returns the one stored before it, if any. */
+/**
+ * Stores this process's fingerprint and returns the one stored before it, if any, over a
+ * connection of its own (one that queues the command until it has connected).
+ */
 export async function swapConfigFingerprint(
-  redis: Redis,
+  redisUrl: string,
   prefix: string,
   fingerprint: string,
 ): Promise<string | null> {
-  const previous = await redis.call("SET", `${prefix}:config-fingerprint`, fingerprint, "GET");
-  return typeof previous === "string" ? previous : null;
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1, connectTimeout: 2_000 });
+  redis.on("error", () => {});
+  try {
+    const previous = await redis.call("SET", `${prefix}:config-fingerprint`, fingerprint, "GET");
+    return typeof previous === "string" ? previous : null;
+  } finally {
+    redis.disconnect();
+  }
 }

@@ -38,9 +38,8 @@ async function compareConfig(env: HooklineEnv, logger: Logger): Promise<void> {
     return; // loaded already, so only a race with an edit gets here: nothing to compare
   }
   const mine = configFingerprint(text);
-  const redis = createProducerConnection(env.redisUrl);
   try {
-    const previous = await swapConfigFingerprint(redis, bullPrefix(env.queuePrefix), mine);
+    const previous = await swapConfigFingerprint(env.redisUrl, bullPrefix(env.queuePrefix), mine);
     if (previous !== null && previous !== mine)
       logger.warn(
         { config: mine.slice(0, 12), previous: previous.slice(0, 12) },
@@ -48,8 +47,6 @@ async function compareConfig(env: HooklineEnv, logger: Logger): Promise<void> {
       );
   } catch (error) {
     logger.warn({ err: error }, "config fingerprint not compared (Redis)");
-  } finally {
-    redis.disconnect();
   }
 }
 
