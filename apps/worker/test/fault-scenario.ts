@@ -1,4 +1,4 @@
-// The end-to-end fault scenario behind crash.test.ts (small, in `pnpm test`) and
+// The end-to-end fault scenario behind crash.faults.test.ts (small) and
 // faults.faults.test.ts (10,000 events, `pnpm test:faults`): a provider sends signed events
 // (with provider duplicates) through a real gateway and worker, run as child processes, to real
 // targets, while the worker is SIGKILLed, Redis crashes and restarts from its append-only file,

@@ -1,7 +1,7 @@
-// The fault scenario, small enough for `pnpm test`: 1,500 events, the worker SIGKILLed twice,
-// Redis crashed and restarted once, Postgres down for 5 s, a target down for 3 s. The full run
-// (10,000 events, longer outages) is faults.faults.test.ts, under `pnpm test:faults`. Sizes can be
-// changed with FAULT_* environment variables (see fault-scenario.ts).
+// The fault scenario, small: 1,500 events, the worker SIGKILLed twice, Redis crashed and
+// restarted once, Postgres down for 5 s, a target down for 3 s. The full run (10,000 events,
+// longer outages) is faults.faults.test.ts; both run under `pnpm test:faults`, which CI runs after
+// `pnpm test`. Sizes can be changed with FAULT_* environment variables (see fault-scenario.ts).
 import { describe, it } from "vitest";
 import { expectFullRecovery, formatReport, planFromEnv, runFaultScenario } from "./fault-scenario";
 
