@@ -22,6 +22,7 @@ import { type AttemptDeps, sendAttempt } from "./attempt";
 import type { AttemptWriter } from "./attempt-batch";
 import type { CircuitTicket } from "./circuit";
 import type { TargetSlots } from "./target-slots";
+import { Underway } from "./underway";
 
 /** How long past its timeout an inline attempt still counts as in flight. */
 const LEASE_SLACK_MS = 10_000;
@@ -70,7 +71,7 @@ export interface InlineAttempts {
 export function createInlineAttempts(deps: InlineAttemptDeps): InlineAttempts {
   const { runtimes, attempts, now } = deps;
   const runtimeByQueue = new Map([...runtimes.values()].map((rt) => [rt.queue.name, rt]));
-  const underway = new Set<Promise<void>>();
+  const underway = new Underway();
   const spillUntil = new Map<string, number>();
 
   const enqueue = async (runs: readonly DeliveryRun[]) => {
@@ -138,13 +139,9 @@ export function createInlineAttempts(deps: InlineAttemptDeps): InlineAttempts {
     },
     giveBack,
     start(r, run, opened, log) {
-      const sending = send(r, run, opened, log);
-      underway.add(sending);
-      void sending.finally(() => underway.delete(sending));
+      underway.add(send(r, run, opened, log));
     },
     enqueue,
-    async drain() {
-      while (underway.size > 0) await Promise.allSettled([...underway]);
-    },
+    drain: () => underway.drain(),
   };
 }
