@@ -34,6 +34,7 @@ import {
 import type { Logger } from "@hookline/logger";
 import { advanceIngestFloor, type Redis } from "@hookline/queue";
 import type { InlineAttempts } from "./inline-attempt";
+import { Underway } from "./underway";
 
 /** How often every held head below the floor is looked at, whatever else happened. */
 const FULL_SWEEP_MS = 5_000;
@@ -82,7 +83,7 @@ export function createOrdering(deps: OrderingDeps): Ordering {
   let lastFullSweep = Number.NEGATIVE_INFINITY;
   let closed = false;
   const dispatching = new Set<string>();
-  const underway = new Set<Promise<void>>();
+  const underway = new Underway();
 
   const refreshFloor = async (): Promise<bigint> => {
     const next = await advanceIngestFloor(deps.redis, deps.prefix);
@@ -133,19 +134,17 @@ export function createOrdering(deps: OrderingDeps): Ordering {
     for (const head of heads) {
       if (closed || dispatching.has(head.id)) continue;
       dispatching.add(head.id);
-      const run = dispatchOne(head)
-        .catch((error: unknown) =>
-          // Still held: the next sweep finds it. Released but not queued: the reconciler does.
-          logger.warn(
-            { delivery: head.id, err: error },
-            "ordered delivery not released or not queued; retried later",
-          ),
-        )
-        .finally(() => {
-          dispatching.delete(head.id);
-          underway.delete(run);
-        });
-      underway.add(run);
+      underway.add(
+        dispatchOne(head)
+          .catch((error: unknown) =>
+            // Still held: the next sweep finds it. Released but not queued: the reconciler does.
+            logger.warn(
+              { delivery: head.id, err: error },
+              "ordered delivery not released or not queued; retried later",
+            ),
+          )
+          .finally(() => dispatching.delete(head.id)),
+      );
     }
   };
 
@@ -211,21 +210,23 @@ export function createOrdering(deps: OrderingDeps): Ordering {
   return {
     offer(candidates) {
       if (candidates.length === 0 || closed) return;
-      const offered = refreshFloor()
-        .then(() => dispatch(candidates))
-        .catch((error: unknown) =>
-          logger.warn({ err: error }, "ordering: floor not read; the next tick releases these heads"),
-        );
-      underway.add(offered);
-      void offered.finally(() => underway.delete(offered));
+      underway.add(
+        refreshFloor()
+          .then(() => dispatch(candidates))
+          .catch((error: unknown) =>
+            logger.warn({ err: error }, "ordering: floor not read; the next tick releases these heads"),
+          ),
+      );
     },
-    nudge: run,
+    // Without an ordered route nothing is released on the way in: an ingest job's completion
+    // (every one of them, on the hot path) has nothing to start.
+    nudge: deps.ordered ? run : () => {},
     tick,
     async close() {
       closed = true;
       clearInterval(timer);
       await running;
-      while (underway.size > 0) await Promise.allSettled([...underway]);
+      await underway.drain();
     },
   };
 }
