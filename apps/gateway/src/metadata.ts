@@ -2,7 +2,7 @@
 // acknowledged and then never recorded. Postgres text cannot hold U+0000, and a btree entry
 // cannot exceed 2,704 bytes ("index row size ... exceeds btree version 4 maximum"). Decided
 // here, at the gateway, so that no 202 is given for what can never be recorded.
-import { createHash } from "node:crypto";
+import { storableKey } from "@hookline/verify";
 
 /** Event types and provider ids longer than this are refused; real ones are under 100 bytes. */
 export const MAX_LABEL_BYTES = 512;
@@ -11,8 +11,6 @@ export const MAX_DEDUPE_KEY_BYTES = 512;
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
 const CONTROL = /[\u0000-\u001f\u007f]/;
-// biome-ignore lint/suspicious/noControlCharactersInRegex: finding NUL is the point
-const NUL = /\u0000/;
 
 export type MetadataCheck =
   | { readonly ok: true; readonly dedupeKey: string }
@@ -45,10 +43,5 @@ export function checkMetadata(verdict: {
   const idProblem = verdict.providerId === null ? null : labelProblem(verdict.providerId);
   if (idProblem)
     return { ok: false, reason: "event_id_invalid", message: `the provider's event id ${idProblem}` };
-  const key = verdict.dedupeKey;
-  const storable = !NUL.test(key) && Buffer.byteLength(key, "utf8") <= MAX_DEDUPE_KEY_BYTES;
-  return {
-    ok: true,
-    dedupeKey: storable ? key : `sha256:${createHash("sha256").update(key, "utf8").digest("hex")}`,
-  };
+  return { ok: true, dedupeKey: storableKey(verdict.dedupeKey, MAX_DEDUPE_KEY_BYTES) };
 }

@@ -1,8 +1,8 @@
 // An event's ordering key: a scalar read from its body (a JSON pointer) or from a header. Keys
 // are compared for equality only, so one that is too long to index or holds a NUL (which
 // Postgres text cannot store) is replaced by a digest of itself.
-import { createHash } from "node:crypto";
 import type { OrderingKeySpec } from "@hookline/config";
+import { storableKey } from "@hookline/verify";
 import type { RoutableEvent } from "./event";
 
 /** Keys longer than this (in UTF-8 bytes) are stored as their SHA-256. */
@@ -32,7 +32,5 @@ export function scalarAt(document: unknown, tokens: readonly string[]): string |
 }
 
 function storable(key: string | null): string | null {
-  if (key === null || key === "") return null;
-  if (!key.includes("\u0000") && Buffer.byteLength(key, "utf8") <= MAX_ORDERING_KEY_BYTES) return key;
-  return `sha256:${createHash("sha256").update(key, "utf8").digest("hex")}`;
+  return key === null || key === "" ? null : storableKey(key, MAX_ORDERING_KEY_BYTES);
 }

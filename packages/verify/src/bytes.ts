@@ -50,6 +50,16 @@ export function sha256Hex(data: Uint8Array | string): string {
 }
 
 /**
+ * A key compared only for equality (a de-duplication key, an ordering key), made storable in a
+ * Postgres text column and btree index: one holding a NUL (which text cannot store) or longer
+ * than `maxBytes` of UTF-8 is replaced by `sha256:<hex>` of itself.
+ */
+export function storableKey(key: string, maxBytes: number): string {
+  if (!key.includes("\u0000") && Buffer.byteLength(key, "utf8") <= maxBytes) return key;
+  return `sha256:${sha256Hex(key)}`;
+}
+
+/**
  * Compares a presented secret with configured ones (rotation). Both sides are hashed first, so
  * neither the length nor the content of a configured secret leaks through timing; every
  * configured secret is compared, without an early exit.
