@@ -6,12 +6,7 @@ import { migrateDatabase } from "@hookline/db";
 import { type RunningGateway, startGateway } from "@hookline/gateway";
 import type { Logger } from "@hookline/logger";
 import { createMetrics } from "@hookline/metrics";
-import {
-  bullPrefix,
-  configFingerprint,
-  createProducerConnection,
-  swapConfigFingerprint,
-} from "@hookline/queue";
+import { bullPrefix, configFingerprint, swapConfigFingerprint } from "@hookline/queue";
 import { type RunningWorker, startWorker } from "@hookline/worker";
 import { preflight, safeUrl } from "../preflight";
 import { forkGateways, gatewayProcessCount, isGatewayChild, runGatewayChild } from "./gateway-cluster";
