@@ -4,7 +4,13 @@
 // job and a write per delivery (see inline-attempt.ts for when it is queued instead, and how a
 // crash mid-request is recovered). A re-run of an ingest job queues what is still live. An
 // ordered delivery is created held and goes nowhere here: ordering.ts releases it in its turn.
-import { type DeliveryRef, fanoutDeliveryId, type IngestInput, type IngestOutcome } from "@hookline/db";
+import {
+  type DeliveryRef,
+  fanoutDeliveryId,
+  type IngestInput,
+  type IngestOutcome,
+  sentContent,
+} from "@hookline/db";
 import type { Logger } from "@hookline/logger";
 import type { InlineAttempts, Reservation } from "./inline-attempt";
 
@@ -99,7 +105,10 @@ export function createFirstAttempts(deps: FirstAttemptDeps): FirstAttempts {
                 count(delivery.targetId, "inline");
                 const { input } = found;
                 const transformed = input.deliveryBodies?.[found.n];
-                const sent = transformed && "sent" in transformed ? transformed.sent : null;
+                const sent = sentContent(
+                  input,
+                  transformed && "sent" in transformed ? transformed.sent : null,
+                );
                 inline.start(
                   found.r,
                   delivery,
@@ -111,8 +120,8 @@ export function createFirstAttempts(deps: FirstAttemptDeps): FirstAttempts {
                     sourceId: input.sourceId,
                     eventType: input.eventType,
                     receivedAt: input.receivedAt,
-                    contentType: sent ? "application/json" : input.contentType,
-                    body: sent ?? input.body,
+                    contentType: sent.contentType,
+                    body: sent.body,
                   },
                   log,
                 );

@@ -95,6 +95,7 @@ export {
   TARGET_REMOVED,
 } from "./queries/reconcile";
 export { type PurgeCounts, type PurgeOptions, type PurgeTable, purgeOlderThan } from "./queries/retention";
+export { sentContent } from "./queries/sent-body";
 export {
   deleteEndedSessions,
   deleteSession,

@@ -8,6 +8,15 @@ import type pg from "pg";
 import { type OpenedAttempt, type OpenedAttemptRow, toOpenedAttempt } from "./delivery";
 import { SENT_BODY, SENT_CONTENT_TYPE } from "./sent-body";
 
+/**
+ * No delivery of the same target and key that comes earlier in acceptance order is live: `d` is
+ * its key's head. The one condition both the search for heads and the release itself check.
+ */
+const FIRST_LIVE_OF_ITS_KEY = (d: string) => `not exists (
+         select 1 from deliveries p
+         where p.target_id = ${d}.target_id and p.ordering_key = ${d}.ordering_key
+           and p.ordering_seq < ${d}.ordering_seq and p.status in ('pending', 'retrying'))`;
+
 /** A held delivery that may be at the head of its key. */
 export interface HeadCandidate {
   readonly id: string;
@@ -40,10 +49,7 @@ export async function heldHeads(
     name: "hookline_held_heads",
     text: `select d.id, d.target_id, d.run_number, d.ordering_seq from deliveries d
      where d.held and d.ordering_seq >= $1::bigint and d.ordering_seq < $2::bigint
-       and not exists (
-         select 1 from deliveries p
-         where p.target_id = d.target_id and p.ordering_key = d.ordering_key and p.ordering_seq < d.ordering_seq
-           and p.status in ('pending', 'retrying'))
+       and ${FIRST_LIVE_OF_ITS_KEY("d")}
      order by d.ordering_seq
      limit $3`,
     values: [range.fromSeq.toString(), range.belowSeq.toString(), range.limit],
@@ -128,10 +134,7 @@ export async function releaseHeads(
        from input
        where deliveries.id = input.delivery_id and deliveries.held and deliveries.status = 'pending'
          and deliveries.ordering_seq < $4::bigint
-         and not exists (
-           select 1 from deliveries p
-           where p.target_id = deliveries.target_id and p.ordering_key = deliveries.ordering_key
-             and p.ordering_seq < deliveries.ordering_seq and p.status in ('pending', 'retrying'))
+         and ${FIRST_LIVE_OF_ITS_KEY("deliveries")}
        returning deliveries.id, deliveries.event_id, deliveries.run_number, deliveries.attempt_count,
                  deliveries.run_base_attempt, deliveries.sent_body, input.attempt_id
      ), a as (
