@@ -4,11 +4,16 @@
 // confirms it (publisher confirm), not when it is written to the socket.
 import amqp, { type ChannelModel, type ConfirmChannel } from "amqplib";
 import type { ForwardResult } from "./forward";
-import { brokerError, fillTemplate, type SendRequest, since, type Transport } from "./transport";
+import { brokerError, fillTemplate, type SendRequest, since, type Transport, unreachable } from "./transport";
 
 interface Open {
   readonly connection: ChannelModel;
   readonly channel: ConfirmChannel;
+  /**
+   * Why the broker closed this channel (an unknown exchange, say): a publish's callback only
+   * sees "closed". Kept per channel, so concurrent sends cannot clear each other's reason.
+   */
+  closedBecause: string | null;
 }
 
 export function createAmqpTransport(
@@ -17,15 +22,14 @@ export function createAmqpTransport(
   connectTimeoutMs: number,
 ): Transport {
   let open: Promise<Open> | null = null;
-  // Why the broker closed the channel (an unknown exchange, say): the publish only sees "closed".
-  let lastClose: string | null = null;
   let closing = false;
 
   const connect = (): Promise<Open> => {
     open ??= (async () => {
       const connection = await amqp.connect(url, { timeout: connectTimeoutMs });
+      let state: Open | null = null;
       const drop = (error?: Error) => {
-        if (error) lastClose = error.message;
+        if (error && state) state.closedBecause = error.message;
         open = null;
       };
       connection.on("error", drop);
@@ -39,7 +43,8 @@ export function createAmqpTransport(
           // opens both again.
           connection.close().catch(() => {});
         });
-        return { connection, channel };
+        state = { connection, channel, closedBecause: null };
+        return state;
       } catch (error) {
         await connection.close().catch(() => {});
         throw error;
@@ -53,19 +58,14 @@ export function createAmqpTransport(
 
   const send = async (r: SendRequest): Promise<ForwardResult> => {
     const started = performance.now();
-    let channel: ConfirmChannel;
+    let opened: Open;
     try {
-      ({ channel } = await connect());
+      opened = await connect();
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      return brokerError(
-        /timeout/i.test(message) ? "connect_timeout" : "connection_error",
-        `broker unreachable (${message})`,
-        started,
-      );
+      return unreachable("broker", error, started);
     }
+    const { channel } = opened;
     const routingKey = fillTemplate(destination.routingKey, r);
-    lastClose = null;
     return new Promise<ForwardResult>((resolve) => {
       let settled = false;
       const done = (result: ForwardResult) => {
@@ -96,7 +96,7 @@ export function createAmqpTransport(
               done(
                 brokerError(
                   "broker_refused",
-                  `broker did not take the message (${lastClose ?? String(error)})`,
+                  `broker did not take the message (${opened.closedBecause ?? String(error)})`,
                   started,
                 ),
               );

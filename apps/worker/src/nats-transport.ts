@@ -4,7 +4,7 @@
 // ack); it is delivered when the stream acknowledges it.
 import { connect, type JetStreamClient, type NatsConnection, headers as natsHeaders } from "nats";
 import type { ForwardResult } from "./forward";
-import { brokerError, fillTemplate, type SendRequest, since, type Transport } from "./transport";
+import { brokerError, fillTemplate, type SendRequest, since, type Transport, unreachable } from "./transport";
 
 /** A subject token may not hold whitespace or the wildcards `*` and `>`. */
 const subjectSafe = (value: string) => value.replace(/[\s*>]/g, "_");
@@ -38,12 +38,7 @@ export function createNatsTransport(
     try {
       ({ js } = await open());
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      return brokerError(
-        /timeout/i.test(message) ? "connect_timeout" : "connection_error",
-        `server unreachable (${message})`,
-        started,
-      );
+      return unreachable("server", error, started);
     }
     const subject = fillTemplate(destination.subject, r, subjectSafe);
     const h = natsHeaders();

@@ -59,6 +59,16 @@ export function fillTemplate(
 /** Time spent since `started` (performance.now()), in whole ms. */
 export const since = (started: number) => Math.round(performance.now() - started);
 
+/** The outcome of a send whose connection could not be opened. */
+export function unreachable(what: "broker" | "server", error: unknown, started: number): ForwardResult {
+  const message = error instanceof Error ? error.message : String(error);
+  return brokerError(
+    /timeout/i.test(message) ? "connect_timeout" : "connection_error",
+    `${what} unreachable (${message})`,
+    started,
+  );
+}
+
 /** An outcome that is no HTTP answer: the broker did not take the message, or could not be reached. */
 export function brokerError(
   code: "timeout" | "connect_timeout" | "connection_error" | "broker_refused",
