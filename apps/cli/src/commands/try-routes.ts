@@ -3,7 +3,7 @@
 // Routing is the worker's own (packages/routing), on the same view of the event: the source's
 // event type and the headers as the gateway stores them (lower-cased names).
 import { readFileSync } from "node:fs";
-import type { HooklineConfig } from "@hookline/config";
+import type { HooklineConfig, SourceConfig } from "@hookline/config";
 import { orderingKey, routableEvent, routeMiss } from "@hookline/routing";
 import { signRequest } from "@hookline/verify";
 import { CliError } from "../context";
@@ -44,14 +44,7 @@ function parseHeaders(pairs: readonly string[]): Record<string, string> {
 }
 
 /** The event type as the source reads it: the payload signed as its provider would, then verified. */
-function sourceEventType(
-  config: HooklineConfig,
-  sourceId: string,
-  body: Buffer,
-  headers: Record<string, string>,
-) {
-  const source = config.sources.find((s) => s.id === sourceId);
-  if (!source) throw new CliError(`no source "${sourceId}" in the config`, 2);
+function sourceEventType(source: SourceConfig, body: Buffer, headers: Record<string, string>) {
   const nowMs = Date.now();
   const signed = signRequest(source.spec, { body, nowMs });
   if (!signed.ok) return null;
@@ -70,10 +63,10 @@ export function tryRoutes(config: HooklineConfig, options: TryOptions): TryResul
       2,
     );
   }
+  const source = config.sources.find((s) => s.id === options.sourceId);
+  if (!source) throw new CliError(`no source "${options.sourceId}" in the config`, 2);
   const headers = parseHeaders(options.headers);
-  const eventType = options.eventType ?? sourceEventType(config, options.sourceId, body, headers);
-  if (!config.sources.some((s) => s.id === options.sourceId))
-    throw new CliError(`no source "${options.sourceId}" in the config`, 2);
+  const eventType = options.eventType ?? sourceEventType(source, body, headers);
   const event = routableEvent({ sourceId: options.sourceId, eventType, headers, body });
   const reached: string[] = [];
   const routes = config.routes.map((route, i): RouteVerdict => {
