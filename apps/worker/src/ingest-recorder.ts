@@ -1,5 +1,5 @@
 import { Batcher } from "@hookline/batch";
-import type { HooklineConfig } from "@hookline/config";
+import { DEFAULTS, type HooklineConfig } from "@hookline/config";
 import {
   type Database,
   type DeliveryBody,
@@ -26,8 +26,6 @@ export function createIngestRecorder(pool: Database["pool"], maxInFlight = 4): I
   });
   return (input) => batcher.call(input);
 }
-
-const DEFAULT_DEDUPE_WINDOW_MS = 72 * 3600 * 1000;
 
 /**
  * What the recorder needs for one event of an ingest job. `seq` is the event's place in
@@ -76,7 +74,8 @@ export async function toIngestInput(
     headers: data.headers,
     body,
     contentType: data.contentType,
-    dedupeWindowMs: source?.dedupeWindowMs ?? DEFAULT_DEDUPE_WINDOW_MS,
+    // An event of a source no longer configured (a re-run under a newer config) keeps the default.
+    dedupeWindowMs: source?.dedupeWindowMs ?? DEFAULTS.source.dedupeWindowMs,
     targetIds: routed.map((r) => r.targetId),
     ...(orderingKeys ? { orderingKeys, orderingSeq: seq } : {}),
     ...(deliveryBodies ? { deliveryBodies } : {}),
