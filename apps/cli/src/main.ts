@@ -5,16 +5,6 @@ import { parseArgs } from "node:util";
 import { formatIssues, loadConfigFile } from "@hookline/config";
 import { migrateDatabase } from "@hookline/db";
 import { createLogger } from "@hookline/logger";
-import { deliveriesCommand } from "./commands/deliveries";
-import { startDemoSink } from "./commands/demo-sink";
-import { eventsCommand } from "./commands/events";
-import { purgeCommand } from "./commands/purge";
-import { replayCommand } from "./commands/replay";
-import { retryCommand } from "./commands/retry";
-import { run } from "./commands/run";
-import { send } from "./commands/send";
-import { pauseCommand, targetsCommand } from "./commands/targets";
-import { formatTry, tryRoutes } from "./commands/try-routes";
 import { CliError, readConfig, readEnv } from "./context";
 import { PreflightError, preflight, safeUrl } from "./preflight";
 
@@ -56,6 +46,9 @@ Environment: DATABASE_URL, REDIS_URL, HOOKLINE_CONFIG, HOOKLINE_ADMIN_TOKEN, POR
 
 const DEMO_SINK_PORT = 9999;
 
+// Each command's module is imported when that command runs: a process loads only what it runs
+// (a worker no dashboard, `events list` no worker), which keeps the compiled processes small.
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   const print = (line: string) => process.stdout.write(`${line}\n`);
@@ -93,6 +86,7 @@ async function main(argv: string[]): Promise<number> {
         return 0;
       }
       if (values.source === undefined) throw new CliError("--try needs --source ID", 2);
+      const { formatTry, tryRoutes } = await import("./commands/try-routes");
       const tried = tryRoutes(c, {
         payloadPath: values.try,
         sourceId: values.source,
@@ -120,6 +114,7 @@ async function main(argv: string[]): Promise<number> {
       const env = readEnv();
       const config = readConfig(env);
       const logger = createLogger({ level: env.logLevel, name: "hookline" });
+      const { run } = await import("./commands/run");
       await run(config, env, logger, {
         gateway: command !== "worker",
         worker: command !== "gateway",
@@ -138,17 +133,27 @@ async function main(argv: string[]): Promise<number> {
         ...(devToken ? { HOOKLINE_ADMIN_TOKEN: devToken } : {}),
       });
       const config = readConfig(env);
-      const logger = createLogger({
-        level: process.env.LOG_LEVEL ?? "debug",
-        name: "hookline",
-        pretty: true,
-      });
+      // Readable logs, formatted in this process: a pino transport would run pino-pretty in a
+      // worker thread loaded by file path, which the compiled bundle does not have.
+      const { default: pretty } = await import("pino-pretty");
+      const logger = createLogger(
+        { level: process.env.LOG_LEVEL ?? "debug", name: "hookline" },
+        pretty({
+          colorize: true,
+          translateTime: "HH:MM:ss.l",
+          ignore: "pid,hostname,service,name",
+          singleLine: true,
+          sync: true,
+        }),
+      );
       if (devToken) {
         print(`HOOKLINE_ADMIN_TOKEN was unset; this dev session's admin API token is ${devToken}`);
         print(
           `  try: curl -H "Authorization: Bearer ${devToken}" http://${config.server.adminHost}:${config.server.adminPort}/api/events`,
         );
       }
+      const { run } = await import("./commands/run");
+      const { startDemoSink } = await import("./commands/demo-sink");
       await run(config, env, logger, { gateway: true, worker: true, migrate: true }, [
         () => startDemoSink(DEMO_SINK_PORT, logger.child({ component: "demo-sink" })),
       ]);
@@ -171,6 +176,7 @@ async function main(argv: string[]): Promise<number> {
       const env = readEnv();
       // `send` talks to a running gateway; use the dev config when no hookline.yaml is around.
       const config = readConfig(env, existsSync(env.configPath) ? env.configPath : "hookline.example.yaml");
+      const { send } = await import("./commands/send");
       return send(
         config,
         env,
@@ -186,28 +192,33 @@ async function main(argv: string[]): Promise<number> {
       );
     }
     case "events":
-      return eventsCommand(rest, readEnv(), print);
+      return (await import("./commands/events")).eventsCommand(rest, readEnv(), print);
     case "deliveries":
-      return deliveriesCommand(rest, readEnv(), print);
+      return (await import("./commands/deliveries")).deliveriesCommand(rest, readEnv(), print);
     case "retry": {
       const env = readEnv();
+      const { retryCommand } = await import("./commands/retry");
       return retryCommand(rest, env, () => readConfig(env), print);
     }
     case "replay": {
       const env = readEnv();
+      const { replayCommand } = await import("./commands/replay");
       return replayCommand(rest, env, () => readConfig(env), print);
     }
     case "targets": {
       const env = readEnv();
+      const { targetsCommand } = await import("./commands/targets");
       return targetsCommand(rest, env, () => readConfig(env), print);
     }
     case "pause":
     case "resume": {
       const env = readEnv();
+      const { pauseCommand } = await import("./commands/targets");
       return pauseCommand(command === "pause", rest, env, () => readConfig(env), print);
     }
     case "purge": {
       const env = readEnv();
+      const { purgeCommand } = await import("./commands/purge");
       return purgeCommand(rest, env, () => readConfig(env), print);
     }
     default:

@@ -1,9 +1,23 @@
-import { dirname, resolve } from "node:path";
+import { existsSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { migrate } from "drizzle-orm/node-postgres/migrator";
 import { connectDatabase, ensureDatabase } from "./client";
 
-export const MIGRATIONS_FOLDER = resolve(dirname(fileURLToPath(import.meta.url)), "../../../migrations");
+/**
+ * The repository's `migrations/`, found by walking up from this module: it runs from
+ * packages/db/src under tsx and from dist/ once compiled (scripts/build.mjs), and both sit below it.
+ */
+export const MIGRATIONS_FOLDER = findMigrations(dirname(fileURLToPath(import.meta.url)));
+
+function findMigrations(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    const candidate = join(dir, "migrations");
+    if (existsSync(join(candidate, "meta", "_journal.json"))) return candidate;
+    // None anywhere: migrate then fails naming the path it looked for.
+    if (dirname(dir) === dir) return join(from, "migrations");
+  }
+}
 
 export interface MigrateOutcome {
   readonly createdDatabase: boolean;

@@ -45,7 +45,6 @@ export interface LoggerSettings {
   readonly name: string;
   /** Extra paths to redact, e.g. a generic scheme's configured signature header. */
   readonly redact?: readonly string[];
-  readonly pretty?: boolean;
 }
 
 export function createLogger(settings: LoggerSettings, destination?: DestinationStream): Logger {
@@ -55,20 +54,6 @@ export function createLogger(settings: LoggerSettings, destination?: Destination
     redact: { paths: [...REDACT_PATHS, ...(settings.redact ?? [])], censor: "[redacted]" },
     base: { service: settings.name },
   };
-  if (settings.pretty && destination === undefined) {
-    return pino({
-      ...options,
-      transport: {
-        target: "pino-pretty",
-        options: {
-          colorize: true,
-          translateTime: "HH:MM:ss.l",
-          ignore: "pid,hostname,service,name",
-          singleLine: true,
-        },
-      },
-    });
-  }
   return destination ? pino(options, destination) : pino(options);
 }
 

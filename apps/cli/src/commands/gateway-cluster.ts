@@ -3,10 +3,9 @@
 // runs everything else (delivery worker, admin port); each forked process runs only the gateway.
 import cluster, { type Worker } from "node:cluster";
 import { availableParallelism } from "node:os";
-import { fileURLToPath } from "node:url";
 import type { HooklineConfig, HooklineEnv } from "@hookline/config";
-import { startGateway } from "@hookline/gateway";
 import type { Logger } from "@hookline/logger";
+import { gatewayProcessEntry } from "../entry-points";
 import type { Running } from "./run";
 
 export function gatewayProcessCount(workers: number | "auto"): number {
@@ -25,6 +24,7 @@ export async function runGatewayChild(
   logger: Logger,
 ): Promise<void> {
   const log = logger.child({ gatewayProcess: cluster.worker?.id });
+  const { startGateway } = await import("@hookline/gateway");
   const gateway = await startGateway({
     config,
     databaseUrl: env.databaseUrl,
@@ -48,7 +48,7 @@ export async function runGatewayChild(
 export async function forkGateways(count: number, env: HooklineEnv, logger: Logger): Promise<Running> {
   let closing = false;
   // The forked processes run a lean entry point, with the config this process resolved.
-  cluster.setupPrimary({ exec: fileURLToPath(new URL("../gateway-process.ts", import.meta.url)), args: [] });
+  cluster.setupPrimary({ exec: gatewayProcessEntry(), args: [] });
   const live = new Set<Worker>();
   const fork = () => {
     const worker = cluster.fork({ HOOKLINE_CONFIG: env.configPath, LOG_LEVEL: env.logLevel });

@@ -1,13 +1,11 @@
 import { readFileSync } from "node:fs";
-import { startAdminServer, startMetricsServer } from "@hookline/admin";
 import type { HooklineConfig, HooklineEnv } from "@hookline/config";
-import { mountDashboard } from "@hookline/dashboard";
 import { migrateDatabase } from "@hookline/db";
-import { type RunningGateway, startGateway } from "@hookline/gateway";
+import type { RunningGateway } from "@hookline/gateway";
 import type { Logger } from "@hookline/logger";
 import { createMetrics } from "@hookline/metrics";
 import { bullPrefix, configFingerprint, swapConfigFingerprint } from "@hookline/queue";
-import { type RunningWorker, startWorker } from "@hookline/worker";
+import type { RunningWorker } from "@hookline/worker";
 import { preflight, safeUrl } from "../preflight";
 import { forkGateways, gatewayProcessCount, isGatewayChild, runGatewayChild } from "./gateway-cluster";
 
@@ -77,17 +75,25 @@ export async function run(
   let gateway: RunningGateway | undefined;
   const others: Running[] = [];
   try {
-    if (parts.worker)
+    // Each part's code is imported only when this process runs it (a worker has no dashboard).
+    if (parts.worker) {
+      const { startWorker } = await import("@hookline/worker");
       worker = await startWorker({
         ...common,
         observer: metrics.worker,
       });
+    }
     const gatewayProcesses = gatewayProcessCount(config.server.workers);
     if (parts.gateway && gatewayProcesses > 1) others.push(await forkGateways(gatewayProcesses, env, logger));
-    else if (parts.gateway) gateway = await startGateway({ ...common, observer: metrics.ingest });
+    else if (parts.gateway) {
+      const { startGateway } = await import("@hookline/gateway");
+      gateway = await startGateway({ ...common, observer: metrics.ingest });
+    }
     // The admin port (API, /metrics, dashboard) goes with the gateway. A worker run alone serves
     // its own /metrics on admin_port + 2, so it can share a host with a separate gateway.
     if (parts.gateway) {
+      const { startAdminServer } = await import("@hookline/admin");
+      const { mountDashboard } = await import("@hookline/dashboard");
       others.push(
         await startAdminServer({
           ...common,
@@ -108,6 +114,7 @@ export async function run(
     } else if (parts.worker) {
       // Metrics are an aid, not the job: a worker whose metrics port is taken keeps delivering.
       const port = config.server.adminPort + 2;
+      const { startMetricsServer } = await import("@hookline/admin");
       try {
         others.push(await startMetricsServer({ metrics, logger, host: config.server.adminHost, port }));
       } catch (error) {
