@@ -21,6 +21,7 @@ export {
   type LogLine,
   type ProcessExit,
   REPO_ROOT,
+  type Runtime,
   spawnHookline,
 } from "./processes";
 export {

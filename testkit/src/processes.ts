@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
-/** The repository root, where `node --import tsx apps/cli/src/main.ts` runs. */
+/** The repository root, where `node dist/hookline.mjs` (or the source under tsx) runs. */
 export const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const ORPHAN_GUARD = pathToFileURL(fileURLToPath(new URL("./orphan-guard.mjs", import.meta.url))).href;
 
@@ -34,22 +34,30 @@ function parse(line: string): LogLine | null {
 }
 
 /**
+ * How the process runs: `compiled` is what `pnpm start` and the image run (dist/, which the
+ * integration tests' global setup brings up to date), `tsx` the TypeScript source as `pnpm dev`.
+ */
+export type Runtime = "compiled" | "tsx";
+
+const ENTRY: Record<Runtime, readonly string[]> = {
+  compiled: ["dist/hookline.mjs"],
+  tsx: ["--import", "tsx", "apps/cli/src/main.ts"],
+};
+
+/**
  * Runs `hookline <command>` as a real child process (so SIGKILL and SIGTERM are real), with
  * only the environment given plus PATH and HOME.
  */
 export function spawnHookline(
   command: "start" | "gateway" | "worker",
   env: Readonly<Record<string, string>>,
+  runtime: Runtime = "compiled",
 ): HooklineProcess {
-  const child = spawn(
-    process.execPath,
-    ["--import", "tsx", "--import", ORPHAN_GUARD, "apps/cli/src/main.ts", command],
-    {
-      cwd: REPO_ROOT,
-      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", LOG_LEVEL: "info", ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  );
+  const child = spawn(process.execPath, ["--import", ORPHAN_GUARD, ...ENTRY[runtime], command], {
+    cwd: REPO_ROOT,
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", LOG_LEVEL: "info", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   const lines: string[] = [];
   const stderr: string[] = [];
   const waiters = new Set<{ match: (l: LogLine) => boolean; resolve: (l: LogLine) => void }>();
