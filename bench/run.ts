@@ -20,7 +20,7 @@ import {
   searchRate,
   sustainedRun,
 } from "./lib/e2e";
-import { BENCH_FILTER, benchConfig, startHookline, warmTsxCache } from "./lib/hookline";
+import { BENCH_FILTER, benchConfig, ensureBuilt, startHookline } from "./lib/hookline";
 import { type BenchInfra, createInfra } from "./lib/infra";
 import { type IngestLoadResult, runIngestLoad } from "./lib/ingest-load";
 import { CLAUSUM_SECRET, fixedRequest, ORDERING_KEYS, ORDERING_POINTER, PAYLOAD_BYTES } from "./lib/payload";
@@ -108,9 +108,7 @@ async function main(): Promise<void> {
   });
 
   const services = await serviceVersions(infra.databaseUrl, infra.redisUrl);
-  await warmTsxCache(
-    benchConfig({ port: 1, adminPort: 2, sinkUrl: "http://127.0.0.1:9/unused", gatewayWorkers: 1 }),
-  );
+  await ensureBuilt();
   const databaseName = new URL(infra.databaseUrl).pathname.slice(1);
   const machine = {
     cores,

@@ -75,18 +75,19 @@ export async function startHookline(o: StartOptions): Promise<HooklineProcesses>
     LOG_LEVEL: "info",
   };
   const flags = (name: string) => {
-    const preload = ["--import", join(ROOT, "bench/lib/preload-exit.ts")];
+    const preload = ["--import", join(ROOT, "bench/lib/preload-exit.mjs")];
     if (!o.profileDir) return preload;
     const out = join(o.profileDir, name);
     mkdirSync(out, { recursive: true });
     return ["--cpu-prof", `--cpu-prof-dir=${out}`, ...preload];
   };
-  const cli = join(ROOT, "apps/cli/src/main.ts");
+  // The compiled CLI, as `pnpm start` runs it (ensureBuilt() made it current).
+  const cli = join(ROOT, "dist/hookline.mjs");
   const worker = o.worker
-    ? spawnNode("worker", { args: [cli, "worker"], env, nodeFlags: flags("worker") })
+    ? spawnNode("worker", { args: [cli, "worker"], env, nodeFlags: flags("worker"), typescript: false })
     : null;
   const gateway = o.gateway
-    ? spawnNode("gateway", { args: [cli, "gateway"], env, nodeFlags: flags("gateway") })
+    ? spawnNode("gateway", { args: [cli, "gateway"], env, nodeFlags: flags("gateway"), typescript: false })
     : null;
   const stop = async () => {
     await Promise.all([gateway?.stop(60_000), worker?.stop(60_000)]);
@@ -112,18 +113,14 @@ async function waitForLine(child: Child, text: string, timeoutMs = 30_000): Prom
 }
 
 /**
- * Runs `hookline check-config` once, so tsx has compiled and cached every module before the
- * measured processes start: otherwise the first one also runs tsx's esbuild helper and its
- * memory reading depends on the cache's state.
+ * Brings dist/ up to date (`node scripts/build.mjs --if-stale`): the measured processes run
+ * the compiled build, as `pnpm start` and the image do.
  */
-export async function warmTsxCache(config: string): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), "hookline-bench-"));
-  const configPath = join(dir, "hookline.yaml");
-  writeFileSync(configPath, config);
-  const child = spawnNode("check-config", {
-    args: [join(ROOT, "apps/cli/src/main.ts"), "check-config", configPath],
-    nodeFlags: ["--import", join(ROOT, "bench/lib/preload-exit.ts")],
+export async function ensureBuilt(): Promise<void> {
+  const child = spawnNode("build", {
+    args: [join(ROOT, "scripts/build.mjs"), "--if-stale"],
+    typescript: false,
   });
-  await new Promise<void>((done) => child.proc.once("exit", () => done()));
-  rmSync(dir, { recursive: true, force: true });
+  const code = await new Promise<number | null>((done) => child.proc.once("exit", (c) => done(c)));
+  if (code !== 0) throw new Error(`scripts/build.mjs failed:\n${child.output()}`);
 }

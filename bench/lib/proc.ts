@@ -21,12 +21,15 @@ export interface SpawnOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Extra node flags (e.g. --cpu-prof), placed after --import tsx. */
   readonly nodeFlags?: readonly string[];
+  /** false: a compiled entry point (Hookline's dist/), run by node alone. Default true. */
+  readonly typescript?: boolean;
   readonly ipc?: boolean;
 }
 
-/** Runs a TypeScript entry point with `node --import tsx`, as the CLI documents. */
+/** Runs an entry point with node: TypeScript through `--import tsx`, or compiled JavaScript. */
 export function spawnNode(name: string, options: SpawnOptions): Child {
-  const proc = spawn(process.execPath, ["--import", "tsx", ...(options.nodeFlags ?? []), ...options.args], {
+  const loader = options.typescript === false ? [] : ["--import", "tsx"];
+  const proc = spawn(process.execPath, [...loader, ...(options.nodeFlags ?? []), ...options.args], {
     cwd: ROOT,
     env: { ...process.env, ...options.env },
     stdio: options.ipc ? ["ignore", "pipe", "pipe", "ipc"] : ["ignore", "pipe", "pipe"],
@@ -46,7 +49,7 @@ export function spawnNode(name: string, options: SpawnOptions): Child {
     stop: async (graceMs = 15_000) => {
       if (proc.exitCode !== null || proc.signalCode !== null) return;
       proc.kill("SIGTERM");
-      // A process still up after its graceful stop gets SIGUSR2 (see preload-exit.ts), then SIGKILL.
+      // A process still up after its graceful stop gets SIGUSR2 (see preload-exit.mjs), then SIGKILL.
       const nudge = setTimeout(() => proc.kill("SIGUSR2"), Math.min(10_000, graceMs / 2));
       const timer = setTimeout(() => proc.kill("SIGKILL"), graceMs);
       await exited;
