@@ -22,6 +22,7 @@ export {
   type ProcessExit,
   REPO_ROOT,
   type Runtime,
+  type SpawnOptions,
   spawnHookline,
 } from "./processes";
 export {
@@ -32,6 +33,7 @@ export {
   type RawResponse,
   rawHttp,
 } from "./raw-http";
+export { createHostNetwork, type Host, type HostNetwork, namespacesUnavailable } from "./netns";
 export {
   freePort,
   type PrivatePostgres,

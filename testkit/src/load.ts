@@ -33,8 +33,14 @@ export interface RecordingTarget {
  * `status` decides for the request (decided as it arrives, in arrival order).
  */
 export async function startRecordingTarget(
-  options: { readonly delayMs?: number; readonly status?: (webhookId: string) => number } = {},
+  options: {
+    readonly delayMs?: number;
+    readonly status?: (webhookId: string) => number;
+    /** The address to listen on (default 127.0.0.1): another host's view of this machine. */
+    readonly host?: string;
+  } = {},
 ): Promise<RecordingTarget> {
+  const host = options.host ?? "127.0.0.1";
   const hits: TargetHit[] = [];
   const counts = new Map<string, number>();
   const sockets = new Set<Socket>();
@@ -69,7 +75,7 @@ export async function startRecordingTarget(
     });
     await new Promise<void>((resolve, reject) => {
       s.once("error", reject);
-      s.listen(port, "127.0.0.1", () => resolve());
+      s.listen(port, host, () => resolve());
     });
     const address = s.address();
     if (address !== null && typeof address === "object") port = address.port;
@@ -86,7 +92,7 @@ export async function startRecordingTarget(
   await listen();
   return {
     get url() {
-      return `http://127.0.0.1:${port}`;
+      return `http://${host}:${port}`;
     },
     get port() {
       return port;

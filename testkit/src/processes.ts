@@ -44,6 +44,12 @@ const ENTRY: Record<Runtime, readonly string[]> = {
   tsx: ["--import", "tsx", "apps/cli/src/main.ts"],
 };
 
+export interface SpawnOptions {
+  readonly runtime?: Runtime;
+  /** A network namespace (`ip netns`) to run in: another host, as far as the network goes. */
+  readonly netns?: string;
+}
+
 /**
  * Runs `hookline <command>` as a real child process (so SIGKILL and SIGTERM are real), with
  * only the environment given plus PATH and HOME.
@@ -51,9 +57,12 @@ const ENTRY: Record<Runtime, readonly string[]> = {
 export function spawnHookline(
   command: "start" | "gateway" | "worker",
   env: Readonly<Record<string, string>>,
-  runtime: Runtime = "compiled",
+  options: SpawnOptions = {},
 ): HooklineProcess {
-  const child = spawn(process.execPath, ["--import", ORPHAN_GUARD, ...ENTRY[runtime], command], {
+  const node = [process.execPath, "--import", ORPHAN_GUARD, ...ENTRY[options.runtime ?? "compiled"], command];
+  // `ip netns exec` execs node in place: the child's pid is node's, so signals reach it.
+  const [file, ...args] = options.netns ? ["ip", "netns", "exec", options.netns, ...node] : node;
+  const child = spawn(file as string, args, {
     cwd: REPO_ROOT,
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", LOG_LEVEL: "info", ...env },
     stdio: ["ignore", "pipe", "pipe"],

@@ -1,7 +1,7 @@
 // Private Redis and Postgres servers for fault tests: the shared ones on 6379/5432 serve every
 // other test file in parallel, so a test that crashes or stops its services needs its own.
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { appendFileSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -43,6 +43,14 @@ export async function freePort(alsoFree: readonly number[] = []): Promise<number
   throw new Error("no free port between 20000 and 32000");
 }
 
+/** Where a private server listens besides loopback, and who may connect (another host's view). */
+export interface ServerAddress {
+  /** An address of this machine (default 127.0.0.1); the server listens there and on loopback. */
+  readonly host?: string;
+  /** Postgres: the network (CIDR) allowed to connect, trusted like loopback. */
+  readonly allow?: string;
+}
+
 export interface PrivateRedis {
   readonly url: string;
   readonly port: number;
@@ -57,10 +65,11 @@ export interface PrivateRedis {
  * A redis-server of our own with the append-only file fsynced on every write, as production
  * should run it (`--appendonly yes --appendfsync always`).
  */
-export async function startPrivateRedis(): Promise<PrivateRedis> {
+export async function startPrivateRedis(options: ServerAddress = {}): Promise<PrivateRedis> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), "hookline-redis-"));
-  const url = `redis://127.0.0.1:${port}`;
+  const host = options.host ?? "127.0.0.1";
+  const url = `redis://${host}:${port}`;
   let child: ChildProcess | null = null;
   const start = async () => {
     if (child && child.exitCode === null && child.signalCode === null) return; // already running
@@ -70,7 +79,10 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
         "--port",
         String(port),
         "--bind",
-        "127.0.0.1",
+        ...new Set(["127.0.0.1", host]),
+        // Reached from other hosts (network namespaces) without a password: a test network.
+        "--protected-mode",
+        "no",
         "--dir",
         dir,
         "--appendonly",
@@ -160,7 +172,8 @@ function postgresBin(): string {
  * A throwaway PostgreSQL cluster (initdb in a temporary directory) on its own port. As root the
  * server runs as the `postgres` user, which PostgreSQL insists on.
  */
-export async function startPrivatePostgres(): Promise<PrivatePostgres> {
+export async function startPrivatePostgres(options: ServerAddress = {}): Promise<PrivatePostgres> {
+  const host = options.host ?? "127.0.0.1";
   const bin = postgresBin();
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), "hookline-pg-"));
@@ -178,9 +191,11 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
     execFileSync(cmd, argv, { stdio: "pipe" });
   };
   run("initdb", ["-D", data, "-U", "postgres", "--auth=trust", "-N", "-E", "UTF8", "--locale=C"]);
-  const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c max_connections=200`;
+  if (options.allow) appendFileSync(join(data, "pg_hba.conf"), `host all all ${options.allow} trust\n`);
+  const listen = [...new Set(["127.0.0.1", host])].join(",");
+  const serverOptions = `-p ${port} -k ${dir} -c listen_addresses=${listen} -c max_connections=200`;
   const start = async () => {
-    run("pg_ctl", ["-D", data, "-o", options, "-l", join(dir, "log"), "-w", "-t", "60", "start"]);
+    run("pg_ctl", ["-D", data, "-o", serverOptions, "-l", join(dir, "log"), "-w", "-t", "60", "start"]);
   };
   const stopWith = async (mode: "immediate" | "fast") => {
     try {
@@ -195,7 +210,7 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
   };
   atExit.add(onExit);
   await start();
-  const urlFor = (database: string) => `postgres://postgres@127.0.0.1:${port}/${database}`;
+  const urlFor = (database: string) => `postgres://postgres@${host}:${port}/${database}`;
   const admin = new pg.Client({ connectionString: urlFor("postgres") });
   await admin.connect();
   await admin.end();

@@ -3,15 +3,18 @@
 // (with provider duplicates) through a real gateway and worker, run as child processes, to real
 // targets, while the worker is SIGKILLed, Redis crashes and restarts from its append-only file,
 // Postgres goes away, and a target goes down. Then the books are checked against what the
-// targets recorded.
+// targets recorded. With `hosts`, the gateways and workers run as separate hosts (network
+// namespaces) against Redis, Postgres and the targets on another, and a gateway's link is cut.
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connectDatabase, type Database, migrateDatabase } from "@hookline/db";
 import {
   eventually,
+  createHostNetwork,
   freePort,
   type HooklineProcess,
+  type HostNetwork,
   type LoadStats,
   loadTestConfig,
   type PrivatePostgres,
@@ -46,6 +49,11 @@ export interface FaultPlan {
   readonly seed: number;
   /** How long, after the last fault, everything may take to be delivered. */
   readonly drainTimeoutMs: number;
+  /** Separate hosts (network namespaces) for this many gateways and workers; absent: one of each, on loopback. */
+  readonly hosts?: { readonly gateways: number; readonly workers: number };
+  /** Times the first gateway's network link is cut (packets dropped), and for how long. */
+  readonly linkCuts?: number;
+  readonly linkCutMs?: number;
 }
 
 /** The plan, with any FAULT_* environment variable overriding a default. */
@@ -67,6 +75,9 @@ export function planFromEnv(defaults: FaultPlan): FaultPlan {
     targetOutageMs: read("FAULT_TARGET_OUTAGE_MS", defaults.targetOutageMs),
     seed: read("FAULT_SEED", defaults.seed || Date.now() % 1_000_000),
     drainTimeoutMs: read("FAULT_DRAIN_TIMEOUT_MS", defaults.drainTimeoutMs),
+    ...(defaults.hosts ? { hosts: defaults.hosts } : {}),
+    linkCuts: read("FAULT_LINK_CUTS", defaults.linkCuts ?? 0),
+    linkCutMs: read("FAULT_LINK_CUT_MS", defaults.linkCutMs ?? 0),
   };
 }
 
@@ -137,6 +148,8 @@ class Supervised {
     readonly command: "gateway" | "worker",
     private readonly env: Record<string, string>,
     private readonly readyMsg: string,
+    /** The host it runs on (a network namespace); absent: this one. */
+    private readonly netns?: string,
   ) {}
 
   /** Starts it (or joins a start in progress), retrying while its preflight fails (Postgres or Redis down). */
@@ -149,7 +162,7 @@ class Supervised {
 
   async #startLoop(): Promise<void> {
     while (!this.#stopped) {
-      const proc = spawnHookline(this.command, this.env);
+      const proc = spawnHookline(this.command, this.env, this.netns ? { netns: this.netns } : {});
       this.#proc = proc;
       try {
         await proc.waitForLine((l) => l.msg === this.readyMsg, 90_000);
@@ -208,16 +221,24 @@ export async function runFaultScenario(plan: FaultPlan, say: (line: string) => v
   const dir = mkdtempSync(join(tmpdir(), "hookline-faults-"));
   let postgres: PrivatePostgres | null = null;
   let redis: PrivateRedis | null = null;
+  let network: HostNetwork | null = null;
   const targets: RecordingTarget[] = [];
   const supervised: Supervised[] = [];
   try {
-    postgres = await startPrivatePostgres();
-    redis = await startPrivateRedis();
+    const counts = plan.hosts ?? { gateways: 1, workers: 1 };
+    network = plan.hosts ? createHostNetwork(counts.gateways + counts.workers) : null;
+    // With hosts, this process is the host of Redis, Postgres, the targets and the provider.
+    const address = network ? { host: network.address, allow: network.cidr } : {};
+    postgres = await startPrivatePostgres(address);
+    redis = await startPrivateRedis(address);
     const databaseUrl = postgres.urlFor("hookline");
     await migrateDatabase(databaseUrl);
     // Targets take a moment to answer, as real ones do, so a worker killed at a random moment
     // often has requests in flight.
-    for (const _ of TARGETS) targets.push(await startRecordingTarget({ delayMs: 20 }));
+    for (const _ of TARGETS)
+      targets.push(
+        await startRecordingTarget({ delayMs: 20, ...(network ? { host: network.address } : {}) }),
+      );
     const [alpha, beta] = targets as [RecordingTarget, RecordingTarget];
     const port = await freePort();
     const configPath = join(dir, "hookline.yaml");
@@ -227,7 +248,7 @@ export async function runFaultScenario(plan: FaultPlan, say: (line: string) => v
     writeFileSync(
       configPath,
       `
-server: { port: ${port}, host: 127.0.0.1, admin_port: ${await freePort([2])} }
+server: { port: ${port}, host: ${network ? "0.0.0.0" : "127.0.0.1"}, admin_port: ${await freePort([2])} }
 sources:
   - id: klariqo
     verify: { scheme: klariqo, secrets: ["${SOURCE_SECRET}"] }
@@ -257,10 +278,18 @@ worker: { lock_duration: 3s, stalled_interval: 1s }
       REDIS_URL: redis.url,
       HOOKLINE_QUEUE_PREFIX: "faults",
     };
-    const worker = new Supervised("worker", env, "worker running");
-    const gateway = new Supervised("gateway", env, "gateway listening");
-    supervised.push(worker, gateway);
-    await Promise.all([worker.start(), gateway.start()]);
+    const hostOf = (i: number) => network?.hosts[i];
+    const gateways = Array.from(
+      { length: counts.gateways },
+      (_, i) => new Supervised("gateway", env, "gateway listening", hostOf(i)?.netns),
+    );
+    const workers = Array.from(
+      { length: counts.workers },
+      (_, i) => new Supervised("worker", env, "worker running", hostOf(counts.gateways + i)?.netns),
+    );
+    supervised.push(...workers, ...gateways);
+    await Promise.all(supervised.map((s) => s.start()));
+    const gatewayUrls = gateways.map((_, i) => `http://${hostOf(i)?.address ?? "127.0.0.1"}:${port}`);
 
     // The provider's messages, plus re-sends of some of them (same id and body, new signature).
     const originals: ProviderMessage[] = Array.from({ length: plan.events }, (_, n) => ({
@@ -284,10 +313,13 @@ worker: { lock_duration: 3s, stalled_interval: 1s }
 
     const loadMs = (messages.length / plan.ratePerSecond) * 1000;
     say(
-      `faults: ${plan.events} events + ${duplicates.length} provider duplicates at ${plan.ratePerSecond}/s (~${Math.round(loadMs / 1000)} s of load), seed ${plan.seed}`,
+      `faults: ${plan.events} events + ${duplicates.length} provider duplicates at ${plan.ratePerSecond}/s (~${Math.round(loadMs / 1000)} s of load), seed ${plan.seed}` +
+        (network ? `; ${counts.gateways} gateways and ${counts.workers} workers, each its own host` : ""),
     );
+    // Spread over the gateways as a load balancer would; a retry may land on another one.
+    let nextGateway = 0;
     const load = runLoad(messages, {
-      baseUrl: () => `http://127.0.0.1:${port}`,
+      baseUrl: () => gatewayUrls[nextGateway++ % gatewayUrls.length] as string,
       source,
       concurrency: 16,
       ratePerSecond: plan.ratePerSecond,
@@ -319,9 +351,26 @@ worker: { lock_duration: 3s, stalled_interval: 1s }
       let at = within(0.05, 0.95);
       for (let tries = 0; tries < 50 && duringPostgresOutage(at); tries++) at = within(0.05, 0.95);
       const down = 200 + Math.floor(rand() * 1500);
+      const which = Math.floor(rand() * workers.length);
+      const worker = workers[which] as Supervised;
+      const name = workers.length > 1 ? `worker ${which + 1}` : "worker";
       tasks.push(
         sleep(at).then(async () => {
-          await worker.kill(down, () => log(`worker SIGKILL (restart after ${down} ms)`));
+          await worker.kill(down, () => log(`${name} SIGKILL (restart after ${down} ms)`));
+        }),
+      );
+    }
+    const cutHost = hostOf(0);
+    for (let k = 0; k < (plan.linkCuts ?? 0) && network && cutHost; k++) {
+      const net = network;
+      const cutMs = plan.linkCutMs ?? 0;
+      tasks.push(
+        sleep(within(0.2, 0.7)).then(async () => {
+          log(`gateway 1's link cut for ${cutMs} ms (${cutHost.address}: packets dropped both ways)`);
+          net.cut(cutHost);
+          await sleep(cutMs);
+          net.restore(cutHost);
+          log("gateway 1's link back");
         }),
       );
     }
@@ -400,9 +449,9 @@ worker: { lock_duration: 3s, stalled_interval: 1s }
         faults,
         refused: load.stats.refused,
         transportErrors: load.stats.errors,
-        unexpectedExits: worker.unexpectedExits + gateway.unexpectedExits,
-        exitNotes: [...worker.exitNotes, ...gateway.exitNotes],
-        leakedLogLines: [...worker.allLogs(), ...gateway.allLogs()].filter(leaks).length,
+        unexpectedExits: supervised.reduce((n, s) => n + s.unexpectedExits, 0),
+        exitNotes: supervised.flatMap((s) => s.exitNotes),
+        leakedLogLines: supervised.flatMap((s) => s.allLogs()).filter(leaks).length,
       };
     } finally {
       await database.close();
@@ -412,6 +461,7 @@ worker: { lock_duration: 3s, stalled_interval: 1s }
     for (const t of targets) await t.close();
     await redis?.stop();
     await postgres?.stop();
+    network?.destroy();
     rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -530,7 +580,8 @@ export function expectFullRecovery(report: FaultReport, plan: FaultPlan): void {
     plan.workerKills +
       2 * plan.redisRestarts +
       (plan.postgresOutageMs > 0 ? 2 : 0) +
-      (plan.targetOutageMs > 0 ? 2 : 0),
+      (plan.targetOutageMs > 0 ? 2 : 0) +
+      2 * (plan.linkCuts ?? 0),
   );
 }
 
