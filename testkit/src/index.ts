@@ -16,6 +16,7 @@ export {
   startRecordingTarget,
   type TargetHit,
 } from "./load";
+export { createHostNetwork, type Host, type HostNetwork, namespacesUnavailable } from "./netns";
 export {
   type HooklineProcess,
   type LogLine,
@@ -33,7 +34,6 @@ export {
   type RawResponse,
   rawHttp,
 } from "./raw-http";
-export { createHostNetwork, type Host, type HostNetwork, namespacesUnavailable } from "./netns";
 export {
   freePort,
   type PrivatePostgres,

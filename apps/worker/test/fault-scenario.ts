@@ -10,8 +10,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connectDatabase, type Database, migrateDatabase } from "@hookline/db";
 import {
-  eventually,
   createHostNetwork,
+  eventually,
   freePort,
   type HooklineProcess,
   type HostNetwork,
