@@ -12,6 +12,7 @@ COPY apps/cli/package.json apps/cli/
 COPY apps/dashboard/package.json apps/dashboard/
 COPY apps/gateway/package.json apps/gateway/
 COPY apps/worker/package.json apps/worker/
+COPY packages/alerts/package.json packages/alerts/
 COPY packages/batch/package.json packages/batch/
 COPY packages/config/package.json packages/config/
 COPY packages/db/package.json packages/db/

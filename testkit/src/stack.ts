@@ -4,7 +4,12 @@ import { type IngestObserver, type RunningGateway, startGateway } from "@hooklin
 import { createLogger, type Logger } from "@hookline/logger";
 import { bullPrefix, createProducerConnection, deliveryQueueName } from "@hookline/queue";
 import { signRequest } from "@hookline/verify";
-import { type RunningWorker, startWorker, type WorkerObserver } from "@hookline/worker";
+import {
+  type RunningWorker,
+  startWorker,
+  type WorkerObserver,
+  type WorkerRunOptions,
+} from "@hookline/worker";
 import { Queue } from "bullmq";
 import type { Isolated } from "./isolation";
 import { eventually } from "./wait";
@@ -21,6 +26,7 @@ export function observeWorker(watch: Partial<WorkerObserver>): WorkerObserver {
     targetPaused: () => {},
     firstAttempts: () => {},
     eventsUnrouted: () => {},
+    alert: () => {},
     ...watch,
   };
 }
@@ -78,6 +84,7 @@ export interface StackOptions {
   readonly workerObserver?: WorkerObserver;
   /** How long a body may stop arriving before 408 (the gateway's default is 10 s). */
   readonly bodyIdleTimeoutMs?: number;
+  readonly alertTiming?: WorkerRunOptions["alertTiming"];
 }
 
 /** A real gateway and worker, in this process, against the isolated database and queue prefix. */
@@ -109,6 +116,7 @@ export async function startStack(
       // A stalled job comes back in seconds, not the default 20 s: tests kill workers.
       config: { ...config, worker: { ...config.worker, lockDurationMs: 2_000, stalledIntervalMs: 500 } },
       ...(options.workerObserver ? { observer: options.workerObserver } : {}),
+      ...(options.alertTiming ? { alertTiming: options.alertTiming } : {}),
     });
     return worker;
   };

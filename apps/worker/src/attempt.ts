@@ -12,6 +12,11 @@ import type { Transport } from "./transport";
 export interface DeliveryObserver {
   attempt(targetId: string, outcome: "succeeded" | "retrying" | "failed", seconds: number): void;
   firstSuccess(targetId: string, lagSeconds: number): void;
+  /** A delivery that failed for good (alerts: delivery.failed). */
+  deliveryFailed?(
+    targetId: string,
+    failed: { readonly deliveryId: string; readonly eventId: string; readonly reason: string | null },
+  ): void;
 }
 
 export interface AttemptDeps {
@@ -78,6 +83,12 @@ export async function sendAttempt(
     nextAttemptAt,
   });
   deps.observer?.attempt(target.id, verdict.status, result.durationMs / 1000);
+  if (verdict.status === "failed")
+    deps.observer?.deliveryFailed?.(target.id, {
+      deliveryId: run.deliveryId,
+      eventId: opened.eventId,
+      reason: verdict.reason,
+    });
   // Lag to the first success of the event's own fan-out, however many attempts it took;
   // manual retries (run > 1) and replays (fresh delivery ids) are not first successes.
   if (

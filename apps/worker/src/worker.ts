@@ -12,6 +12,8 @@ import {
   infraBackoffMs,
 } from "@hookline/queue";
 import { Queue, Worker, type WorkerOptions } from "bullmq";
+import { startAlerting } from "./alerting";
+import type { DeliveryObserver } from "./attempt";
 import { createAttemptWriter } from "./attempt-batch";
 import { CircuitBreaker, type CircuitState } from "./circuit";
 import { createDeliveryProcessor } from "./delivery-job";
@@ -45,6 +47,8 @@ export interface WorkerObserver {
   firstAttempts(targetId: string, path: "inline" | "queued" | "held", count: number): void;
   /** New events that no route delivers (no route matched, or every filter rejected them). */
   eventsUnrouted(sourceId: string, count: number): void;
+  /** An alert sent to a destination, or given up on after every retry. */
+  alert(type: string, outcome: "sent" | "failed"): void;
 }
 
 export interface WorkerRunOptions {
@@ -55,6 +59,8 @@ export interface WorkerRunOptions {
   readonly logger: Logger;
   readonly observer?: WorkerObserver;
   readonly now?: () => number;
+  /** Shorter alert windows and backlog checks than a minute and 15 s (tests). */
+  readonly alertTiming?: { readonly windowMs?: number; readonly backlogCheckMs?: number };
 }
 
 export interface RunningWorker {
@@ -81,6 +87,22 @@ export async function startWorker(options: WorkerRunOptions): Promise<RunningWor
   const recordIngested = createIngestRecorder(database.pool);
   const producer = createWorkerConnection(options.redisUrl);
 
+  // alerts: (none configured: null). Raised from what this worker sees, sent on their own queue.
+  const alerting = await startAlerting({
+    config,
+    redisUrl: options.redisUrl,
+    prefix,
+    pool: database.pool,
+    logger,
+    ...(options.observer ? { observer: options.observer } : {}),
+    ...options.alertTiming,
+  });
+  const deliveryObserver: DeliveryObserver = {
+    attempt: (targetId, outcome, seconds) => options.observer?.attempt(targetId, outcome, seconds),
+    firstSuccess: (targetId, lag) => options.observer?.firstSuccess(targetId, lag),
+    deliveryFailed: (targetId, failed) => alerting?.deliveryFailed(targetId, failed),
+  };
+
   const runtimes = new Map<string, TargetRuntime>();
   for (const target of config.targets) {
     const circuit = new CircuitBreaker(target.circuitBreaker, ({ from, to }) => {
@@ -89,6 +111,7 @@ export async function startWorker(options: WorkerRunOptions): Promise<RunningWor
         `circuit ${to === "open" ? "opened" : to === "closed" ? "closed" : "half-open"}`,
       );
       options.observer?.circuit(target.id, to);
+      alerting?.circuitChanged(target.id, from, to);
     });
     const queue = new Queue<DeliveryJob>(deliveryQueueName(target.id), { connection: producer, prefix });
     runtimes.set(target.id, {
@@ -120,7 +143,7 @@ export async function startWorker(options: WorkerRunOptions): Promise<RunningWor
     attempts,
     now,
     logger,
-    ...(options.observer ? { observer: options.observer } : {}),
+    observer: deliveryObserver,
   });
   const isConfigured = (targetId: string) => runtimes.has(targetId);
   const firstAttempts = createFirstAttempts({
@@ -186,7 +209,7 @@ export async function startWorker(options: WorkerRunOptions): Promise<RunningWor
         pool: database.pool,
         logger,
         now,
-        ...(options.observer ? { observer: options.observer } : {}),
+        observer: deliveryObserver,
       }),
       settings,
     );
@@ -236,6 +259,7 @@ export async function startWorker(options: WorkerRunOptions): Promise<RunningWor
         await ordering?.close();
         await inline.drain();
         await retention.close();
+        await alerting?.close();
         await Promise.all([...runtimes.values()].map((rt) => rt.queue.close()));
         await Promise.all([...runtimes.values()].map((rt) => rt.transport.close()));
         producer.disconnect();

@@ -29,6 +29,7 @@ export const DEFAULTS = {
     circuitBreaker: { failureThreshold: 5, cooldownMs: 30 * SECOND },
   },
   route: { events: ["*"], transformTimeoutMs: 100 },
+  alert: { format: "standard-webhooks", backlogThreshold: 1_000 },
   retention: { eventsMs: 30 * DAY, attemptsMs: 30 * DAY, intervalMs: HOUR },
   worker: {
     lockDurationMs: 15 * SECOND,

@@ -230,6 +230,60 @@ describe("loadConfigText: worker", () => {
   });
 });
 
+describe("loadConfigText: alerts", () => {
+  it("has none by default, and fills each destination's defaults", () => {
+    expect(load("").alerts).toEqual([]);
+    const [alert] = load("alerts:\n  - url: http://127.0.0.1:9100/ops\n").alerts;
+    expect(alert).toMatchObject({ format: "standard-webhooks", signingSecrets: [], backlogThreshold: 1000 });
+    expect([...(alert?.events ?? [])].sort()).toEqual([
+      "backlog.high",
+      "circuit.closed",
+      "circuit.opened",
+      "delivery.failed",
+      "target.paused",
+      "target.resumed",
+    ]);
+  });
+
+  it("reads every setting", () => {
+    const [alert] = load(
+      `
+alerts:
+  - url: https://ops.example/hooks
+    format: standard-webhooks
+    signing_secret: "\${ALERTS_SECRET}"
+    events: [circuit.opened, backlog.high]
+    backlog_threshold: 50
+`,
+      { ALERTS_SECRET: "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD" },
+    ).alerts;
+    expect(alert?.signingSecrets).toEqual(["whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD"]);
+    expect([...(alert?.events ?? [])]).toEqual(["circuit.opened", "backlog.high"]);
+    expect(alert?.backlogThreshold).toBe(50);
+  });
+
+  it("names every bad setting by its path", () => {
+    const found = issues(`
+alerts:
+  - url: ftp://ops.example/x
+  - url: http://ok.example/x
+    events: [circuit.exploded]
+  - url: https://hooks.slack.com/services/T/B/X
+    format: slack
+    signing_secret: whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD
+  - url: http://ok.example/y
+    signing_secret: not-a-secret
+    backlog_threshold: 0
+`);
+    expect(found.map((i) => i.path)).toEqual([
+      "alerts[0].url",
+      "alerts[1].events[0]",
+      "alerts[2].signing_secret",
+      "alerts[3].backlog_threshold",
+    ]);
+  });
+});
+
 describe("loadConfigText: environment", () => {
   it("expands ${VAR} in values, never in the YAML text", () => {
     const secret = 'a: b # "c" \n- [d]';

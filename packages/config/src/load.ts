@@ -5,6 +5,7 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Document } from "yaml";
 import { LineCounter, parseDocument } from "yaml";
+import { buildAlert } from "./alerts.js";
 import { type Env, expandEnv } from "./expand.js";
 import { errorText, type Issue, isRecord, startsWith, validate } from "./issues.js";
 import { formatPath, type PathSegment } from "./paths.js";
@@ -20,6 +21,7 @@ import {
   collectIds,
 } from "./sections.js";
 import type {
+  AlertConfig,
   ConfigIssue,
   HooklineConfig,
   LoadConfigResult,
@@ -88,6 +90,7 @@ function validateDocument(root: unknown, env: Env): { config?: HooklineConfig; i
 
   const retention = buildRetention(present(expanded.retention), issues);
   const worker = buildWorker(present(expanded.worker), issues);
+  const alerts = asList(expanded.alerts, "alerts", issues).map((raw, i) => buildAlert(raw, i, issues));
 
   // An issue below a path whose ${VAR} failed to expand is a consequence, not a second problem.
   const kept = issues.filter(
@@ -104,6 +107,7 @@ function validateDocument(root: unknown, env: Env): { config?: HooklineConfig; i
       routes: routes.filter((r): r is RouteConfig => r !== undefined),
       retention,
       worker,
+      alerts: alerts.filter((a): a is AlertConfig => a !== undefined),
     },
   };
 }

@@ -247,6 +247,24 @@ export const workerSchema = z.strictObject({
   removed_target_grace: duration(1).optional(),
 });
 
+/** What Hookline tells an alert destination about (contract: "Alerts"). */
+export const ALERT_TYPES = [
+  "circuit.opened",
+  "circuit.closed",
+  "delivery.failed",
+  "target.paused",
+  "target.resumed",
+  "backlog.high",
+] as const;
+
+export const alertSchema = z.strictObject({
+  url: text,
+  format: z.enum(["standard-webhooks", "slack"]).optional(),
+  signing_secret: z.string().optional(),
+  events: z.array(z.enum(ALERT_TYPES)).min(1).optional(),
+  backlog_threshold: integer(1, 1_000_000_000).optional(),
+});
+
 /** The top level only: each section is validated on its own so one bad item hides nothing else. */
 export const rootSchema = z.strictObject({
   server: z.unknown().optional(),
@@ -255,6 +273,7 @@ export const rootSchema = z.strictObject({
   routes: z.unknown().optional(),
   retention: z.unknown().optional(),
   worker: z.unknown().optional(),
+  alerts: z.unknown().optional(),
 });
 
 export type RawSource = z.infer<typeof sourceSchema>;

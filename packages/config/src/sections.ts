@@ -179,7 +179,7 @@ export function buildSource(
 }
 
 export function checkSigningSecrets(
-  parsed: RawTarget,
+  parsed: Pick<RawTarget, "signing_secret" | "signing_secrets">,
   at: readonly PathSegment[],
   issues: Issue[],
 ): string[] | undefined {

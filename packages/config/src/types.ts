@@ -129,6 +129,26 @@ export interface WorkerConfig {
   readonly removedTargetGraceMs: number; // default 10m
 }
 
+export type AlertType =
+  | "circuit.opened"
+  | "circuit.closed"
+  | "delivery.failed"
+  | "target.paused"
+  | "target.resumed"
+  | "backlog.high";
+
+/** Where Hookline sends its own events (`alerts:`). */
+export interface AlertConfig {
+  readonly url: string;
+  /** standard-webhooks: the contract's JSON body, signed when a secret is set; slack: `{"text": ...}`. */
+  readonly format: "standard-webhooks" | "slack";
+  /** Empty: sent unsigned. */
+  readonly signingSecrets: readonly string[];
+  readonly events: ReadonlySet<AlertType>;
+  /** backlog.high fires when a target's backlog (deliveries not yet final) passes this. */
+  readonly backlogThreshold: number; // default 1000
+}
+
 export interface HooklineConfig {
   readonly server: ServerConfig;
   readonly sources: readonly SourceConfig[];
@@ -136,6 +156,7 @@ export interface HooklineConfig {
   readonly routes: readonly RouteConfig[];
   readonly retention: RetentionConfig;
   readonly worker: WorkerConfig;
+  readonly alerts: readonly AlertConfig[];
 }
 
 /** Everything the process environment may set; parsed once by parseEnv. */

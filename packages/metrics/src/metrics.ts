@@ -42,6 +42,7 @@ export interface WorkerMetrics {
   firstAttempts(targetId: string, path: "inline" | "queued" | "held", count: number): void;
   eventsUnrouted(sourceId: string, count: number): void;
   targetPaused(targetId: string, paused: boolean): void;
+  alert(type: string, outcome: "sent" | "failed"): void;
 }
 
 /** A queue to report on, under the name it has in the queue catalog. */
@@ -154,6 +155,11 @@ export function createMetrics(options: MetricsOptions = {}): HooklineMetrics {
     name: "hookline_events_unrouted_total",
     help: "New events that no route delivers (no route matched, or every route's filter rejected them): kept, with no deliveries.",
     labelNames: ["source"] as const,
+  });
+  const alerts = counter({
+    name: "hookline_alerts_total",
+    help: "Alerts (alerts:) by type: sent (a destination answered 2xx) or failed (given up after every retry).",
+    labelNames: ["type", "outcome"] as const,
   });
   const paused = gauge({
     name: "hookline_target_paused",
@@ -278,6 +284,9 @@ export function createMetrics(options: MetricsOptions = {}): HooklineMetrics {
       },
       eventsUnrouted(source, count) {
         unrouted.inc({ source }, count);
+      },
+      alert(type, outcome) {
+        alerts.inc({ type, outcome });
       },
       firstAttempts(target, path, count) {
         firstAttempts.inc({ target, path }, count);

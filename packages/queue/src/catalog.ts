@@ -10,6 +10,8 @@ export function bullPrefix(queuePrefix: string): string {
 
 export const INGEST_QUEUE = "ingest";
 export const MAINTENANCE_QUEUE = "maintenance";
+/** Hookline's own events (alerts:), sent to their destinations with retries, apart from deliveries. */
+export const ALERTS_QUEUE = "alerts";
 
 /** One queue per target, so a slow or dead target never holds up another. */
 export function deliveryQueueName(targetId: string): string {

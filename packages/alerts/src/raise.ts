@@ -1,0 +1,146 @@
+// Raising an alert: never waits on a destination and never throws into the caller's path.
+// Bursts are coalesced in Redis, shared by every process: the first occurrence of a type for a
+// target is sent at once; later ones within the minute are counted, and a summary with the count
+// goes when the minute is up (then minute by minute while they keep coming).
+import { createHash, randomUUID } from "node:crypto";
+import type { AlertConfig, AlertType } from "@hookline/config";
+import { ALERTS_QUEUE } from "@hookline/queue";
+import { type Job, Queue } from "bullmq";
+import type { Redis } from "ioredis";
+import type { Alert } from "./message";
+
+export const ALERT_WINDOW_MS = 60_000;
+export const SEND_JOB = "send";
+export const FLUSH_JOB = "flush";
+
+/** One alert to one destination; the destination's secret is looked up when it is sent. */
+export interface SendJob {
+  readonly url: string;
+  readonly id: string;
+  readonly alert: Alert;
+}
+
+/** The end of a coalescing window of one type, target and destination. */
+export interface FlushJob {
+  readonly url: string;
+  readonly type: AlertType;
+  readonly targetId: string;
+}
+
+const JOB_OPTIONS = {
+  attempts: 8,
+  backoff: { type: "exponential", delay: 5_000 },
+  removeOnComplete: 1_000,
+  removeOnFail: 1_000,
+} as const;
+
+// KEYS: window, count, latest details. ARGV: window ms, details JSON.
+// 1: a new window (send now); 0: counted into the open one.
+const OPEN_OR_COUNT = `
+if redis.call('set', KEYS[1], '1', 'NX', 'PX', tonumber(ARGV[1]) * 10) then return 1 end
+redis.call('incr', KEYS[2])
+redis.call('pexpire', KEYS[2], tonumber(ARGV[1]) * 10)
+redis.call('set', KEYS[3], ARGV[2], 'PX', tonumber(ARGV[1]) * 10)
+return 0`;
+
+// KEYS: window, count, latest details. ARGV: window ms. {count, details} to send, or {0}: the
+// window closes (the next occurrence is sent at once).
+const FLUSH = `
+local n = tonumber(redis.call('getdel', KEYS[2]) or '0')
+local details = redis.call('getdel', KEYS[3])
+if n > 0 then
+  redis.call('set', KEYS[1], '1', 'PX', tonumber(ARGV[1]) * 10)
+  return {n, details or '{}'}
+end
+redis.call('del', KEYS[1])
+return {0}`;
+
+export interface AlertRaiser {
+  /** Fire and forget: failures are reported through `onError`, never thrown. */
+  raise(type: AlertType, targetId: string, details?: Alert["details"], only?: readonly AlertConfig[]): void;
+  /** Ends a coalescing window (the alert worker runs this for FLUSH_JOB). */
+  flush(job: FlushJob): Promise<void>;
+  /** Resolves once every raise in flight has reached Redis (for tests and shutdown). */
+  settled(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface AlertRaiserOptions {
+  readonly connection: Redis;
+  readonly prefix: string;
+  readonly destinations: readonly AlertConfig[];
+  readonly windowMs?: number;
+  readonly onError: (error: unknown) => void;
+}
+
+export function createAlertRaiser(options: AlertRaiserOptions): AlertRaiser {
+  const { connection, prefix, destinations, onError } = options;
+  const windowMs = options.windowMs ?? ALERT_WINDOW_MS;
+  const queue = new Queue(ALERTS_QUEUE, { connection, prefix });
+  queue.on("error", () => {});
+  const inFlight = new Set<Promise<void>>();
+  const keys = (url: string, type: AlertType, targetId: string) => {
+    const dest = createHash("sha256").update(url).digest("hex").slice(0, 12);
+    const base = `${prefix}:alerts:${type}:${targetId}:${dest}`;
+    return [`${base}:window`, `${base}:count`, `${base}:details`];
+  };
+  const send = (url: string, alert: Alert): Promise<Job> => {
+    const id = `alrt_${randomUUID().replaceAll("-", "")}`;
+    return queue.add(SEND_JOB, { url, id, alert } satisfies SendJob, { ...JOB_OPTIONS, jobId: id });
+  };
+  const scheduleFlush = (url: string, type: AlertType, targetId: string): Promise<Job> =>
+    queue.add(FLUSH_JOB, { url, type, targetId } satisfies FlushJob, {
+      ...JOB_OPTIONS,
+      delay: windowMs,
+    });
+
+  const raiseOne = async (destination: AlertConfig, alert: Alert): Promise<void> => {
+    const opened = await connection.eval(
+      OPEN_OR_COUNT,
+      3,
+      ...keys(destination.url, alert.type, alert.targetId),
+      windowMs,
+      JSON.stringify(alert.details),
+    );
+    if (opened !== 1) return;
+    await send(destination.url, alert);
+    await scheduleFlush(destination.url, alert.type, alert.targetId);
+  };
+
+  return {
+    raise(type, targetId, details = {}, only) {
+      const alert: Alert = { type, targetId, count: 1, details };
+      for (const destination of only ?? destinations) {
+        if (!destination.events.has(type)) continue;
+        const p = raiseOne(destination, alert).catch(onError);
+        inFlight.add(p);
+        void p.finally(() => inFlight.delete(p));
+      }
+    },
+    async flush(job) {
+      const result = (await connection.eval(
+        FLUSH,
+        3,
+        ...keys(job.url, job.type, job.targetId),
+        windowMs,
+      )) as [number, string?];
+      const count = Number(result[0]);
+      if (count === 0) return;
+      let details: Alert["details"] = {};
+      try {
+        details = JSON.parse(result[1] ?? "{}") as Alert["details"];
+      } catch {
+        // keep the count without details
+      }
+      await send(job.url, { type: job.type, targetId: job.targetId, count, details });
+      await scheduleFlush(job.url, job.type, job.targetId);
+    },
+    settled: async () => {
+      await Promise.all([...inFlight]);
+    },
+    close: async () => {
+      await Promise.all([...inFlight]);
+      await queue.close();
+    },
+  };
+}
