@@ -380,6 +380,9 @@ export function buildTarget(
         message: `is a setting of http targets only; ${an(type)} target cannot take a private CA or client certificate yet`,
       });
       ok = false;
+    } else if (urlProblem === null && new URL(parsed.url).protocol === "http:") {
+      issues.push({ at: [...at, "tls"], message: "is set, but the url is plain http://: use https://" });
+      ok = false;
     } else {
       const read = readTargetTls(parsed.tls, [...at, "tls"], context.baseDir, issues);
       if (read === undefined) ok = false;
