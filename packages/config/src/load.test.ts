@@ -763,6 +763,16 @@ describe("loadConfigText: targets[].tls", () => {
         "-out",
         `${name}.crt`,
       );
+    openssl(
+      "pkey",
+      "-in",
+      "client.key",
+      "-aes256",
+      "-passout",
+      "pass:hunter2",
+      "-out",
+      "client-encrypted.key",
+    );
     writeFileSync(join(dir, "garbage.pem"), "not a certificate\n");
   };
   const files = () => {
@@ -863,6 +873,14 @@ targets:
       ),
     );
     expect(found[0]).not.toContain("PRIVATE KEY");
+  });
+
+  it("refuses a key with a passphrase: there is nowhere to give it", () => {
+    const found = messages(target("{ cert_file: client.crt, key_file: client-encrypted.key }"));
+    expect(found).toHaveLength(1);
+    expect(found[0]).toContain(
+      `targets[1].tls.key_file: ${join(dir, "client-encrypted.key")} is not an unencrypted PEM private key`,
+    );
   });
 
   it("refuses tls on a plain http:// target", () => {
