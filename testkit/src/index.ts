@@ -16,6 +16,7 @@ export {
   startRecordingTarget,
   type TargetHit,
 } from "./load";
+export { makeTestPki, type TestPki } from "./pki";
 export {
   type HooklineProcess,
   type LogLine,

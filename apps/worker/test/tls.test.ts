@@ -11,13 +11,14 @@ import {
   type Isolated,
   isolate,
   loadTestConfig,
+  makeTestPki,
   type Stack,
   sendSigned,
   startStack,
+  type TestPki,
 } from "@hookline/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CLAUSUM_SECRET, clausumBody } from "./helpers";
-import { makeTestPki, type TestPki } from "./pki";
 
 interface Received {
   readonly eventId: string;
