@@ -17,6 +17,7 @@ export {
   type TargetHit,
 } from "./load";
 export { createHostNetwork, type Host, type HostNetwork, namespacesUnavailable } from "./netns";
+export { makeTestPki, type TestPki } from "./pki";
 export {
   type HooklineProcess,
   type LogLine,

@@ -1,9 +1,11 @@
 import type { IncomingMessage } from "node:http";
 import type { HttpBindings } from "@hono/node-server";
+import type { AddressList } from "@hookline/config";
 import type { Logger } from "@hookline/logger";
 import type { Context } from "hono";
 import { Hono } from "hono";
-import { type BodyResult, readRawBody } from "./body";
+import { type BodyResult, drainAndDiscard, readRawBody } from "./body";
+import { clientAllowed, clientOf } from "./client-address";
 import { type ErrorBody, GATEWAY_ERROR_STATUS, type GatewayErrorCode } from "./errors";
 import { takeHandedOver } from "./fast-path";
 import { type IngestDeps, type IngestVerdict, ingest } from "./ingest";
@@ -28,6 +30,8 @@ export interface GatewayAppDeps extends IngestDeps {
   readonly retryAfterSeconds: number;
   readonly newRequestId: () => string;
   readonly observer?: IngestObserver;
+  /** `server.trusted_proxies`: whose X-Forwarded-For names the client. */
+  readonly trustedProxies: AddressList | null;
 }
 
 type Env = { Bindings: Partial<HttpBindings>; Variables: { requestId: string } };
@@ -51,6 +55,12 @@ export function createGatewayApp(deps: GatewayAppDeps): Hono<Env> {
     return c.json(body, GATEWAY_ERROR_STATUS[code], extra.headers);
   };
 
+  /** The client as allow_ips sees it (trusted proxies applied); null with no socket or when unknowable. */
+  const client = (c: Context<Env>): string | null => {
+    const incoming = c.env.incoming;
+    return incoming ? clientOf(incoming, deps.trustedProxies) : null;
+  };
+
   const logRejection = (c: Context<Env>, sourceId: string, code: string, message: string) => {
     // Unconfigured source names are chosen by the client: one key for all of them, or a flood
     // of made-up names would get a log line each.
@@ -61,6 +71,7 @@ export function createGatewayApp(deps: GatewayAppDeps): Hono<Env> {
       {
         requestId: c.get("requestId"),
         source: known ? sourceId : sourceId.slice(0, 64),
+        ip: client(c) ?? undefined,
         code,
         suppressed: suppressed || undefined,
       },
@@ -102,10 +113,21 @@ export function createGatewayApp(deps: GatewayAppDeps): Hono<Env> {
     const sourceId = c.req.param("source");
     const finish = (outcome: string) =>
       deps.observer?.observe(sourceId, outcome, (performance.now() - started) / 1000);
-    if (!deps.sources.has(sourceId)) {
+    const source = deps.sources.get(sourceId);
+    if (source === undefined) {
       finish("unknown_source");
       logRejection(c, sourceId, "unknown_source", "unknown source");
       return fail(c, "unknown_source", `no source named "${sourceId.slice(0, 64)}" is configured`);
+    }
+    // Before the body: a client the source does not take costs no buffering and no verification.
+    // The fast path hands such a request over unread; what is left of it is dropped (bounded).
+    const who = source.allowIps === null ? null : client(c);
+    if (!clientAllowed(source.allowIps, who)) {
+      if (c.env.incoming) drainAndDiscard(c.env.incoming);
+      finish("ip_not_allowed");
+      const why = who === null ? "client address unknown" : "client address not in allow_ips";
+      logRejection(c, sourceId, "ip_not_allowed", why);
+      return fail(c, "ip_not_allowed", "this source does not take requests from your address");
     }
     // What the fast path (fast-path.ts) already did for this request, if it handed it over.
     const early = c.env.incoming ? takeHandedOver(c.env.incoming) : undefined;

@@ -68,7 +68,12 @@ export function readRawBody(incoming: IncomingMessage, limits: BodyLimits): Prom
   });
 }
 
-function drainAndDiscard(incoming: IncomingMessage): void {
+/**
+ * Reads and drops what is left of a body that will not be used, within the same bounds as after
+ * a 413: the client sees the answer, and the connection stays usable for its next request.
+ */
+export function drainAndDiscard(incoming: IncomingMessage): void {
+  if (incoming.readableEnded) return;
   let drained = 0;
   const stop = () => {
     clearTimeout(timer);

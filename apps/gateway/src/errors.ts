@@ -5,6 +5,7 @@ export const GATEWAY_ERROR_STATUS = {
   unknown_source: 404,
   not_found: 404,
   method_not_allowed: 405,
+  ip_not_allowed: 403,
   body_too_large: 413,
   unsupported_content_encoding: 415,
   body_timeout: 408,

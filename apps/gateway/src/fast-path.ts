@@ -5,14 +5,17 @@
 // path already did (the body read, the ingest outcome) is handed over, never done twice.
 import type { IncomingMessage, RequestListener, ServerResponse } from "node:http";
 import type { TLSSocket } from "node:tls";
+import type { AddressList } from "@hookline/config";
 import type { IngestObserver } from "./app";
 import { type BodyResult, readRawBody } from "./body";
+import { clientAllowed, clientOf } from "./client-address";
 import { type IngestDeps, type IngestVerdict, ingest } from "./ingest";
 
 export interface FastPathDeps extends IngestDeps {
   readonly bodyLimitBytes: number;
   readonly bodyIdleTimeoutMs: number;
   readonly observer?: IngestObserver;
+  readonly trustedProxies: AddressList | null;
 }
 
 /** What the fast path did before handing a request to the app. */
@@ -50,7 +53,11 @@ export function withFastPath(deps: FastPathDeps, app: RequestListener): RequestL
       return app(req, res);
     }
     const sourceId = url.slice(PREFIX.length);
-    if (!SIMPLE_SOURCE.test(sourceId) || !deps.sources.has(sourceId)) return app(req, res);
+    const source = SIMPLE_SOURCE.test(sourceId) ? deps.sources.get(sourceId) : undefined;
+    if (source === undefined) return app(req, res);
+    // A client the source does not take is the app's to refuse (403), before its body is read.
+    if (source.allowIps !== null && !clientAllowed(source.allowIps, clientOf(req, deps.trustedProxies)))
+      return app(req, res);
     accept(deps, app, req, res, sourceId, `http://${host}${url}`).catch(() => {
       // Not expected (reading and ingesting report outcomes as values); never answer twice.
       if (!res.headersSent) {

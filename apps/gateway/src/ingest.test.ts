@@ -18,6 +18,7 @@ const source = (result: VerifyResult): SourceConfig => ({
   spec: { verify: { scheme: "none" } },
   verifier: verifier(result),
   dedupeWindowMs: 1,
+  allowIps: null,
 });
 const ok: VerifyResult = { ok: true, eventType: "a.b", dedupeKey: "k", providerId: "p", timestampMs: null };
 

@@ -85,6 +85,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     bodyLimitBytes: config.server.bodyLimitBytes,
     bodyIdleTimeoutMs: options.bodyIdleTimeoutMs ?? config.server.bodyIdleTimeoutMs,
     retryAfterSeconds: config.server.retryAfterSeconds,
+    trustedProxies: config.server.trustedProxies,
     checkReady: async () => {
       const [r, p] = await Promise.allSettled([
         withTimeout(redis.ping(), 1_000, "redis ping"),

@@ -16,6 +16,7 @@ const target = (signingSecrets: string[]): TargetConfig => ({
   signingSecrets,
   headers: { Authorization: "Bearer abc", "X-Team": "fraud" },
   circuitBreaker: { failureThreshold: 5, cooldownMs: 1000 },
+  tls: null,
 });
 const event = {
   eventId: "evt_1",

@@ -27,7 +27,7 @@ export function createTransport(target: TargetConfig): Transport {
   const { destination } = target;
   switch (destination.kind) {
     case "http": {
-      const agent = createTargetAgent(target.concurrency, target.connectTimeoutMs);
+      const agent = createTargetAgent(target.concurrency, target.connectTimeoutMs, target.tls);
       return {
         send: (r) =>
           forward(agent, { url: target.url, headers: r.headers, body: r.body, timeoutMs: r.timeoutMs }),

@@ -19,8 +19,10 @@ export const DEFAULTS = {
     headersTimeoutMs: 15 * SECOND,
     requestTimeoutMs: 60 * SECOND,
     retryAfterSeconds: 5,
+    trustedProxies: null,
+    requireHttpsTargets: false,
   },
-  source: { dedupeWindowMs: 72 * HOUR },
+  source: { dedupeWindowMs: 72 * HOUR, allowIps: null },
   target: {
     timeoutMs: 10 * SECOND,
     connectTimeoutMs: 5 * SECOND,

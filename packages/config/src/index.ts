@@ -8,7 +8,9 @@ export {
   parseEnv,
 } from "./env.js";
 export { type Env, type ExpandResult, expandEnv } from "./expand.js";
-export { loadConfigFile, loadConfigText } from "./load.js";
+export { type LoadOptions, loadConfigFile, loadConfigText } from "./load.js";
+export { normaliseIp, parseCidr } from "./network.js";
 export { type FormatIssuesOptions, formatIssues, formatPath } from "./paths.js";
+export { PrivateKeyPem } from "./tls.js";
 export type * from "./types.js";
 export { parseByteSize, parseDuration, parseRateLimit } from "./units.js";

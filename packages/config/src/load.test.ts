@@ -1,7 +1,9 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${VAR} is the config syntax under test
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { inspect } from "node:util";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
@@ -54,6 +56,8 @@ describe("loadConfigText: defaults", () => {
       headersTimeoutMs: 15_000,
       requestTimeoutMs: 60_000,
       retryAfterSeconds: 5,
+      trustedProxies: null,
+      requireHttpsTargets: false,
     });
     expect(config.sources).toEqual([]);
     expect(config.targets).toEqual([]);
@@ -77,6 +81,7 @@ routes:
     targets: [svc]
 `);
     expect(config.sources[0]?.dedupeWindowMs).toBe(72 * 3_600_000);
+    expect(config.sources[0]?.allowIps).toBeNull();
     expect(config.targets[0]).toEqual({
       id: "svc",
       url: "http://127.0.0.1:9001/hook",
@@ -89,6 +94,7 @@ routes:
       signingSecrets: [],
       headers: {},
       circuitBreaker: { failureThreshold: 5, cooldownMs: 30_000 },
+      tls: null,
     });
     expect(config.routes).toEqual([
       { source: "acme", events: ["*"], targets: ["svc"], orderingKey: null, filter: null, transform: null },
@@ -97,7 +103,7 @@ routes:
 
   it("parses every setting", () => {
     const config = load(`
-server: { port: 9000, host: 127.0.0.1, admin_port: 9001, admin_host: 0.0.0.0, body_limit: 512kb, workers: 4, queue_linger: 5ms, enqueue_timeout: 2s, body_idle_timeout: 3s, headers_timeout: 4s, request_timeout: 30s, retry_after: 10s }
+server: { port: 9000, host: 127.0.0.1, admin_port: 9001, admin_host: 0.0.0.0, body_limit: 512kb, workers: 4, queue_linger: 5ms, enqueue_timeout: 2s, body_idle_timeout: 3s, headers_timeout: 4s, request_timeout: 30s, retry_after: 10s, trusted_proxies: ["10.0.0.0/8"], require_https_targets: true }
 sources:
   - id: acme
     verify:
@@ -142,6 +148,8 @@ retention: { events: forever, attempts: 7d, interval: 10m }
       headersTimeoutMs: 4_000,
       requestTimeoutMs: 30_000,
       retryAfterSeconds: 10,
+      trustedProxies: expect.objectContaining({ cidrs: ["10.0.0.0/8"] }),
+      requireHttpsTargets: true,
     });
     const source = config.sources[0];
     expect(source?.dedupeWindowMs).toBe(3_600_000);
@@ -712,5 +720,245 @@ describe("loadConfigText: server.workers", () => {
     expect(load("server: { workers: 2 }\n").server.workers).toBe(2);
     const found = issues("server: { workers: 0 }\n");
     expect(found.map((i) => i.path)).toEqual(["server.workers"]);
+  });
+});
+
+describe("loadConfigText: network security", () => {
+  const SOURCE = `
+sources:
+  - id: acme
+    verify: { scheme: none }
+`;
+
+  it("compiles allow_ips and trusted_proxies", () => {
+    const config = load(`
+server: { trusted_proxies: ["10.0.0.0/8", "fd00::/8"] }
+sources:
+  - id: acme
+    verify: { scheme: none }
+    allow_ips: ["192.0.2.0/24", "2001:db8::1"]
+`);
+    expect(config.server.trustedProxies?.cidrs).toEqual(["10.0.0.0/8", "fd00::/8"]);
+    expect(config.server.trustedProxies?.includes("10.1.2.3")).toBe(true);
+    const allowed = config.sources[0]?.allowIps;
+    expect(allowed?.includes("192.0.2.200")).toBe(true);
+    expect(allowed?.includes("::ffff:192.0.2.200")).toBe(true);
+    expect(allowed?.includes("2001:db8::1")).toBe(true);
+    expect(allowed?.includes("2001:db8::2")).toBe(false);
+    expect(allowed?.includes("198.51.100.1")).toBe(false);
+  });
+
+  it("names a bad CIDR by its place in the list", () => {
+    expect(
+      lines(`
+server: { trusted_proxies: ["10.0.0.0/8", "10.0.0.0/40"] }
+sources:
+  - id: acme
+    verify: { scheme: none }
+    allow_ips: ["192.0.2.0/24", "not-an-ip", "::1"]
+`),
+    ).toEqual([
+      'server.trusted_proxies[1]: "10.0.0.0/40": the prefix length must be 0 to 32',
+      'sources[0].allow_ips[1]: "not-an-ip" is not an IP address or CIDR (e.g. "10.0.0.0/8", "2001:db8::/32")',
+    ]);
+  });
+
+  it("refuses an empty allow list, which would refuse every request", () => {
+    expect(lines(`${SOURCE}    allow_ips: []\n`)).toEqual([
+      "sources[0].allow_ips: must not be empty (leave it out to mean any address)",
+    ]);
+  });
+
+  it("makes a plain http:// target an error under require_https_targets", () => {
+    const targets = `
+targets:
+  - id: a
+    url: https://127.0.0.1:9001/hook
+  - id: b
+    url: http://127.0.0.1:9001/hook
+`;
+    expect(load(targets).targets).toHaveLength(2);
+    expect(lines(`server: { require_https_targets: true }\n${targets}`)).toEqual([
+      "targets[1].url: is a plain http:// URL, and server.require_https_targets is set: use https://",
+    ]);
+    expect(load(`server: { require_https_targets: false }\n${targets}`).server.requireHttpsTargets).toBe(
+      false,
+    );
+  });
+});
+
+describe("loadConfigText: targets[].tls", () => {
+  const dir = mkdtempSync(join(tmpdir(), "hookline-tls-"));
+  const openssl = (...args: string[]) => {
+    const run = spawnSync("openssl", args, { cwd: dir, encoding: "utf8" });
+    // No openssl, no test of real certificates: fail loudly rather than skip.
+    if (run.error || run.status !== 0)
+      throw new Error(
+        `openssl ${args[0]} failed (is /usr/bin/openssl installed?): ${run.error?.message ?? run.stderr}`,
+      );
+  };
+  // Made by the first test that needs them: without openssl each of these tests fails (none is
+  // skipped), and the rest of the file still runs.
+  let made: Error | "ok" | undefined;
+  const makeFiles = () => {
+    for (const name of ["ca", "client", "other"])
+      openssl(
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "2",
+        "-subj",
+        `/CN=${name}`,
+        "-keyout",
+        `${name}.key`,
+        "-out",
+        `${name}.crt`,
+      );
+    openssl(
+      "pkey",
+      "-in",
+      "client.key",
+      "-aes256",
+      "-passout",
+      "pass:hunter2",
+      "-out",
+      "client-encrypted.key",
+    );
+    writeFileSync(join(dir, "garbage.pem"), "not a certificate\n");
+  };
+  const files = () => {
+    if (made === undefined) {
+      try {
+        makeFiles();
+        made = "ok";
+      } catch (error) {
+        made = error instanceof Error ? error : new Error(String(error));
+      }
+    }
+    if (made !== "ok") throw made;
+  };
+
+  const target = (tls: string, url = "https://127.0.0.1:9443/hook") => `
+targets:
+  - id: a
+    url: http://127.0.0.1:9001/hook
+  - id: b
+    url: ${url}
+    tls: ${tls}
+`;
+  const loadIn = (text: string) => {
+    files();
+    return loadConfigText(text, {}, { baseDir: dir });
+  };
+  const messages = (text: string) => {
+    const result = loadIn(text);
+    if (result.ok) throw new Error("expected the config to be rejected");
+    return formatIssues(result.issues).split("\n");
+  };
+
+  it("reads the CA, certificate and key at load, from paths relative to the config's folder", () => {
+    const result = loadIn(target("{ ca_file: ca.crt, cert_file: client.crt, key_file: client.key }"));
+    if (!result.ok) throw new Error(formatIssues(result.issues));
+    const tls = result.config.targets[1]?.tls;
+    expect(tls?.caFile).toBe(join(dir, "ca.crt"));
+    expect(tls?.ca).toContain("-----BEGIN CERTIFICATE-----");
+    expect(tls?.cert).toContain("-----BEGIN CERTIFICATE-----");
+    expect(tls?.key?.pem()).toContain("PRIVATE KEY-----");
+    expect(result.config.targets[0]?.tls).toBeNull();
+  });
+
+  it("never shows the key's text when the config is printed, serialised or inspected", () => {
+    const result = loadIn(target("{ cert_file: client.crt, key_file: client.key }"));
+    if (!result.ok) throw new Error(formatIssues(result.issues));
+    const tls = result.config.targets[1]?.tls;
+    const key = tls?.key?.pem() ?? "";
+    const body = key.split("\n")[1] ?? "";
+    expect(body.length).toBeGreaterThan(20);
+    expect(JSON.stringify(result.config.targets)).not.toContain(body);
+    expect(inspect(result.config.targets, { depth: 10 })).not.toContain(body);
+    expect(String(tls?.key)).toBe(`[private key ${join(dir, "client.key")}]`);
+  });
+
+  it("names a missing or unreadable file by the key's path", () => {
+    expect(messages(target("{ ca_file: missing.crt }"))).toEqual([
+      `targets[1].tls.ca_file: cannot read ${join(dir, "missing.crt")}: file not found`,
+    ]);
+    expect(messages(target(`{ ca_file: ${dir} }`))).toEqual([
+      `targets[1].tls.ca_file: cannot read ${dir}: is a directory, not a file`,
+    ]);
+    expect(messages(target("{ cert_file: client.crt, key_file: nope.key }"))).toEqual([
+      `targets[1].tls.key_file: cannot read ${join(dir, "nope.key")}: file not found`,
+    ]);
+  });
+
+  it("refuses a file that holds no certificate, without echoing its text", () => {
+    const found = messages(target("{ ca_file: garbage.pem }"));
+    expect(found).toEqual([
+      `targets[1].tls.ca_file: ${join(dir, "garbage.pem")} holds no PEM certificate ("-----BEGIN CERTIFICATE-----")`,
+    ]);
+    // A key given as the CA is refused without a word of it.
+    const keyAsCa = messages(target("{ ca_file: client.key }"));
+    expect(keyAsCa).toEqual([
+      `targets[1].tls.ca_file: ${join(dir, "client.key")} holds no PEM certificate ("-----BEGIN CERTIFICATE-----")`,
+    ]);
+  });
+
+  it("takes cert_file and key_file together only", () => {
+    expect(messages(target("{ cert_file: client.crt }"))).toEqual([
+      "targets[1].tls.key_file: cert_file and key_file go together: set both, or neither",
+    ]);
+    expect(messages(target("{ ca_file: ca.crt, key_file: client.key }"))).toEqual([
+      "targets[1].tls.cert_file: cert_file and key_file go together: set both, or neither",
+    ]);
+    expect(messages(target("{}"))).toEqual([
+      "targets[1].tls: set ca_file, or cert_file and key_file (or leave tls out)",
+    ]);
+  });
+
+  it("refuses a key that is not the certificate's, naming no key material", () => {
+    const found = messages(target("{ cert_file: client.crt, key_file: other.key }"));
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatch(
+      new RegExp(
+        `^targets\\[1\\]\\.tls\\.key_file: ${join(dir, "other.key")} is not an unencrypted PEM private key for ${join(dir, "client.crt")} \\(.*\\)$`,
+      ),
+    );
+    expect(found[0]).not.toContain("PRIVATE KEY");
+  });
+
+  it("refuses a key with a passphrase: there is nowhere to give it", () => {
+    const found = messages(target("{ cert_file: client.crt, key_file: client-encrypted.key }"));
+    expect(found).toHaveLength(1);
+    expect(found[0]).toContain(
+      `targets[1].tls.key_file: ${join(dir, "client-encrypted.key")} is not an unencrypted PEM private key`,
+    );
+  });
+
+  it("refuses tls on a plain http:// target", () => {
+    expect(messages(target("{ ca_file: ca.crt }", "http://127.0.0.1:9001/hook"))).toEqual([
+      "targets[1].tls: is set, but the url is plain http://: use https://",
+    ]);
+  });
+
+  it("refuses tls on a broker target, and unknown keys", () => {
+    expect(
+      messages(`
+targets:
+  - id: q
+    type: amqp
+    url: amqps://127.0.0.1
+    exchange: ""
+    routing_key: x
+    tls: { ca_file: ca.crt }
+`),
+    ).toEqual([
+      "targets[0].tls: is a setting of http targets only; an amqp target cannot take a private CA or client certificate yet",
+    ]);
+    expect(messages(target("{ ca_file: ca.crt, verify: false }"))[0]).toMatch(
+      /^targets\[1\]\.tls\.verify: unknown key "verify"/,
+    );
   });
 });

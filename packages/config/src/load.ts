@@ -2,7 +2,7 @@
 // section with zod, compile every source's verifier, check cross-references, and report every
 // problem at once with its path. Never throws.
 import { readFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 import type { Document } from "yaml";
 import { LineCounter, parseDocument } from "yaml";
 import { buildAlert } from "./alerts.js";
@@ -56,7 +56,11 @@ function present(value: unknown): unknown {
   return value === null ? undefined : value;
 }
 
-function validateDocument(root: unknown, env: Env): { config?: HooklineConfig; issues: Issue[] } {
+function validateDocument(
+  root: unknown,
+  env: Env,
+  baseDir: string,
+): { config?: HooklineConfig; issues: Issue[] } {
   const issues: Issue[] = [];
   if (root === null || root === undefined) root = {};
   if (!isRecord(root)) {
@@ -83,7 +87,8 @@ function validateDocument(root: unknown, env: Env): { config?: HooklineConfig; i
 
   const rawTargets = asList(expanded.targets, "targets", issues);
   const targetIds = collectIds(rawTargets, "targets", issues);
-  const targets = rawTargets.map((raw, i) => buildTarget(raw, i, issues));
+  const targetContext = { requireHttps: server?.requireHttpsTargets ?? false, baseDir };
+  const targets = rawTargets.map((raw, i) => buildTarget(raw, i, issues, targetContext));
 
   const rawRoutes = asList(expanded.routes, "routes", issues);
   const routes = rawRoutes.map((raw, i) => buildRoute(raw, i, sourceIds, targetIds, issues));
@@ -122,8 +127,13 @@ function locate(doc: Document, at: readonly PathSegment[]): number | undefined {
   return undefined;
 }
 
+export interface LoadOptions {
+  /** Where relative file paths in the config (`targets[].tls`) start; default the working directory. */
+  readonly baseDir?: string;
+}
+
 /** Parses and validates hookline.yaml text. `env` supplies ${VAR} values; it is never process.env implicitly. */
-export function loadConfigText(text: string, env: Env): LoadConfigResult {
+export function loadConfigText(text: string, env: Env, options: LoadOptions = {}): LoadConfigResult {
   try {
     const lineCounter = new LineCounter();
     const doc = parseDocument(text, { lineCounter, merge: true, prettyErrors: true });
@@ -139,7 +149,11 @@ export function loadConfigText(text: string, env: Env): LoadConfigResult {
         }),
       };
     }
-    const { config, issues } = validateDocument(doc.toJS({ maxAliasCount: 1000 }), env);
+    const { config, issues } = validateDocument(
+      doc.toJS({ maxAliasCount: 1000 }),
+      env,
+      resolve(options.baseDir ?? "."),
+    );
     if (config !== undefined) return { ok: true, config };
     const located = issues.map((issue, index) => ({
       issue,
@@ -182,5 +196,5 @@ export function loadConfigFile(path: string, env: Env): LoadConfigResult {
             : `cannot read config file ${shown}: ${errorText(error)}`;
     return { ok: false, issues: [{ path: "", message }] };
   }
-  return loadConfigText(text, env);
+  return loadConfigText(text, env, { baseDir: dirname(resolve(path)) });
 }

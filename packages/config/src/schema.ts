@@ -175,6 +175,8 @@ export const serverSchema = z.strictObject({
   headers_timeout: duration(1).optional(),
   request_timeout: duration(1).optional(),
   retry_after: duration(1000).optional(),
+  trusted_proxies: z.array(z.string()).optional(),
+  require_https_targets: z.boolean().optional(),
 });
 
 export const verifySchema = z.strictObject({
@@ -197,6 +199,7 @@ export const sourceSchema = z.strictObject({
   verify: verifySchema,
   dedupe: z.strictObject({ window: duration(1).optional(), key: dedupeKey.optional() }).optional(),
   event_type: eventType.optional(),
+  allow_ips: z.array(z.string()).optional(),
 });
 
 const headerValue = z.union([z.string(), z.number()]).transform(String);
@@ -218,6 +221,9 @@ export const targetSchema = z.strictObject({
   headers: z.record(z.string(), headerValue).optional(),
   circuit_breaker: z
     .strictObject({ failure_threshold: integer(1, 1_000_000).optional(), cooldown: duration(1).optional() })
+    .optional(),
+  tls: z
+    .strictObject({ ca_file: text.optional(), cert_file: text.optional(), key_file: text.optional() })
     .optional(),
 });
 

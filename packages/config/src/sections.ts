@@ -6,6 +6,7 @@ import type { SourceSpec, VerifySpec } from "@hookline/verify";
 import { createVerifier, validateStandardWebhooksSecret } from "@hookline/verify";
 import { DEFAULTS } from "./defaults.js";
 import { errorText, type Issue, isRecord, startsWith, validate } from "./issues.js";
+import { type Cidr, compileAddressList, parseCidr } from "./network.js";
 import { type PathSegment, parsePath } from "./paths.js";
 import {
   describe,
@@ -18,7 +19,9 @@ import {
   targetSchema,
   workerSchema,
 } from "./schema.js";
+import { readTargetTls } from "./tls.js";
 import type {
+  AddressList,
   Destination,
   OrderingKeySpec,
   RetentionConfig,
@@ -27,6 +30,7 @@ import type {
   ServerConfig,
   SourceConfig,
   TargetConfig,
+  TargetTls,
   WorkerConfig,
 } from "./types.js";
 
@@ -71,10 +75,32 @@ export function collectIds(
   return new Set(firstIndex.keys());
 }
 
+/** A list of CIDRs (null when absent); undefined, with an issue per bad entry, when one is wrong. */
+function buildAddressList(
+  list: readonly string[] | undefined,
+  at: readonly PathSegment[],
+  issues: Issue[],
+): AddressList | null | undefined {
+  if (list === undefined) return null;
+  if (list.length === 0) {
+    issues.push({ at, message: "must not be empty (leave it out to mean any address)" });
+    return undefined;
+  }
+  const cidrs: Cidr[] = [];
+  list.forEach((text, j) => {
+    const parsed = parseCidr(text);
+    if (parsed.ok) cidrs.push(parsed.cidr);
+    else issues.push({ at: [...at, j], message: parsed.message });
+  });
+  return cidrs.length === list.length ? compileAddressList(cidrs, list) : undefined;
+}
+
 export function buildServer(raw: unknown, issues: Issue[]): ServerConfig | undefined {
   const parsed = validate(serverSchema, raw ?? {}, ["server"], issues);
   if (parsed === undefined) return undefined;
   const d = DEFAULTS.server;
+  const trustedProxies = buildAddressList(parsed.trusted_proxies, ["server", "trusted_proxies"], issues);
+  if (trustedProxies === undefined) return undefined;
   const server: ServerConfig = {
     host: parsed.host ?? d.host,
     port: parsed.port ?? d.port,
@@ -89,6 +115,8 @@ export function buildServer(raw: unknown, issues: Issue[]): ServerConfig | undef
     requestTimeoutMs: parsed.request_timeout ?? d.requestTimeoutMs,
     retryAfterSeconds:
       parsed.retry_after === undefined ? d.retryAfterSeconds : Math.ceil(parsed.retry_after / 1000),
+    trustedProxies: trustedProxies ?? d.trustedProxies,
+    requireHttpsTargets: parsed.require_https_targets ?? d.requireHttpsTargets,
   };
   if (server.port !== 0 && server.port === server.adminPort) {
     issues.push({ at: ["server", "admin_port"], message: `must differ from server.port (${server.port})` });
@@ -146,6 +174,8 @@ export function buildSource(
   if (envIssueAt.some((issue) => startsWith(issue.at, at))) return undefined;
 
   let ok = true;
+  const allowIps = buildAddressList(parsed.allow_ips, [...at, "allow_ips"], issues);
+  if (allowIps === undefined) ok = false;
   parsed.verify.secrets?.forEach((secret, j) => {
     if (secret.trim() === "") {
       issues.push({
@@ -155,7 +185,7 @@ export function buildSource(
       ok = false;
     }
   });
-  if (!ok) return undefined;
+  if (!ok || allowIps === undefined) return undefined;
 
   const spec = toSpec(parsed);
   let compiled: ReturnType<typeof createVerifier>;
@@ -175,6 +205,7 @@ export function buildSource(
     spec,
     verifier: compiled.verifier,
     dedupeWindowMs: parsed.dedupe?.window ?? DEFAULTS.source.dedupeWindowMs,
+    allowIps: allowIps ?? DEFAULTS.source.allowIps,
   };
 }
 
@@ -310,7 +341,20 @@ function buildDestination(
   return problems.length > 0 ? undefined : destination;
 }
 
-export function buildTarget(raw: unknown, i: number, issues: Issue[]): TargetConfig | undefined {
+/** What a target's checks need from the rest of the config. */
+export interface TargetContext {
+  /** `server.require_https_targets`. */
+  readonly requireHttps: boolean;
+  /** Relative `tls` file paths start here: the config file's folder. */
+  readonly baseDir: string;
+}
+
+export function buildTarget(
+  raw: unknown,
+  i: number,
+  issues: Issue[],
+  context: TargetContext,
+): TargetConfig | undefined {
   const at: PathSegment[] = ["targets", i];
   const parsed = validate(targetSchema, raw, at, issues);
   if (parsed === undefined) return undefined;
@@ -318,10 +362,32 @@ export function buildTarget(raw: unknown, i: number, issues: Issue[]): TargetCon
 
   const type = parsed.type ?? "http";
   // The URL is not echoed: it may carry a token (Slack-style webhook URLs, basic auth).
-  const urlProblem = checkTargetUrl(parsed.url, type);
+  const urlProblem =
+    checkTargetUrl(parsed.url, type) ??
+    (type === "http" && context.requireHttps && new URL(parsed.url).protocol === "http:"
+      ? "is a plain http:// URL, and server.require_https_targets is set: use https://"
+      : null);
   if (urlProblem !== null) {
     issues.push({ at: [...at, "url"], message: urlProblem });
     ok = false;
+  }
+  let tls: TargetTls | null = null;
+  if (parsed.tls !== undefined) {
+    if (type !== "http") {
+      // Broker TLS takes its own options (amqplib's socket options, NATS's tls block): not wired yet.
+      issues.push({
+        at: [...at, "tls"],
+        message: `is a setting of http targets only; ${an(type)} target cannot take a private CA or client certificate yet`,
+      });
+      ok = false;
+    } else if (urlProblem === null && new URL(parsed.url).protocol === "http:") {
+      issues.push({ at: [...at, "tls"], message: "is set, but the url is plain http://: use https://" });
+      ok = false;
+    } else {
+      const read = readTargetTls(parsed.tls, [...at, "tls"], context.baseDir, issues);
+      if (read === undefined) ok = false;
+      else tls = read;
+    }
   }
   const destination = buildDestination(parsed, type, at, issues);
   if (destination === undefined) ok = false;
@@ -346,6 +412,7 @@ export function buildTarget(raw: unknown, i: number, issues: Issue[]): TargetCon
       failureThreshold: parsed.circuit_breaker?.failure_threshold ?? d.circuitBreaker.failureThreshold,
       cooldownMs: parsed.circuit_breaker?.cooldown ?? d.circuitBreaker.cooldownMs,
     },
+    tls,
   };
 }
 

@@ -3,6 +3,7 @@
 import type { Matcher } from "@hookline/filter";
 import type { CompiledTransform } from "@hookline/transform";
 import type { SourceSpec, Verifier } from "@hookline/verify";
+import type { PrivateKeyPem } from "./tls.js";
 
 export interface ServerConfig {
   readonly host: string; // default "0.0.0.0"
@@ -27,6 +28,20 @@ export interface ServerConfig {
   readonly requestTimeoutMs: number;
   /** `Retry-After` (seconds) on every 503 of the gateway and the admin API. Default 5. */
   readonly retryAfterSeconds: number;
+  /**
+   * Peers whose `X-Forwarded-For` is believed (load balancers, reverse proxies). Null (the
+   * default): the client is always the socket's peer.
+   */
+  readonly trustedProxies: AddressList | null;
+  /** A plain `http://` target is a config error. Default false. */
+  readonly requireHttpsTargets: boolean;
+}
+
+/** CIDRs compiled at load (network.ts); `cidrs` as written in the config. */
+export interface AddressList {
+  readonly cidrs: readonly string[];
+  /** Whether an address (IPv4, IPv6, or IPv4-mapped IPv6) is in one of the ranges. */
+  includes(address: string): boolean;
 }
 
 export interface SourceConfig {
@@ -35,6 +50,8 @@ export interface SourceConfig {
   /** Compiled once at load; a config with an invalid verify block never loads. */
   readonly verifier: Verifier;
   readonly dedupeWindowMs: number; // default 72h
+  /** Clients allowed to post to this source; null (the default) = any address. */
+  readonly allowIps: AddressList | null;
 }
 
 export interface RateLimit {
@@ -73,6 +90,21 @@ export interface TargetConfig {
   readonly signingSecrets: readonly string[];
   readonly headers: Readonly<Record<string, string>>;
   readonly circuitBreaker: CircuitBreakerConfig;
+  /** HTTPS to a private CA and/or with a client certificate; null = the system's roots, no client certificate. */
+  readonly tls: TargetTls | null;
+}
+
+/**
+ * `targets[].tls`, read at load. `ca` replaces the default roots (an internal CA is what a
+ * target that needs one trusts). Paths are absolute; contents are PEM text.
+ */
+export interface TargetTls {
+  readonly caFile: string | null;
+  readonly certFile: string | null;
+  readonly keyFile: string | null;
+  readonly ca: string | null;
+  readonly cert: string | null;
+  readonly key: PrivateKeyPem | null;
 }
 
 /**
