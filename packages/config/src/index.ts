@@ -10,5 +10,6 @@ export {
 export { type Env, type ExpandResult, expandEnv } from "./expand.js";
 export { loadConfigFile, loadConfigText } from "./load.js";
 export { type FormatIssuesOptions, formatIssues, formatPath } from "./paths.js";
+export { ENV_ADMIN_TOKEN_NAME } from "./sections.js";
 export type * from "./types.js";
 export { parseByteSize, parseDuration, parseRateLimit } from "./units.js";

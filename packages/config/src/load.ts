@@ -11,6 +11,7 @@ import { formatPath, type PathSegment } from "./paths.js";
 import { describe, rootSchema } from "./schema.js";
 import {
   asList,
+  buildAdmin,
   buildRetention,
   buildRoute,
   buildServer,
@@ -88,12 +89,19 @@ function validateDocument(root: unknown, env: Env): { config?: HooklineConfig; i
 
   const retention = buildRetention(present(expanded.retention), issues);
   const worker = buildWorker(present(expanded.worker), issues);
+  const admin = buildAdmin(present(expanded.admin), issues);
 
   // An issue below a path whose ${VAR} failed to expand is a consequence, not a second problem.
   const kept = issues.filter(
     (issue) => envIssues.includes(issue) || !envIssues.some((envIssue) => startsWith(issue.at, envIssue.at)),
   );
-  if (kept.length > 0 || server === undefined || retention === undefined || worker === undefined)
+  if (
+    kept.length > 0 ||
+    server === undefined ||
+    retention === undefined ||
+    worker === undefined ||
+    admin === undefined
+  )
     return { issues: kept };
   return {
     issues: [],
@@ -104,6 +112,7 @@ function validateDocument(root: unknown, env: Env): { config?: HooklineConfig; i
       routes: routes.filter((r): r is RouteConfig => r !== undefined),
       retention,
       worker,
+      admin,
     },
   };
 }
