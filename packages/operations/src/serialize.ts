@@ -4,6 +4,7 @@
 // a target that echoes its credential back is not shown to API readers either.
 import type {
   AttemptRow,
+  AuditRow,
   DeliveryRow,
   EventDetail,
   EventSummary,
@@ -193,5 +194,27 @@ export function ingestFailureJson(f: IngestFailure, redactor: Redactor): IngestF
     reason: f.reason,
     error: redactor.text(f.error),
     failed_at: f.failedAt.toISOString(),
+  };
+}
+
+export interface AuditJson {
+  readonly id: string;
+  readonly at: string;
+  readonly actor: string;
+  readonly action: string;
+  readonly subject: string | null;
+  readonly details: Readonly<Record<string, unknown>>;
+  readonly ip: string | null;
+}
+
+export function auditJson(a: AuditRow): AuditJson {
+  return {
+    id: a.id,
+    at: a.at.toISOString(),
+    actor: a.actor,
+    action: a.action,
+    subject: a.subject,
+    details: a.details,
+    ip: a.ip,
   };
 }
