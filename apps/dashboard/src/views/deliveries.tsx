@@ -51,7 +51,8 @@ export const DeliveriesPage = (props: { data: DeliveriesData; env: PageEnv }) =>
   const { data, env } = props;
   const p = data.params;
   const title = TITLES[data.status] ?? "Deliveries";
-  const retryable = !data.status.split(",").includes("succeeded");
+  // A read-only session sees no retry controls (the server refuses its POSTs anyway).
+  const retryable = env.canOperate && !data.status.split(",").includes("succeeded");
   const filtered = Boolean(p.target || p.source || p.since || p.event);
   return (
     <Layout title={title} nav="deliveries" env={env}>
