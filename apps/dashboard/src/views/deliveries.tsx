@@ -1,5 +1,6 @@
 import type { DeliveryRow } from "@hookline/db";
 import type { Redactor } from "@hookline/redact";
+import type { Child } from "hono/jsx";
 import { clip } from "../format";
 import { Layout } from "./layout";
 import {
@@ -46,6 +47,20 @@ const TITLES: Readonly<Record<string, string>> = {
   pending: "Pending deliveries",
   succeeded: "Succeeded deliveries",
 };
+
+/** The list is one form (select, then retry); a read-only session gets the list alone. */
+const BulkForm = (props: { env: PageEnv; children: Child }) =>
+  props.env.canOperate ? (
+    <form method="post" action="/deliveries/retry" class="bulk" id="bulk">
+      <Csrf token={props.env.csrf} />
+      <Back here={props.env.here} />
+      {props.children}
+    </form>
+  ) : (
+    <div class="bulk" id="bulk">
+      {props.children}
+    </div>
+  );
 
 export const DeliveriesPage = (props: { data: DeliveriesData; env: PageEnv }) => {
   const { data, env } = props;
@@ -98,9 +113,7 @@ export const DeliveriesPage = (props: { data: DeliveriesData; env: PageEnv }) =>
       </form>
       <ErrorAlert error={data.error} />
 
-      <form method="post" action="/deliveries/retry" class="bulk" id="bulk">
-        <Csrf token={env.csrf} />
-        <Back here={env.here} />
+      <BulkForm env={env}>
         {retryable ? (
           <div class="bulk-bar">
             <button
@@ -210,17 +223,19 @@ export const DeliveriesPage = (props: { data: DeliveriesData; env: PageEnv }) =>
                             Retry
                           </button>
                         ) : null}{" "}
-                        <button
-                          type="submit"
-                          class="btn small ghost"
-                          formaction={`/events/${d.eventId}/replay`}
-                          name="target"
-                          value={d.targetId}
-                          data-action="replay"
-                          data-confirm={`Replay sends the event to ${d.targetId} again as a new delivery. Continue?`}
-                        >
-                          Replay
-                        </button>
+                        {env.canOperate ? (
+                          <button
+                            type="submit"
+                            class="btn small ghost"
+                            formaction={`/events/${d.eventId}/replay`}
+                            name="target"
+                            value={d.targetId}
+                            data-action="replay"
+                            data-confirm={`Replay sends the event to ${d.targetId} again as a new delivery. Continue?`}
+                          >
+                            Replay
+                          </button>
+                        ) : null}
                       </td>
                     </tr>
                   );
@@ -229,7 +244,7 @@ export const DeliveriesPage = (props: { data: DeliveriesData; env: PageEnv }) =>
             </table>
           )}
         </section>
-      </form>
+      </BulkForm>
       <Pager here={env.here} cursor={p.cursor} nextCursor={data.nextCursor} />
     </Layout>
   );
