@@ -365,7 +365,7 @@ export async function retryDeliveries(
     w.add(`d.target_id = any(${w.param(options.targets)}::text[])`);
     w.add(SENDABLE);
     w.add(`d.id > ${w.param(after)}`);
-    const runs = await transaction(pool, async (tx) => {
+    const retryBatch = async (tx: Queryable): Promise<QueuedRun[]> => {
       const result = await tx.query<RunRow>(
         `with batch as (
            select d.id from deliveries d ${w.sql()} order by d.id limit ${batchSize}
@@ -377,7 +377,9 @@ export async function retryDeliveries(
       );
       if (result.rows.length > 0 || batch === 0) await options.audit?.(tx, total + result.rows.length);
       return result.rows.map(toRun);
-    });
+    };
+    // A transaction only when there is an audit row to commit with the batch.
+    const runs = await (options.audit ? transaction(pool, retryBatch) : retryBatch(pool));
     if (runs.length === 0) return total;
     total += runs.length;
     await options.onBatch(runs);
