@@ -258,7 +258,7 @@ function mountApi(app: AdminApp, ctx: AdminContext, deps: AdminAppDeps, now: () 
   app.get("/api/audit", async (c) => {
     const filters = unwrap(parseAuditParams(query(c), now()));
     const page = await listAudit(ctx.database.pool, filters);
-    return c.json(pageJson(page, auditJson));
+    return c.json(pageJson(page, (a) => auditJson(a, ctx.redactor)));
   });
 
   app.get("/api/events", async (c) => {

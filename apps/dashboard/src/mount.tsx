@@ -27,6 +27,7 @@ import {
   type AdminContext,
   type AdminEnv,
   AdminTokens,
+  auditJson,
   clientAddress,
   parseAuditParams,
   parseDeliveryListParams,
@@ -471,7 +472,7 @@ export function mountDashboard(app: AdminApp, deps: DashboardDeps): void {
         c,
         <AuditLogPage
           data={{
-            entries: result.data,
+            entries: result.data.map((a) => auditJson(a, redactor)),
             nextCursor: result.nextCursor,
             params,
             error: parsed.ok ? null : parsed.message,

@@ -207,14 +207,24 @@ export interface AuditJson {
   readonly ip: string | null;
 }
 
-export function auditJson(a: AuditRow): AuditJson {
+/** Every string inside a JSON value, redacted (a pause reason is free text, and may hold anything). */
+function redactJson(value: unknown, redactor: Redactor): unknown {
+  if (typeof value === "string") return redactor.text(value);
+  if (Array.isArray(value)) return value.map((v) => redactJson(v, redactor));
+  if (typeof value === "object" && value !== null)
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactJson(v, redactor)]));
+  return value;
+}
+
+/** An audit row as the API and the dashboard show it: free text redacted like everything stored. */
+export function auditJson(a: AuditRow, redactor: Redactor): AuditJson {
   return {
     id: a.id,
     at: a.at.toISOString(),
     actor: a.actor,
     action: a.action,
-    subject: a.subject,
-    details: a.details,
+    subject: a.subject === null ? null : redactor.text(a.subject),
+    details: redactJson(a.details, redactor) as Record<string, unknown>,
     ip: a.ip,
   };
 }

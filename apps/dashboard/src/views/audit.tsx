@@ -1,4 +1,5 @@
-import { AUDIT_ACTIONS, type AuditRow } from "@hookline/db";
+import { AUDIT_ACTIONS } from "@hookline/db";
+import type { AuditJson } from "@hookline/operations";
 import { Layout } from "./layout";
 import {
   Empty,
@@ -12,7 +13,8 @@ import {
 } from "./parts";
 
 export interface AuditLogData {
-  readonly entries: readonly AuditRow[];
+  /** As the API shows them: free text already redacted. */
+  readonly entries: readonly AuditJson[];
   readonly nextCursor: string | null;
   /** The query as given: the filter form shows it back. */
   readonly params: Readonly<Record<string, string | undefined>>;
@@ -83,7 +85,7 @@ export const AuditLogPage = (props: { data: AuditLogData; env: PageEnv }) => {
               {data.entries.map((a) => (
                 <tr data-audit-id={a.id} class={a.action === "login_failed" ? "row-failed" : undefined}>
                   <td class="nowrap">
-                    <Stamp at={a.at} now={env.now} />
+                    <Stamp at={new Date(a.at)} now={env.now} />
                   </td>
                   <td>{a.actor}</td>
                   <td class="mono small">{a.action}</td>
