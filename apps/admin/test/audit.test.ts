@@ -68,7 +68,9 @@ beforeAll(async () => {
      from generate_series(1, 6) n`,
   );
   // Stands for any failure after the change and before the commit.
-  await database.pool.query("alter table audit_log add constraint test_refuse_blocked check (actor <> 'blocked')");
+  await database.pool.query(
+    "alter table audit_log add constraint test_refuse_blocked check (actor <> 'blocked')",
+  );
 });
 
 afterAll(() => closeAll(admin, stack, database, sink, iso));
@@ -192,7 +194,11 @@ describe("audit log", () => {
       ["default", "target.resume", "two"],
     ]);
     expect(rows[0]?.details).toEqual({ target: "one", run: 2, force: false });
-    expect(rows[1]?.details).toEqual({ filters: { status: "failed", target: "one" }, force: false, retried: 3 });
+    expect(rows[1]?.details).toEqual({
+      filters: { status: "failed", target: "one" },
+      force: false,
+      retried: 3,
+    });
     expect(rows[2]?.details).toMatchObject({ targets: ["two"], queued: 1, chosen_by: "caller" });
     expect(rows[3]?.details).toEqual({ reason: "deploy" });
     // The client's address, as the socket saw it.
@@ -242,7 +248,9 @@ describe("audit log", () => {
     expect((await call("/api/targets/two/pause", ADMIN_TOKEN, "POST")).status).toBe(200);
     expect((await call("/api/targets/two/resume", OPS, "POST")).status).toBe(200);
 
-    const all = await json<{ data: AuditJson[]; next_cursor: string | null }>(await call("/api/audit", VIEWER));
+    const all = await json<{ data: AuditJson[]; next_cursor: string | null }>(
+      await call("/api/audit", VIEWER),
+    );
     expect(all.data.map((a) => a.action)).toEqual([
       "target.resume",
       "target.pause",
@@ -255,13 +263,21 @@ describe("audit log", () => {
 
     const byActor = await json<{ data: AuditJson[] }>(await call("/api/audit?actor=default", VIEWER));
     expect(byActor.data.map((a) => a.action)).toEqual(["target.pause"]);
-    const byAction = await json<{ data: AuditJson[] }>(await call("/api/audit?action=delivery.retry", VIEWER));
+    const byAction = await json<{ data: AuditJson[] }>(
+      await call("/api/audit?action=delivery.retry", VIEWER),
+    );
     expect(byAction.data.map((a) => a.subject)).toEqual(["dlv_a3", "dlv_a2", "dlv_a1"]);
-    const future = await json<{ data: AuditJson[] }>(await call("/api/audit?since=2999-01-01T00:00:00Z", VIEWER));
+    const future = await json<{ data: AuditJson[] }>(
+      await call("/api/audit?since=2999-01-01T00:00:00Z", VIEWER),
+    );
     expect(future.data).toEqual([]);
-    const past = await json<{ data: AuditJson[] }>(await call("/api/audit?until=2000-01-01T00:00:00Z", VIEWER));
+    const past = await json<{ data: AuditJson[] }>(
+      await call("/api/audit?until=2000-01-01T00:00:00Z", VIEWER),
+    );
     expect(past.data).toEqual([]);
-    expect((await json<{ data: AuditJson[] }>(await call("/api/audit?since=1h", VIEWER))).data).toHaveLength(5);
+    expect((await json<{ data: AuditJson[] }>(await call("/api/audit?since=1h", VIEWER))).data).toHaveLength(
+      5,
+    );
 
     const walked: string[] = [];
     let cursor: string | null = null;
