@@ -5,6 +5,7 @@ import { parseArgs } from "node:util";
 import { formatIssues, loadConfigFile } from "@hookline/config";
 import { migrateDatabase } from "@hookline/db";
 import { createLogger } from "@hookline/logger";
+import { auditCommand } from "./commands/audit";
 import { deliveriesCommand } from "./commands/deliveries";
 import { startDemoSink } from "./commands/demo-sink";
 import { eventsCommand } from "./commands/events";
@@ -46,8 +47,10 @@ Commands:
   resume TARGET         hold a target's deliveries (they are created and wait), then send what waited
   purge [--older-than 30d] [--attempts-older-than 30d]
                         delete old rows now, in batches, as the retention job does (default: config)
+  audit [--actor NAME] [--action ACTION] [--since 2h|ISO] [--until ...] [--json]
+                        who retried, replayed, paused, resumed, purged or signed in (newest first)
 
-  events and deliveries need only Postgres; retry, replay, targets, pause and resume need Postgres
+  events, deliveries and audit need only Postgres; retry, replay, targets, pause and resume need Postgres
   and Redis. None
   needs a running gateway. Lists take --limit N and --cursor C; every command takes --json.
 
@@ -189,6 +192,8 @@ async function main(argv: string[]): Promise<number> {
       return eventsCommand(rest, readEnv(), print);
     case "deliveries":
       return deliveriesCommand(rest, readEnv(), print);
+    case "audit":
+      return auditCommand(rest, readEnv(), print);
     case "retry": {
       const env = readEnv();
       return retryCommand(rest, env, () => readConfig(env), print);
