@@ -366,3 +366,24 @@ describe("the audit log of the commands above", () => {
     ]);
   });
 });
+
+describe("hookline audit", () => {
+  it("lists the log newest first with the API's filters; a bad action names the flag", async () => {
+    const purges = parse<{ data: Array<{ actor: string; action: string }>; next_cursor: string | null }>(
+      await hookline("audit", "--action", "purge", "--json"),
+    );
+    expect(purges.data.map((a) => [a.actor, a.action])).toEqual([
+      ["cli", "purge"],
+      ["cli", "purge"],
+    ]);
+    const [table, bad] = await Promise.all([
+      hookline("audit", "--actor", "cli", "--limit", "2"),
+      hookline("audit", "--action", "drop"),
+    ]);
+    expect(table.stdout).toMatch(/AT \(UTC\)\s+ACTOR\s+ACTION/);
+    expect(table.stdout).toMatch(/cli\s+target\.resume\s+fraud-service/);
+    expect(table.stdout).toContain("more: --cursor ");
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain("--action: expected one of");
+  });
+});
