@@ -97,15 +97,15 @@ export function mountDashboard(app: AdminApp, deps: DashboardDeps): void {
   const pool = ctx.database.pool;
   const tokens = new AdminTokens(config.admin.tokens, deps.adminToken);
   const sessions = tokens.empty ? null : new Sessions(tokens, pgSessionStore(pool), now);
+  const addressOf = (c: C): string | null => {
+    const address = clientAddress(c);
+    return address === "unknown" ? null : address;
+  };
   /** The audit log's actor for what a session does: `dashboard:<token name>`. */
   const actorOf = (c: C, session: OpenSession): AuditActor => ({
     actor: `dashboard:${session.name}`,
     ip: addressOf(c),
   });
-  const addressOf = (c: C): string | null => {
-    const address = clientAddress(c);
-    return address === "unknown" ? null : address;
-  };
   const sourceIds = config.sources.map((s) => s.id);
   const targetIds = config.targets.map((t) => t.id);
 
@@ -289,13 +289,16 @@ export function mountDashboard(app: AdminApp, deps: DashboardDeps): void {
       ctx.authLimiter.failed(address);
       logger.warn({ requestId: c.get("requestId") }, "dashboard: failed sign-in");
       // Who tried is unknown, and what they typed is never kept: only where from.
+      // Refused either way: a database that cannot take the row does not turn this into a 500.
       await insertAudit(pool, {
         actor: "dashboard",
         action: "login_failed",
         subject: null,
         details: {},
         ip: addressOf(c),
-      });
+      }).catch((error: unknown) =>
+        logger.error({ requestId: c.get("requestId"), err: error }, "dashboard: failed sign-in not audited"),
+      );
       return render(
         c,
         <LoginPage assets={assets.urls} next={next} error="That is not this server's admin token." />,
@@ -303,7 +306,7 @@ export function mountDashboard(app: AdminApp, deps: DashboardDeps): void {
       );
     }
     ctx.authLimiter.succeeded(address);
-    const session = await sessions.issue(principal, address === "unknown" ? null : address, {
+    const session = await sessions.issue(principal, addressOf(c), {
       actor: `dashboard:${principal.name}`,
       ip: addressOf(c),
     });
