@@ -1,7 +1,9 @@
 import {
+  type AuditActor,
   getDeliveryDetail,
   getEventDetail,
   InvalidCursorError,
+  listAudit,
   listDeliveries,
   listEvents,
   listIngestFailures,
@@ -15,7 +17,9 @@ import {
   AdminError,
   type AdminErrorBody,
   type AdminErrorCode,
+  type AdminTokens,
   type AuthLimiter,
+  auditJson,
   bearerToken,
   clientAddress,
   deliveryDetailJson,
@@ -27,6 +31,7 @@ import {
   listTargets,
   type Parsed,
   pageJson,
+  parseAuditParams,
   parseDeliveryFilterParams,
   parseDeliveryListParams,
   parseEventParams,
@@ -37,11 +42,11 @@ import {
   replayEvent,
   retryMany,
   retryOne,
+  roleAllows,
   runJson,
   setPaused,
   targetJson,
   textProblem,
-  tokenMatches,
 } from "@hookline/operations";
 import { type Context, Hono, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
@@ -54,8 +59,8 @@ export interface AdminAppDeps {
   readonly logger: Logger;
   /** Served at GET /metrics, without a token. */
   readonly registry: Registry;
-  /** The bearer token for /api. null: the API is disabled and says so (503 admin_api_disabled). */
-  readonly adminToken: string | null;
+  /** The bearer tokens for /api. None: the API is disabled and says so (503 admin_api_disabled). */
+  readonly tokens: AdminTokens;
   /** null: a metrics-only server (a worker run alone); no /api routes at all. */
   readonly context: AdminContext | null;
   readonly now?: () => number;
@@ -126,19 +131,21 @@ function errorResponse(c: Context<AdminEnv>, code: AdminErrorCode, message: stri
 }
 
 /**
- * Bearer authentication for /api: 401 without the right token, compared in constant time; an
+ * Bearer authentication for /api: 401 without a configured token, compared in constant time; an
  * address that keeps failing is refused with 429 for a while, before its token is even looked at.
+ * A `read` token may only GET: anything else is 403 forbidden, decided here for every route at
+ * once, so a route added later cannot forget it.
  */
 export function requireAdminToken(
-  adminToken: string | null,
+  tokens: AdminTokens,
   logger: Logger,
   limiter: AuthLimiter,
 ): MiddlewareHandler<AdminEnv> {
   return async (c, next) => {
-    if (adminToken === null) {
+    if (tokens.empty) {
       throw new AdminError(
         "admin_api_disabled",
-        "the admin API is disabled because HOOKLINE_ADMIN_TOKEN is not set; set it (openssl rand -hex 32) and restart",
+        "the admin API is disabled because no admin token is configured; set HOOKLINE_ADMIN_TOKEN (openssl rand -hex 32) or admin.tokens in the config, and restart",
       );
     }
     const address = clientAddress(c);
@@ -151,7 +158,8 @@ export function requireAdminToken(
       );
     }
     const presented = bearerToken(c.req.header("authorization"));
-    if (presented === null || !tokenMatches(presented, adminToken)) {
+    const principal = presented === null ? null : tokens.identify(presented);
+    if (principal === null) {
       limiter.failed(address);
       logger.warn(
         {
@@ -165,11 +173,22 @@ export function requireAdminToken(
       throw new AdminError(
         "unauthorized",
         presented === null
-          ? "send Authorization: Bearer <HOOKLINE_ADMIN_TOKEN>"
-          : "the bearer token does not match HOOKLINE_ADMIN_TOKEN",
+          ? "send Authorization: Bearer <admin token>"
+          : "the bearer token is not one of this server's admin tokens",
       );
     }
     limiter.succeeded(address);
+    if (!roleAllows(principal.role, c.req.method)) {
+      logger.warn(
+        { requestId: c.get("requestId"), path: c.req.path, method: c.req.method, token: principal.name },
+        "admin API: read-only token refused a change",
+      );
+      throw new AdminError(
+        "forbidden",
+        `the token "${principal.name}" has the read role: it may only GET; this needs an operate token`,
+      );
+    }
+    c.set("principal", principal);
     await next();
   };
 }
@@ -180,6 +199,12 @@ function pathId(c: Context<AdminEnv>): string {
   const problem = textProblem(id);
   if (problem) throw new AdminError("invalid_parameter", `id: ${problem}`);
   return id;
+}
+
+/** Who the audit log says made a change through the API: the token's name, from its address. */
+function actorOf(c: Context<AdminEnv>): AuditActor {
+  const address = clientAddress(c);
+  return { actor: c.get("principal").name, ip: address === "unknown" ? null : address };
 }
 
 function unwrap<T>(parsed: Parsed<T>): T {
@@ -228,7 +253,13 @@ function bodyParams(body: Record<string, unknown>, names: readonly string[]): Re
 }
 
 function mountApi(app: AdminApp, ctx: AdminContext, deps: AdminAppDeps, now: () => number): void {
-  app.use("/api/*", requireAdminToken(deps.adminToken, deps.logger, ctx.authLimiter));
+  app.use("/api/*", requireAdminToken(deps.tokens, deps.logger, ctx.authLimiter));
+
+  app.get("/api/audit", async (c) => {
+    const filters = unwrap(parseAuditParams(query(c), now()));
+    const page = await listAudit(ctx.database.pool, filters);
+    return c.json(pageJson(page, (a) => auditJson(a, ctx.redactor)));
+  });
 
   app.get("/api/events", async (c) => {
     const filters = unwrap(parseEventParams(query(c), now()));
@@ -253,7 +284,7 @@ function mountApi(app: AdminApp, ctx: AdminContext, deps: AdminAppDeps, now: () 
       }
       targets = body.targets as string[];
     }
-    const result = await replayEvent(ctx, id, targets);
+    const result = await replayEvent(ctx, actorOf(c), id, targets);
     switch (result.kind) {
       case "not_found":
         throw new AdminError("event_not_found", `no event ${id.slice(0, 64)}`);
@@ -293,7 +324,7 @@ function mountApi(app: AdminApp, ctx: AdminContext, deps: AdminAppDeps, now: () 
     const read = readPauseReason(body.reason);
     if (!read.ok) throw new AdminError("invalid_body", read.message);
     const { reason } = read;
-    const target = await setPaused(ctx, id, { paused: true, reason });
+    const target = await setPaused(ctx, actorOf(c), id, { paused: true, reason });
     if (!target) throw new AdminError("target_not_found", `no configured target ${id.slice(0, 64)}`);
     deps.logger.info({ requestId: c.get("requestId"), target: id, reason }, "target paused");
     return c.json(targetJson(target));
@@ -301,7 +332,7 @@ function mountApi(app: AdminApp, ctx: AdminContext, deps: AdminAppDeps, now: () 
 
   app.post("/api/targets/:id/resume", async (c) => {
     const id = pathId(c);
-    const target = await setPaused(ctx, id, { paused: false });
+    const target = await setPaused(ctx, actorOf(c), id, { paused: false });
     if (!target) throw new AdminError("target_not_found", `no configured target ${id.slice(0, 64)}`);
     deps.logger.info({ requestId: c.get("requestId"), target: id }, "target resumed");
     return c.json(targetJson(target));
@@ -328,7 +359,7 @@ function mountApi(app: AdminApp, ctx: AdminContext, deps: AdminAppDeps, now: () 
     const filters = unwrap(parseDeliveryFilterParams(params, now()));
     const force = flag(body.force ?? c.req.query("force"), "force");
     const dryRun = flag(body.dry_run ?? c.req.query("dry_run"), "dry_run");
-    const result = await retryMany(ctx, filters, { force, dryRun });
+    const result = await retryMany(ctx, actorOf(c), filters, { force, dryRun });
     switch (result.kind) {
       case "succeeded_needs_force":
         throw new AdminError(
@@ -358,7 +389,7 @@ function mountApi(app: AdminApp, ctx: AdminContext, deps: AdminAppDeps, now: () 
     const id = pathId(c);
     const body = await jsonBody(c);
     const force = flag(body.force ?? c.req.query("force"), "force");
-    const result = await retryOne(ctx, id, { force });
+    const result = await retryOne(ctx, actorOf(c), id, { force });
     switch (result.kind) {
       case "not_found":
         throw new AdminError("delivery_not_found", `no delivery ${id.slice(0, 64)}`);

@@ -6,7 +6,13 @@ import { connectDatabase, targetBacklogs } from "@hookline/db";
 import type { Logger } from "@hookline/logger";
 import type { CircuitState } from "@hookline/metrics";
 import { createMetrics, type HooklineMetrics } from "@hookline/metrics";
-import { type AdminApp, type AdminContext, AuthLimiter, DeliveryQueues } from "@hookline/operations";
+import {
+  type AdminApp,
+  type AdminContext,
+  AdminTokens,
+  AuthLimiter,
+  DeliveryQueues,
+} from "@hookline/operations";
 import { Redactor } from "@hookline/redact";
 import { createAdminApp } from "./app";
 
@@ -16,7 +22,10 @@ export interface AdminServerOptions {
   readonly redisUrl: string;
   readonly queuePrefix: string;
   readonly logger: Logger;
-  /** HOOKLINE_ADMIN_TOKEN. null: /metrics and /healthz only; /api answers admin_api_disabled. */
+  /**
+   * HOOKLINE_ADMIN_TOKEN: an operate token named `default`, beside `config.admin.tokens`. With
+   * neither: /metrics and /healthz only; /api answers admin_api_disabled.
+   */
   readonly adminToken: string | null;
   /** The process's metrics (shared with gateway and worker when they run here). */
   readonly metrics?: HooklineMetrics;
@@ -56,6 +65,8 @@ async function listen(app: AdminApp, port: number, host: string): Promise<Server
 /** The admin port: admin API (with a token), /metrics and /healthz, on admin_host:admin_port. */
 export async function startAdminServer(options: AdminServerOptions): Promise<RunningAdminServer> {
   const { config, logger } = options;
+  // Before any connection is opened: a token given twice (env and config) stops the start.
+  const tokens = new AdminTokens(config.admin.tokens, options.adminToken);
   const metrics =
     options.metrics ??
     createMetrics({ sources: config.sources.map((s) => s.id), targets: config.targets.map((t) => t.id) });
@@ -75,7 +86,7 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Run
     authLimiter: new AuthLimiter(),
     ...(options.circuitState ? { circuitState: options.circuitState } : {}),
   };
-  const app = createAdminApp({ logger, registry: metrics.registry, adminToken: options.adminToken, context });
+  const app = createAdminApp({ logger, registry: metrics.registry, tokens, context });
   options.extend?.(app, context);
 
   const host = options.host ?? config.server.adminHost;
@@ -88,13 +99,13 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Run
     throw error;
   }
   const port = (server.address() as AddressInfo).port;
-  if (options.adminToken === null) {
+  if (tokens.empty) {
     logger.warn(
       { port, host },
-      "admin API disabled: HOOKLINE_ADMIN_TOKEN is not set, so /api answers 503; /metrics and /healthz are served",
+      "admin API disabled: no admin token (neither HOOKLINE_ADMIN_TOKEN nor admin.tokens), so /api answers 503; /metrics and /healthz are served",
     );
   } else {
-    logger.info({ port, host }, "admin API listening");
+    logger.info({ port, host, tokens: tokens.names() }, "admin API listening");
   }
 
   let closing: Promise<void> | undefined;
@@ -131,7 +142,7 @@ export async function startMetricsServer(
   const app = createAdminApp({
     logger: options.logger,
     registry: options.metrics.registry,
-    adminToken: null,
+    tokens: new AdminTokens([]),
     context: null,
   });
   const server = await listen(app, options.port, options.host);

@@ -1,5 +1,6 @@
 import {
   type AdminErrorBody,
+  AdminTokens,
   createAdminApp,
   type DeliveryJson,
   type DeliveryWithAttemptsJson,
@@ -441,7 +442,7 @@ describe("createAdminApp", () => {
     const app = createAdminApp({
       logger: createLogger({ level: "silent", name: "test" }),
       registry: metrics.registry,
-      adminToken: ADMIN_TOKEN,
+      tokens: new AdminTokens([], ADMIN_TOKEN),
       context: null,
     });
     app.get("/", (c) => c.text("dashboard"));

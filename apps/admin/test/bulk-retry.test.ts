@@ -110,11 +110,15 @@ describe("bulk retry", () => {
     };
     try {
       const started = Date.now();
-      const result = await retryMany(ctx, {
-        status: ["failed"],
-        target: "bulk",
-        since: new Date(Date.now() - 24 * 3600_000),
-      });
+      const result = await retryMany(
+        ctx,
+        { actor: "test", ip: null },
+        {
+          status: ["failed"],
+          target: "bulk",
+          since: new Date(Date.now() - 24 * 3600_000),
+        },
+      );
       expect(result).toEqual({ kind: "retried", retried: IN_WINDOW });
       expect(Date.now() - started).toBeLessThan(15_000);
       expect(queues.batches).toHaveLength(IN_WINDOW / 1_000);

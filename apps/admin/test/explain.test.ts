@@ -7,6 +7,7 @@ import {
   connectDatabase,
   type Database,
   encodeCursor,
+  listAudit,
   listDeliveries,
   listEvents,
   purgeOlderThan,
@@ -101,6 +102,13 @@ beforeAll(async () => {
   await q(`insert into dedupe_keys (source_id, dedupe_key, event_id, expires_at)
            select 'clausum', 'key-' || g, 'evt_' || lpad(g::text, 8, '0'), now() + interval '72 hours' - g * interval '26 seconds'
            from generate_series(1, $1::int / 8) g`);
+  // A month of audit rows: mostly API and dashboard retries, some sign-ins and failed ones.
+  await q(`insert into audit_log (id, at, actor, action, subject, details, ip)
+           select 'aud_' || lpad(g::text, 8, '0'), now() - g * interval '52 seconds',
+                  (array['ops', 'dashboard:ops', 'cli', 'default', 'dashboard'])[g % 5 + 1],
+                  (array['delivery.retry', 'event.replay', 'target.pause', 'login', 'login_failed'])[g % 5 + 1],
+                  'dlv_' || g, '{}'::jsonb, '10.0.0.' || g % 250
+           from generate_series(1, $1::int / 2) g`);
   await database.pool.query("analyze");
 }, 120_000);
 
@@ -167,6 +175,14 @@ describe("the admin API's and CLI's queries", () => {
     ["deliveries: since", (p) => listDeliveries(p, { since: hourAgo() })],
     // target_states is not here: one row per target, read whole.
     ["targets: backlog and oldest pending (listing, metrics)", (p) => targetBacklogs(p)],
+    ["audit: newest", (p) => listAudit(p, {})],
+    ["audit: next page", (p) => listAudit(p, { cursor: cursor() })],
+    ["audit: by actor", (p) => listAudit(p, { actor: "cli" })],
+    ["audit: by action since", (p) => listAudit(p, { action: "login_failed", since: hourAgo() })],
+    [
+      "audit: time window",
+      (p) => listAudit(p, { since: new Date(Date.now() - 7_200_000), until: hourAgo() }),
+    ],
     [
       "bulk retry batch",
       (p) =>

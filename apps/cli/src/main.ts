@@ -36,8 +36,10 @@ Commands:
   resume TARGET         hold a target's deliveries (they are created and wait), then send what waited
   purge [--older-than 30d] [--attempts-older-than 30d]
                         delete old rows now, in batches, as the retention job does (default: config)
+  audit [--actor NAME] [--action ACTION] [--since 2h|ISO] [--until ...] [--json]
+                        who retried, replayed, paused, resumed, purged or signed in (newest first)
 
-  events and deliveries need only Postgres; retry, replay, targets, pause and resume need Postgres
+  events, deliveries and audit need only Postgres; retry, replay, targets, pause and resume need Postgres
   and Redis. None
   needs a running gateway. Lists take --limit N and --cursor C; every command takes --json.
 
@@ -195,6 +197,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import("./commands/events")).eventsCommand(rest, readEnv(), print);
     case "deliveries":
       return (await import("./commands/deliveries")).deliveriesCommand(rest, readEnv(), print);
+    case "audit":
+      return (await import("./commands/audit")).auditCommand(rest, readEnv(), print);
     case "retry": {
       const env = readEnv();
       const { retryCommand } = await import("./commands/retry");

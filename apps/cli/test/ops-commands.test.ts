@@ -333,3 +333,57 @@ describe("hookline targets, pause, resume", () => {
     expect(stored.rowCount).toBe(0);
   });
 });
+
+describe("the audit log of the commands above", () => {
+  it("has one row per change, as `cli`, and none for a dry run, a refused retry or a bad flag", async () => {
+    const rows = (
+      await database.pool.query<{ actor: string; action: string; subject: string | null; details: unknown }>(
+        "select actor, action, subject, details from audit_log order by at, id",
+      )
+    ).rows;
+    expect(new Set(rows.map((r) => r.actor))).toEqual(new Set(["cli"]));
+    const summary = rows.map((r) => [r.action, r.subject]);
+    expect(summary.filter(([action]) => action === "delivery.retry")).toEqual([
+      ["delivery.retry", "dlv_cli1"],
+    ]);
+    expect(summary.filter(([action]) => action === "deliveries.retry")).toHaveLength(1);
+    expect(rows.find((r) => r.action === "deliveries.retry")?.details).toMatchObject({
+      filters: { status: "failed", target: "fraud-service" },
+      retried: 1,
+    });
+    // evt_cli3 to a named target, evt_cli2 to its routes; the unknown target changed nothing.
+    expect(summary.filter(([action]) => action === "event.replay").map(([, s]) => s)).toEqual(
+      expect.arrayContaining(["evt_cli3", "evt_cli2"]),
+    );
+    expect(summary.filter(([action]) => action === "event.replay")).toHaveLength(2);
+    const purges = rows.filter((r) => r.action === "purge");
+    expect(purges).toHaveLength(2);
+    expect(purges[0]?.details).toMatchObject({ events: 1 });
+    expect(purges[1]?.details).toMatchObject({ events: 0 });
+    expect(summary.filter(([action]) => action?.startsWith("target."))).toEqual([
+      ["target.pause", "fraud-service"],
+      ["target.resume", "fraud-service"],
+    ]);
+  });
+});
+
+describe("hookline audit", () => {
+  it("lists the log newest first with the API's filters; a bad action names the flag", async () => {
+    const purges = parse<{ data: Array<{ actor: string; action: string }>; next_cursor: string | null }>(
+      await hookline("audit", "--action", "purge", "--json"),
+    );
+    expect(purges.data.map((a) => [a.actor, a.action])).toEqual([
+      ["cli", "purge"],
+      ["cli", "purge"],
+    ]);
+    const [table, bad] = await Promise.all([
+      hookline("audit", "--actor", "cli", "--limit", "2"),
+      hookline("audit", "--action", "drop"),
+    ]);
+    expect(table.stdout).toMatch(/AT \(UTC\)\s+ACTOR\s+ACTION/);
+    expect(table.stdout).toMatch(/cli\s+target\.resume\s+fraud-service/);
+    expect(table.stdout).toContain("more: --cursor ");
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain("--action: expected one of");
+  });
+});

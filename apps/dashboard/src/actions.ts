@@ -1,7 +1,7 @@
 // The dashboard's actions: every POST a signed-in page makes (retry, bulk retry, replay, pause,
 // resume), each through the same operation as the admin API, answered with a flash message.
 
-import { getDeliveryDetail } from "@hookline/db";
+import { type AuditActor, getDeliveryDetail } from "@hookline/db";
 import type { Logger } from "@hookline/logger";
 import {
   type AdminApp,
@@ -21,8 +21,13 @@ export interface ActionDeps {
   readonly ctx: AdminContext;
   readonly logger: Logger;
   readonly now: () => number;
-  /** Wraps a handler: a session, a same-origin request, the CSRF token; then the flash and back. */
-  readonly action: (handler: (c: C, form: Form) => Promise<Flash>) => (c: C) => Promise<Response>;
+  /**
+   * Wraps a handler: a session allowed to change things, a same-origin request, the CSRF token;
+   * then the flash and back. The handler gets who the audit log names.
+   */
+  readonly action: (
+    handler: (c: C, form: Form, actor: AuditActor) => Promise<Flash>,
+  ) => (c: C) => Promise<Response>;
 }
 
 export function mountActions(app: AdminApp, deps: ActionDeps): void {
@@ -31,13 +36,14 @@ export function mountActions(app: AdminApp, deps: ActionDeps): void {
   for (const paused of [true, false]) {
     app.post(
       `/targets/:id/${paused ? "pause" : "resume"}`,
-      action(async (c, form) => {
+      action(async (c, form, actor) => {
         const id = idParam(c);
         const read = readPauseReason(field(form, "reason")?.trim());
         if (paused && !read.ok)
           return { kind: "error", text: `A reason is one line of at most ${MAX_PAUSE_REASON} characters.` };
         const target = await setPaused(
           ctx,
+          actor,
           id,
           paused ? { paused: true, reason: read.ok ? read.reason : null } : { paused: false },
         );
@@ -58,9 +64,9 @@ export function mountActions(app: AdminApp, deps: ActionDeps): void {
 
   app.post(
     "/deliveries/:id/retry",
-    action(async (c) => {
+    action(async (c, _form, actor) => {
       const id = idParam(c);
-      const result = await retryOne(ctx, id);
+      const result = await retryOne(ctx, actor, id);
       switch (result.kind) {
         case "retried": {
           logger.info(
@@ -103,7 +109,7 @@ export function mountActions(app: AdminApp, deps: ActionDeps): void {
 
   app.post(
     "/deliveries/retry",
-    action(async (c, form) => {
+    action(async (c, form, actor) => {
       if (field(form, "scope") === "matching") {
         const parsed = parseDeliveryFilterParams(
           {
@@ -116,7 +122,7 @@ export function mountActions(app: AdminApp, deps: ActionDeps): void {
           now(),
         );
         if (!parsed.ok) return { kind: "error", text: parsed.message };
-        const result = await retryMany(ctx, parsed.value);
+        const result = await retryMany(ctx, actor, parsed.value);
         if (result.kind !== "retried") {
           return {
             kind: "error",
@@ -134,7 +140,7 @@ export function mountActions(app: AdminApp, deps: ActionDeps): void {
       let retried = 0;
       const skipped: string[] = [];
       for (const id of ids) {
-        const result = await retryOne(ctx, id);
+        const result = await retryOne(ctx, actor, id);
         if (result.kind === "retried") retried++;
         else skipped.push(shortId(id));
       }
@@ -153,10 +159,10 @@ export function mountActions(app: AdminApp, deps: ActionDeps): void {
 
   app.post(
     "/events/:id/replay",
-    action(async (c, form) => {
+    action(async (c, form, actor) => {
       const id = idParam(c);
       const target = field(form, "target")?.trim();
-      const result = await replayEvent(ctx, id, target ? [target] : undefined);
+      const result = await replayEvent(ctx, actor, id, target ? [target] : undefined);
       switch (result.kind) {
         case "not_found":
           return { kind: "error", text: `There is no event ${id.slice(0, 64)}.` };

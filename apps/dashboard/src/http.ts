@@ -31,6 +31,7 @@ export const PATHS = [
   "/deliveries",
   "/deliveries/retry",
   "/deliveries/:id/retry",
+  "/audit",
   "/targets/:id/pause",
   "/targets/:id/resume",
   "/assets/:file",

@@ -1,15 +1,19 @@
 // The dashboard: server-rendered pages on the admin port, reading and acting through the same
 // queries, filters and operations as the admin API (in process, one source of truth), behind a
-// login that turns the admin token into a 12-hour session cookie.
+// login that turns an admin token into a 12-hour session cookie. A session of a `read` token sees
+// no action buttons, and its POSTs are refused.
 import { createHash } from "node:crypto";
 import type { HooklineConfig } from "@hookline/config";
 import {
+  type AuditActor,
   countIngestFailures,
   getEventDetail,
   getEventRouting,
   getEventTypes,
   getOverview,
   getTargetHealth,
+  insertAudit,
+  listAudit,
   listDeliveries,
   listEvents,
   listIngestFailures,
@@ -22,12 +26,15 @@ import {
   type AdminApp,
   type AdminContext,
   type AdminEnv,
+  AdminTokens,
+  auditJson,
   clientAddress,
+  parseAuditParams,
   parseDeliveryListParams,
   parseEventParams,
   QueueUnavailableError,
   type RawParams,
-  tokenMatches,
+  roleAllows,
 } from "@hookline/operations";
 import { displayUrl, Redactor } from "@hookline/redact";
 import { routableEvent, routeTargets } from "@hookline/routing";
@@ -50,8 +57,9 @@ import {
   PATHS,
   render,
 } from "./http";
-import { fromSameOrigin, SESSION_COOKIE, Sessions } from "./session";
+import { fromSameOrigin, type OpenSession, SESSION_COOKIE, Sessions } from "./session";
 import { pgSessionStore } from "./session-store";
+import { AuditLogPage } from "./views/audit";
 import { DeliveriesPage } from "./views/deliveries";
 import { EventPage } from "./views/event";
 import { EventLogPage } from "./views/events";
@@ -62,9 +70,15 @@ import type { Flash, PageEnv } from "./views/parts";
 export interface DashboardDeps {
   /** The admin server's context: database, queues, targets and routes. */
   readonly context: AdminContext;
-  /** Sources and targets: filter choices, and every secret the pages must never show. */
-  readonly config: Pick<HooklineConfig, "sources" | "targets" | "routes">;
-  /** HOOKLINE_ADMIN_TOKEN. null: every page explains how to turn the dashboard on. */
+  /**
+   * Sources and targets: filter choices, and every secret the pages must never show; `admin`:
+   * the tokens that may sign in.
+   */
+  readonly config: Pick<HooklineConfig, "sources" | "targets" | "routes" | "admin">;
+  /**
+   * HOOKLINE_ADMIN_TOKEN, an operate token named `default` beside `admin.tokens`. With neither,
+   * every page explains how to turn the dashboard on.
+   */
   readonly adminToken: string | null;
   readonly logger: Logger;
   /** The circuit state of a target, when a worker runs in this process; else "unknown" is shown. */
@@ -81,7 +95,17 @@ export function mountDashboard(app: AdminApp, deps: DashboardDeps): void {
   const assets = loadAssets();
   const redactor = Redactor.fromConfig(config, deps.adminToken);
   const pool = ctx.database.pool;
-  const sessions = deps.adminToken === null ? null : new Sessions(deps.adminToken, pgSessionStore(pool), now);
+  const tokens = new AdminTokens(config.admin.tokens, deps.adminToken);
+  const sessions = tokens.empty ? null : new Sessions(tokens, pgSessionStore(pool), now);
+  const addressOf = (c: C): string | null => {
+    const address = clientAddress(c);
+    return address === "unknown" ? null : address;
+  };
+  /** The audit log's actor for what a session does: `dashboard:<token name>`. */
+  const actorOf = (c: C, session: OpenSession): AuditActor => ({
+    actor: `dashboard:${session.name}`,
+    ip: addressOf(c),
+  });
   const sourceIds = config.sources.map((s) => s.id);
   const targetIds = config.targets.map((t) => t.id);
 
@@ -115,8 +139,10 @@ export function mountDashboard(app: AdminApp, deps: DashboardDeps): void {
     return flash;
   };
 
-  const pageEnv = (c: C, csrf: string): PageEnv => ({
-    csrf,
+  const pageEnv = (c: C, session: OpenSession): PageEnv => ({
+    csrf: session.csrf,
+    canOperate: roleAllows(session.role, "POST"),
+    signedInAs: `${session.name} (${session.role})`,
     now: now(),
     here: here(c),
     flash: takeFlash(c),
@@ -145,28 +171,39 @@ export function mountDashboard(app: AdminApp, deps: DashboardDeps): void {
     (handler: (c: C, env: () => PageEnv) => Promise<Response>) =>
     async (c: C): Promise<Response> => {
       if (!sessions) return render(c, <DisabledPage assets={assets.urls} />, 503);
-      const session = getCookie(c, SESSION_COOKIE);
-      if (session === undefined || !(await sessions.valid(session))) {
+      const session = await sessions.open(getCookie(c, SESSION_COOKIE));
+      if (session === null) {
         if (c.req.header(LIVE_HEADER)) return c.text("session ended", 401);
         return c.redirect(`/login?next=${encodeURIComponent(here(c))}`, 303);
       }
       try {
-        return await handler(c, () => pageEnv(c, sessions.csrf(session)));
+        return await handler(c, () => pageEnv(c, session));
       } catch (error) {
         return failure(c, error);
       }
     };
 
-  /** A signed-in POST: a session, a same-origin request, the session's CSRF token; then back. */
+  /**
+   * A signed-in POST: a session whose token may change things, a same-origin request, the
+   * session's CSRF token; then back. The handler acts as `dashboard:<token name>`.
+   */
   const action =
-    (handler: (c: C, form: Form) => Promise<Flash>) =>
+    (handler: (c: C, form: Form, actor: AuditActor) => Promise<Flash>) =>
     async (c: C): Promise<Response> => {
       if (!sessions) return render(c, <DisabledPage assets={assets.urls} />, 503);
       const refuse = (message: string) =>
         render(c, <MessagePage assets={assets.urls} title="Request refused" message={message} />, 403);
-      const session = getCookie(c, SESSION_COOKIE);
-      if (session === undefined || !(await sessions.valid(session)))
-        return refuse("Your session has ended. Sign in again and repeat the action.");
+      const session = await sessions.open(getCookie(c, SESSION_COOKIE));
+      if (session === null) return refuse("Your session has ended. Sign in again and repeat the action.");
+      if (!roleAllows(session.role, c.req.method)) {
+        logger.warn(
+          { requestId: c.get("requestId"), path: c.req.path, token: session.name },
+          "dashboard: read-only session refused a change",
+        );
+        return refuse(
+          `You are signed in with "${session.name}", a read-only token: it can look but not change anything.`,
+        );
+      }
       if (!sameOrigin(c)) return refuse("The request did not come from this dashboard.");
       const form = (await c.req.parseBody({ all: true })) as Form;
       if (!sessions.csrfMatches(session, field(form, "_csrf"))) {
@@ -180,7 +217,7 @@ export function mountDashboard(app: AdminApp, deps: DashboardDeps): void {
       }
       let flash: Flash;
       try {
-        flash = await handler(c, form);
+        flash = await handler(c, form, actorOf(c, session));
       } catch (error) {
         if (!(error instanceof QueueUnavailableError)) return failure(c, error);
         flash = { kind: "error", text: `Redis did not answer: ${error.message}` };
@@ -212,12 +249,12 @@ export function mountDashboard(app: AdminApp, deps: DashboardDeps): void {
   app.get("/login", async (c) => {
     if (!sessions) return render(c, <DisabledPage assets={assets.urls} />, 503);
     const next = localPath(c.req.query("next"));
-    if (await sessions.valid(getCookie(c, SESSION_COOKIE))) return c.redirect(next, 303);
+    if ((await sessions.open(getCookie(c, SESSION_COOKIE))) !== null) return c.redirect(next, 303);
     return render(c, <LoginPage assets={assets.urls} next={next} error={null} />);
   });
 
   app.post("/login", async (c) => {
-    if (!sessions || deps.adminToken === null) return render(c, <DisabledPage assets={assets.urls} />, 503);
+    if (!sessions) return render(c, <DisabledPage assets={assets.urls} />, 503);
     if (!sameOrigin(c)) {
       return render(
         c,
@@ -247,10 +284,21 @@ export function mountDashboard(app: AdminApp, deps: DashboardDeps): void {
         429,
       );
     }
-    const token = field(form, "token") ?? "";
-    if (!tokenMatches(token, deps.adminToken)) {
+    const principal = tokens.identify(field(form, "token") ?? "");
+    if (principal === null) {
       ctx.authLimiter.failed(address);
       logger.warn({ requestId: c.get("requestId") }, "dashboard: failed sign-in");
+      // Who tried is unknown, and what they typed is never kept: only where from.
+      // Refused either way: a database that cannot take the row does not turn this into a 500.
+      await insertAudit(pool, {
+        actor: "dashboard",
+        action: "login_failed",
+        subject: null,
+        details: {},
+        ip: addressOf(c),
+      }).catch((error: unknown) =>
+        logger.error({ requestId: c.get("requestId"), err: error }, "dashboard: failed sign-in not audited"),
+      );
       return render(
         c,
         <LoginPage assets={assets.urls} next={next} error="That is not this server's admin token." />,
@@ -258,7 +306,10 @@ export function mountDashboard(app: AdminApp, deps: DashboardDeps): void {
       );
     }
     ctx.authLimiter.succeeded(address);
-    const session = await sessions.issue(address);
+    const session = await sessions.issue(principal, addressOf(c), {
+      actor: `dashboard:${principal.name}`,
+      ip: addressOf(c),
+    });
     setCookie(c, SESSION_COOKIE, session, {
       httpOnly: true,
       sameSite: "Strict",
@@ -266,13 +317,14 @@ export function mountDashboard(app: AdminApp, deps: DashboardDeps): void {
       maxAge: sessions.ttlSeconds,
       secure: https(c),
     });
-    logger.info({ requestId: c.get("requestId") }, "dashboard: signed in");
+    logger.info({ requestId: c.get("requestId"), token: principal.name }, "dashboard: signed in");
     return c.redirect(next, 303);
   });
 
   app.post("/logout", async (c) => {
-    const session = getCookie(c, SESSION_COOKIE);
-    if (sessions && session !== undefined && (await sessions.valid(session))) {
+    const cookie = getCookie(c, SESSION_COOKIE);
+    const session = sessions ? await sessions.open(cookie) : null;
+    if (sessions && session !== null) {
       const form = (await c.req.parseBody()) as Form;
       if (!sameOrigin(c) || !sessions.csrfMatches(session, field(form, "_csrf"))) {
         return render(
@@ -286,7 +338,7 @@ export function mountDashboard(app: AdminApp, deps: DashboardDeps): void {
         );
       }
       // Ended for good: a copy of the cookie taken before logout no longer works.
-      await sessions.end(session);
+      await sessions.end(cookie);
     }
     deleteCookie(c, SESSION_COOKIE, { path: "/" });
     return c.redirect("/login", 303);
@@ -405,6 +457,27 @@ export function mountDashboard(app: AdminApp, deps: DashboardDeps): void {
             sources: sourceIds,
             targets: targetIds,
             redactor,
+            error: parsed.ok ? null : parsed.message,
+          }}
+          env={env()}
+        />,
+      );
+    }),
+  );
+
+  app.get(
+    "/audit",
+    page(async (c, env) => {
+      const params: RawParams = c.req.query();
+      const parsed = parseAuditParams(params, now());
+      const result = parsed.ok ? await listAudit(pool, parsed.value) : { data: [], nextCursor: null };
+      return render(
+        c,
+        <AuditLogPage
+          data={{
+            entries: result.data.map((a) => auditJson(a, redactor)),
+            nextCursor: result.nextCursor,
+            params,
             error: parsed.ok ? null : parsed.message,
           }}
           env={env()}

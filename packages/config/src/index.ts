@@ -11,6 +11,7 @@ export { type Env, type ExpandResult, expandEnv } from "./expand.js";
 export { type LoadOptions, loadConfigFile, loadConfigText } from "./load.js";
 export { normaliseIp, parseCidr } from "./network.js";
 export { type FormatIssuesOptions, formatIssues, formatPath } from "./paths.js";
+export { ENV_ADMIN_TOKEN_NAME } from "./sections.js";
 export { PrivateKeyPem } from "./tls.js";
 export type * from "./types.js";
 export { parseByteSize, parseDuration, parseRateLimit } from "./units.js";

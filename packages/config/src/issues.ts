@@ -67,7 +67,14 @@ function unknownKeyMessage(key: string, known: readonly string[]): string {
 }
 
 /** Keys whose values may be secrets: their text never appears in a message. */
-const SECRET_KEYS = new Set(["secrets", "public_key", "signing_secret", "signing_secrets", "headers"]);
+const SECRET_KEYS = new Set([
+  "secrets",
+  "public_key",
+  "signing_secret",
+  "signing_secrets",
+  "headers",
+  "token",
+]);
 
 function isSecretPath(path: readonly PropertyKey[] | undefined): boolean {
   return path?.some((segment) => typeof segment === "string" && SECRET_KEYS.has(segment)) ?? false;

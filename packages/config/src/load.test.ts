@@ -962,3 +962,56 @@ targets:
     );
   });
 });
+
+describe("loadConfigText: admin.tokens", () => {
+  const OPS = "ops-token-0123456789abcdef";
+  const VIEW = "viewer-token-0123456789abcdef";
+
+  it("has no tokens by default, and reads named tokens with their roles from the environment", () => {
+    expect(load("").admin).toEqual({ tokens: [] });
+    const config = load(
+      `admin:\n  tokens:\n    - { name: ops, token: "\${OPS_TOKEN}", role: operate }\n    - { name: viewer, token: "\${VIEW_TOKEN}", role: read }\n`,
+      { OPS_TOKEN: OPS, VIEW_TOKEN: VIEW },
+    );
+    expect(config.admin.tokens).toEqual([
+      { name: "ops", token: OPS, role: "operate" },
+      { name: "viewer", token: VIEW, role: "read" },
+    ]);
+  });
+
+  it("names each problem by its path and never shows a token", () => {
+    const text = `admin:
+  tokens:
+    - { name: ops, token: "${OPS}", role: operate }
+    - { name: ops, token: "${VIEW}", role: read }
+    - { name: third, token: "${OPS}", role: read }
+    - { name: short, token: "abc123", role: read }
+    - { name: empty, token: "", role: read }
+    - { name: default, token: "default-token-0123456789abcdef", role: read }
+    - { name: bad role, token: "bad-role-token-0123456789abcdef", role: admin }
+    - { name: nokey, role: read }
+`;
+    const found = issues(text);
+    const at = (path: string) => found.filter((i) => i.path === path).map((i) => i.message);
+    expect(at("admin.tokens[1].name")).toEqual([expect.stringContaining('duplicate token name "ops"')]);
+    expect(at("admin.tokens[2].token")).toEqual([
+      expect.stringContaining("is the same token as admin.tokens[0]"),
+    ]);
+    expect(at("admin.tokens[3].token")).toEqual([expect.stringContaining("at least 16 characters")]);
+    expect(at("admin.tokens[4].token")).toEqual([expect.stringContaining("must not be empty")]);
+    expect(at("admin.tokens[5].name")).toEqual([expect.stringContaining("HOOKLINE_ADMIN_TOKEN")]);
+    expect(at("admin.tokens[6].name")).toHaveLength(1);
+    expect(at("admin.tokens[6].role")).toEqual([expect.stringContaining("read")]);
+    expect(at("admin.tokens[7].token")).toEqual(["is required"]);
+    const printed = formatIssues(found);
+    for (const secret of [OPS, VIEW, "abc123", "default-token-0123456789abcdef"])
+      expect(printed).not.toContain(secret);
+  });
+
+  it("reports a token that is not a string without echoing it, and unknown keys", () => {
+    expect(lines("admin:\n  tokens:\n    - { name: n, token: 12345678901234567890, role: read }\n")).toEqual([
+      expect.stringMatching(/admin\.tokens\[0\]\.token: expected a string, got a number$/),
+    ]);
+    expect(lines("admin:\n  token: x\n")[0]).toContain("admin.token");
+  });
+});

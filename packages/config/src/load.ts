@@ -12,6 +12,7 @@ import { formatPath, type PathSegment } from "./paths.js";
 import { describe, rootSchema } from "./schema.js";
 import {
   asList,
+  buildAdmin,
   buildRetention,
   buildRoute,
   buildServer,
@@ -96,12 +97,19 @@ function validateDocument(
   const retention = buildRetention(present(expanded.retention), issues);
   const worker = buildWorker(present(expanded.worker), issues);
   const alerts = asList(expanded.alerts, "alerts", issues).map((raw, i) => buildAlert(raw, i, issues));
+  const admin = buildAdmin(present(expanded.admin), issues);
 
   // An issue below a path whose ${VAR} failed to expand is a consequence, not a second problem.
   const kept = issues.filter(
     (issue) => envIssues.includes(issue) || !envIssues.some((envIssue) => startsWith(issue.at, envIssue.at)),
   );
-  if (kept.length > 0 || server === undefined || retention === undefined || worker === undefined)
+  if (
+    kept.length > 0 ||
+    server === undefined ||
+    retention === undefined ||
+    worker === undefined ||
+    admin === undefined
+  )
     return { issues: kept };
   return {
     issues: [],
@@ -113,6 +121,7 @@ function validateDocument(
       retention,
       worker,
       alerts: alerts.filter((a): a is AlertConfig => a !== undefined),
+      admin,
     },
   };
 }

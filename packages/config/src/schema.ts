@@ -29,6 +29,8 @@ export function describe(value: unknown, secret = false): string {
     if (secret) return "a string";
     return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
   }
+  // A token written unquoted arrives as a number: still not to be shown.
+  if (secret) return `a ${typeof value}`;
   return `${typeof value} ${String(value)}`;
 }
 
@@ -271,6 +273,15 @@ export const alertSchema = z.strictObject({
   backlog_threshold: integer(1, 1_000_000_000).optional(),
 });
 
+/** One admin token; the secret is never echoed in an error (it may be half-typed). */
+export const adminTokenSchema = z.strictObject({
+  name: id,
+  token: z.string(),
+  role: z.enum(["read", "operate"]),
+});
+
+export const adminSchema = z.strictObject({ tokens: z.array(z.unknown()).optional() });
+
 /** The top level only: each section is validated on its own so one bad item hides nothing else. */
 export const rootSchema = z.strictObject({
   server: z.unknown().optional(),
@@ -280,6 +291,7 @@ export const rootSchema = z.strictObject({
   retention: z.unknown().optional(),
   worker: z.unknown().optional(),
   alerts: z.unknown().optional(),
+  admin: z.unknown().optional(),
 });
 
 export type RawSource = z.infer<typeof sourceSchema>;

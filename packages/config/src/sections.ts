@@ -5,10 +5,13 @@ import { type CompiledTransform, compileTransform } from "@hookline/transform";
 import type { SourceSpec, VerifySpec } from "@hookline/verify";
 import { createVerifier, validateStandardWebhooksSecret } from "@hookline/verify";
 import { DEFAULTS } from "./defaults.js";
+import { MIN_ADMIN_TOKEN_LENGTH } from "./env.js";
 import { errorText, type Issue, isRecord, startsWith, validate } from "./issues.js";
 import { type Cidr, compileAddressList, parseCidr } from "./network.js";
 import { type PathSegment, parsePath } from "./paths.js";
 import {
+  adminSchema,
+  adminTokenSchema,
   describe,
   type RawSource,
   type RawTarget,
@@ -22,6 +25,8 @@ import {
 import { readTargetTls } from "./tls.js";
 import type {
   AddressList,
+  AdminConfig,
+  AdminTokenConfig,
   Destination,
   OrderingKeySpec,
   RetentionConfig,
@@ -541,4 +546,51 @@ export function buildWorker(raw: unknown, issues: Issue[]): WorkerConfig | undef
     reconcileGraceMs: parsed.reconcile_grace ?? d.reconcileGraceMs,
     removedTargetGraceMs: parsed.removed_target_grace ?? d.removedTargetGraceMs,
   };
+}
+
+/** The name HOOKLINE_ADMIN_TOKEN goes by; a configured token may not take it. */
+export const ENV_ADMIN_TOKEN_NAME = "default";
+
+/**
+ * `admin.tokens`: names unique (the audit log tells tokens apart by name), tokens distinct (one
+ * token with two roles would be ambiguous) and long enough to resist guessing. No message shows
+ * a token's text.
+ */
+export function buildAdmin(raw: unknown, issues: Issue[]): AdminConfig | undefined {
+  const parsed = validate(adminSchema, raw ?? {}, ["admin"], issues);
+  if (parsed === undefined) return undefined;
+  const tokens: AdminTokenConfig[] = [];
+  const names = new Map<string, number>();
+  const secrets = new Map<string, number>();
+  let ok = true;
+  (parsed.tokens ?? []).forEach((item, i) => {
+    const at: PathSegment[] = ["admin", "tokens", i];
+    const token = validate(adminTokenSchema, item, at, issues);
+    if (token === undefined) {
+      ok = false;
+      return;
+    }
+    const problem = (key: "name" | "token", message: string) => {
+      issues.push({ at: [...at, key], message });
+      ok = false;
+    };
+    const sameName = names.get(token.name);
+    if (token.name === ENV_ADMIN_TOKEN_NAME)
+      problem("name", `"${ENV_ADMIN_TOKEN_NAME}" is the name of HOOKLINE_ADMIN_TOKEN; choose another`);
+    else if (sameName !== undefined)
+      problem("name", `duplicate token name "${token.name}" (already used by admin.tokens[${sameName}])`);
+    else names.set(token.name, i);
+    const sameToken = secrets.get(token.token);
+    if (token.token.trim() === "") problem("token", "must not be empty (is its environment variable set?)");
+    else if (token.token.length < MIN_ADMIN_TOKEN_LENGTH)
+      problem(
+        "token",
+        `must be at least ${MIN_ADMIN_TOKEN_LENGTH} characters (got ${token.token.length}); try: openssl rand -hex 32`,
+      );
+    else if (sameToken !== undefined)
+      problem("token", `is the same token as admin.tokens[${sameToken}]; each token must be distinct`);
+    else secrets.set(token.token, i);
+    tokens.push(token);
+  });
+  return ok ? { tokens } : undefined;
 }

@@ -181,6 +181,21 @@ export interface AlertConfig {
   readonly backlogThreshold: number; // default 1000
 }
 
+/** `read`: GET only; `operate`: everything (retry, replay, pause, resume). */
+export type AdminRole = "read" | "operate";
+
+/** A bearer token of the admin API and the dashboard, with the name the audit log records. */
+export interface AdminTokenConfig {
+  readonly name: string;
+  readonly token: string;
+  readonly role: AdminRole;
+}
+
+export interface AdminConfig {
+  /** `admin.tokens`; HOOKLINE_ADMIN_TOKEN is added beside them as `default` (operate) at start. */
+  readonly tokens: readonly AdminTokenConfig[];
+}
+
 export interface HooklineConfig {
   readonly server: ServerConfig;
   readonly sources: readonly SourceConfig[];
@@ -189,6 +204,7 @@ export interface HooklineConfig {
   readonly retention: RetentionConfig;
   readonly worker: WorkerConfig;
   readonly alerts: readonly AlertConfig[];
+  readonly admin: AdminConfig;
 }
 
 /** Everything the process environment may set; parsed once by parseEnv. */

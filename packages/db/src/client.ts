@@ -107,3 +107,25 @@ export async function createDatabaseFromTemplate(url: string, template: string):
     await client.end();
   }
 }
+
+/** A pool, or one client inside a transaction: what a query that may join a transaction takes. */
+export type Queryable = pg.Pool | pg.PoolClient;
+
+/**
+ * Runs `fn` in one transaction on one client: committed when it returns, rolled back when it
+ * throws (the error is rethrown).
+ */
+export async function transaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query("begin");
+    const result = await fn(client);
+    await client.query("commit");
+    return result;
+  } catch (error) {
+    await client.query("rollback").catch(() => {});
+    throw error;
+  } finally {
+    client.release();
+  }
+}

@@ -1,7 +1,7 @@
 import { randomFillSync } from "node:crypto";
 import { v5 as uuidv5 } from "uuid";
 
-export type IdPrefix = "evt" | "dlv" | "att" | "req";
+export type IdPrefix = "evt" | "dlv" | "att" | "req" | "aud";
 
 // Random bits are drawn 4 KiB at a time: one getrandom call per 512 ids instead of one per id
 // (a per-id call was 7% of the gateway's CPU under load).

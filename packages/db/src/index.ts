@@ -5,7 +5,9 @@ export {
   type Db,
   dropDatabase,
   ensureDatabase,
+  type Queryable,
   splitDatabaseUrl,
+  transaction,
 } from "./client";
 export { decodeCursor, encodeCursor, type PageCursor } from "./cursor";
 export { fanoutDeliveryId, type IdPrefix, newId } from "./ids";
@@ -34,6 +36,19 @@ export {
   retryDeliveries,
   retryDelivery,
 } from "./queries/admin";
+export {
+  AUDIT_ACTIONS,
+  type AuditAction,
+  type AuditActor,
+  type AuditEntry,
+  type AuditFilters,
+  type AuditHook,
+  type AuditRow,
+  BatchAuditRow,
+  insertAudit,
+  isAuditAction,
+  listAudit,
+} from "./queries/audit";
 export {
   getEventTypes,
   getOverview,

@@ -1,5 +1,7 @@
 // The admin port's Hono app, as the admin API builds it and the dashboard adds its pages to.
 import type { Hono } from "hono";
+import type { AdminPrincipal } from "./auth";
 
-export type AdminEnv = { Variables: { requestId: string } };
+/** `principal`: who an authenticated /api request acts as (set by the token check). */
+export type AdminEnv = { Variables: { requestId: string; principal: AdminPrincipal } };
 export type AdminApp = Hono<AdminEnv>;

@@ -3,6 +3,7 @@ import { HTTPException } from "hono/http-exception";
 /** Every answer the admin API gives other than success, with its status. Stable: docs/admin-api.md. */
 export const ADMIN_ERROR_STATUS = {
   unauthorized: 401,
+  forbidden: 403,
   admin_api_disabled: 503,
   not_found: 404,
   event_not_found: 404,
@@ -19,7 +20,7 @@ export const ADMIN_ERROR_STATUS = {
   transform_failed: 409,
   queue_unavailable: 503,
   internal_error: 500,
-} as const satisfies Record<string, 400 | 401 | 404 | 409 | 413 | 429 | 500 | 503>;
+} as const satisfies Record<string, 400 | 401 | 403 | 404 | 409 | 413 | 429 | 500 | 503>;
 
 export type AdminErrorCode = keyof typeof ADMIN_ERROR_STATUS;
 

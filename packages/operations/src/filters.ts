@@ -2,12 +2,15 @@
 // same errors. `since`/`until` take an ISO-8601 time or a duration back from now ("2h", "30m").
 import { parseDuration } from "@hookline/config";
 import {
+  AUDIT_ACTIONS,
+  type AuditFilters,
   DELIVERY_STATUSES,
   type DeliveryFilters,
   type DeliveryListFilters,
   type DeliveryStatus,
   decodeCursor,
   type EventFilters,
+  isAuditAction,
   isDeliveryStatus,
   MAX_PAGE_SIZE,
 } from "@hookline/db";
@@ -177,4 +180,25 @@ export function parseDeliveryListParams(params: RawParams, nowMs: number): Parse
 /** `limit` and `cursor` alone: listings without filters. */
 export function parsePageParams(params: RawParams): Parsed<{ limit?: number; cursor?: string }> {
   return attempt(() => defined({ limit: limit(params), cursor: cursor(params) }));
+}
+
+/** `actor`, `action`, `since`, `until`, `limit`, `cursor`: the audit log's listing. */
+export function parseAuditParams(params: RawParams, nowMs: number): Parsed<AuditFilters> {
+  return attempt(() => {
+    const action = nonEmpty(params, "action");
+    if (action !== undefined && !isAuditAction(action)) {
+      throw new ParamError(
+        "invalid_parameter",
+        `action: expected one of ${AUDIT_ACTIONS.join(", ")}, got "${action.slice(0, 64)}"`,
+      );
+    }
+    return defined<AuditFilters>({
+      actor: nonEmpty(params, "actor"),
+      action,
+      since: time(params, "since", nowMs),
+      until: time(params, "until", nowMs),
+      limit: limit(params),
+      cursor: cursor(params),
+    });
+  });
 }

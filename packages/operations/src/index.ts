@@ -1,11 +1,19 @@
 // What the admin API and the dashboard both do and read: one implementation for both.
 
-export { bearerToken, tokenMatches } from "./auth";
+export {
+  type AdminPrincipal,
+  AdminTokenConflictError,
+  AdminTokens,
+  bearerToken,
+  roleAllows,
+  tokenMatches,
+} from "./auth";
 export { AuthLimiter, type AuthLimiterSettings, clientAddress, DEFAULT_AUTH_LIMITS } from "./auth-limiter";
 export type { AdminApp, AdminEnv } from "./env";
 export { ADMIN_ERROR_STATUS, AdminError, type AdminErrorBody, type AdminErrorCode } from "./errors";
 export {
   type Parsed,
+  parseAuditParams,
   parseDeliveryFilterParams,
   parseDeliveryListParams,
   parseEventParams,
@@ -18,6 +26,7 @@ export {
 export {
   type AdminContext,
   DeliveryQueues,
+  filterSummary,
   QueueUnavailableError,
   type ReplayResult,
   type RetryManyOptions,
@@ -29,7 +38,9 @@ export {
 } from "./operations";
 export {
   type AttemptJson,
+  type AuditJson,
   attemptJson,
+  auditJson,
   bodyJson,
   type DeliveryJson,
   type DeliveryWithAttemptsJson,

@@ -4,12 +4,15 @@
 
 import type { HooklineConfig } from "@hookline/config";
 import {
+  type AuditActor,
+  BatchAuditRow,
   countDeliveries,
   createReplayDeliveries,
   type Database,
   type DeliveryFilters,
   type DeliveryStatus,
   getEventRouting,
+  insertAudit,
   newId,
   type QueuedRun,
   retryDeliveries,
@@ -152,6 +155,7 @@ export type RetryOneResult =
  */
 export async function retryOne(
   ctx: AdminContext,
+  actor: AuditActor,
   deliveryId: string,
   options: { readonly force?: boolean } = {},
 ): Promise<RetryOneResult> {
@@ -161,6 +165,14 @@ export async function retryOne(
     deliveryId,
     options.force ? ANY_STATUS : RETRYABLE,
     configuredTargets(ctx),
+    async (tx, run) => {
+      await insertAudit(tx, {
+        ...actor,
+        action: "delivery.retry",
+        subject: deliveryId,
+        details: { target: run.targetId, run: run.runNumber, force: options.force === true },
+      });
+    },
   );
   switch (outcome.kind) {
     case "retried":
@@ -202,6 +214,7 @@ export interface RetryManyOptions {
  */
 export async function retryMany(
   ctx: AdminContext,
+  actor: AuditActor,
   filters: DeliveryFilters,
   options: RetryManyOptions = {},
 ): Promise<RetryManyResult> {
@@ -213,8 +226,15 @@ export async function retryMany(
   }
   await ctx.queues.ready();
   let queued = 0;
+  const audit = new BatchAuditRow({
+    ...actor,
+    action: "deliveries.retry",
+    subject: filterSummary(selected),
+    details: { filters: filtersJson(selected), force: options.force === true },
+  });
   const retried = await retryDeliveries(ctx.database.pool, selected, {
     targets: configuredTargets(ctx),
+    audit: (tx, total) => audit.record(tx, { retried: total }),
     ...(options.batchSize ? { batchSize: options.batchSize } : {}),
     onBatch: async (runs) => {
       await enqueueCommitted(
@@ -241,6 +261,7 @@ export type ReplayResult =
  */
 export async function replayEvent(
   ctx: AdminContext,
+  actor: AuditActor,
   eventId: string,
   targets?: readonly string[],
 ): Promise<ReplayResult> {
@@ -271,7 +292,19 @@ export async function replayEvent(
       return { id: newId("dlv"), targetId, body };
     }),
   );
-  const runs = await createReplayDeliveries(ctx.database.pool, eventId, planned);
+  const runs = await createReplayDeliveries(ctx.database.pool, eventId, planned, async (tx, queued) => {
+    await insertAudit(tx, {
+      ...actor,
+      action: "event.replay",
+      subject: eventId,
+      details: {
+        targets: chosen,
+        deliveries: planned.map((p) => p.id),
+        queued: queued.length,
+        chosen_by: targets ? "caller" : "routes",
+      },
+    });
+  });
   if (runs === null) return { kind: "not_found" };
   await enqueueCommitted(
     ctx,
@@ -281,4 +314,22 @@ export async function replayEvent(
       "retry those deliveries once Redis is back",
   );
   return { kind: "replayed", eventId, runs };
+}
+
+/** A bulk change's filters as the audit log's subject: `status=failed target=fraud`. */
+export function filterSummary(filters: DeliveryFilters): string {
+  const json = filtersJson(filters);
+  const parts = Object.entries(json).map(([key, value]) => `${key}=${value}`);
+  return parts.length > 0 ? parts.join(" ") : "all";
+}
+
+function filtersJson(filters: DeliveryFilters): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (filters.status) out.status = filters.status.join(",");
+  if (filters.target !== undefined) out.target = filters.target;
+  if (filters.source !== undefined) out.source = filters.source;
+  if (filters.eventId !== undefined) out.event = filters.eventId;
+  if (filters.since) out.since = filters.since.toISOString();
+  if (filters.until) out.until = filters.until.toISOString();
+  return out;
 }

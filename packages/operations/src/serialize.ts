@@ -4,6 +4,7 @@
 // a target that echoes its credential back is not shown to API readers either.
 import type {
   AttemptRow,
+  AuditRow,
   DeliveryRow,
   EventDetail,
   EventSummary,
@@ -193,5 +194,37 @@ export function ingestFailureJson(f: IngestFailure, redactor: Redactor): IngestF
     reason: f.reason,
     error: redactor.text(f.error),
     failed_at: f.failedAt.toISOString(),
+  };
+}
+
+export interface AuditJson {
+  readonly id: string;
+  readonly at: string;
+  readonly actor: string;
+  readonly action: string;
+  readonly subject: string | null;
+  readonly details: Readonly<Record<string, unknown>>;
+  readonly ip: string | null;
+}
+
+/** Every string inside a JSON value, redacted (a pause reason is free text, and may hold anything). */
+function redactJson(value: unknown, redactor: Redactor): unknown {
+  if (typeof value === "string") return redactor.text(value);
+  if (Array.isArray(value)) return value.map((v) => redactJson(v, redactor));
+  if (typeof value === "object" && value !== null)
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactJson(v, redactor)]));
+  return value;
+}
+
+/** An audit row as the API and the dashboard show it: free text redacted like everything stored. */
+export function auditJson(a: AuditRow, redactor: Redactor): AuditJson {
+  return {
+    id: a.id,
+    at: a.at.toISOString(),
+    actor: a.actor,
+    action: a.action,
+    subject: a.subject === null ? null : redactor.text(a.subject),
+    details: redactJson(a.details, redactor) as Record<string, unknown>,
+    ip: a.ip,
   };
 }

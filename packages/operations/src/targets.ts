@@ -4,7 +4,14 @@
 // each worker also re-reads the state every half second (apps/worker/src/target-control.ts), so
 // a pause whose queue write failed still takes hold.
 import type { Destination, TargetConfig } from "@hookline/config";
-import { setTargetPaused, type TargetState, targetBacklogs, targetStates } from "@hookline/db";
+import {
+  type AuditActor,
+  insertAudit,
+  setTargetPaused,
+  type TargetState,
+  targetBacklogs,
+  targetStates,
+} from "@hookline/db";
 import type { CircuitState } from "@hookline/metrics";
 import { deliveryQueueName } from "@hookline/queue";
 import { displayUrl } from "@hookline/redact";
@@ -113,11 +120,19 @@ export async function getTarget(ctx: AdminContext, id: string): Promise<TargetVi
  */
 export async function setPaused(
   ctx: AdminContext,
+  actor: AuditActor,
   id: string,
   change: { readonly paused: true; readonly reason: string | null } | { readonly paused: false },
 ): Promise<TargetView | null> {
   if (!ctx.config.targets.some((t) => t.id === id)) return null;
-  await setTargetPaused(ctx.database.pool, id, change);
+  await setTargetPaused(ctx.database.pool, id, change, async (tx, state) => {
+    await insertAudit(tx, {
+      ...actor,
+      action: change.paused ? "target.pause" : "target.resume",
+      subject: id,
+      details: change.paused ? { reason: state.pausedReason } : {},
+    });
+  });
   const queue = ctx.queues.queue(deliveryQueueName(id));
   await (change.paused ? queue.pause() : queue.resume()).catch(() => {});
   return getTarget(ctx, id);

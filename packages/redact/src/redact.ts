@@ -50,12 +50,13 @@ export class Redactor {
     this.#secretBytes = this.#secrets.map((secret) => Buffer.from(secret, "utf8"));
   }
 
-  /** Every secret a config holds, plus the admin token. */
+  /** Every secret a config holds, plus the admin tokens (`admin.tokens` and HOOKLINE_ADMIN_TOKEN). */
   static fromConfig(
-    config: Pick<HooklineConfig, "sources" | "targets">,
+    config: Pick<HooklineConfig, "sources" | "targets"> & { readonly admin?: HooklineConfig["admin"] },
     adminToken: string | null,
   ): Redactor {
     const secrets: string[] = adminToken ? [adminToken] : [];
+    for (const token of config.admin?.tokens ?? []) secrets.push(token.token);
     for (const source of config.sources) secrets.push(...(source.spec.verify.secrets ?? []));
     for (const target of config.targets) {
       secrets.push(...target.signingSecrets);

@@ -4,13 +4,16 @@
 import { parseArgs } from "node:util";
 import { type AdminContext, AuthLimiter, DeliveryQueues, type Parsed, pageJson } from "@hookline/admin";
 import type { HooklineConfig, HooklineEnv } from "@hookline/config";
-import { connectDatabase, type Database, type Page } from "@hookline/db";
+import { type AuditActor, connectDatabase, type Database, type Page } from "@hookline/db";
 import { Redactor } from "@hookline/redact";
 import { CliError } from "../context";
 import { checkPostgres, preflight } from "../preflight";
 import { type Column, formatTable } from "../table";
 
 export type Print = (line: string) => void;
+
+/** Who the audit log says made a change from the CLI: whoever has the database, from here. */
+export const CLI_ACTOR: AuditActor = { actor: "cli", ip: null };
 
 type Subcommand = (args: readonly string[], env: HooklineEnv, print: Print) => Promise<number>;
 

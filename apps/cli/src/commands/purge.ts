@@ -1,8 +1,8 @@
 import { parseArgs } from "node:util";
 import { type HooklineConfig, type HooklineEnv, parseDuration } from "@hookline/config";
-import { type PurgeCounts, purgeOlderThan } from "@hookline/db";
+import { BatchAuditRow, type PurgeCounts, purgeOlderThan } from "@hookline/db";
 import { CliError } from "../context";
-import { type Print, plural, printJson, withDatabase } from "./ops";
+import { CLI_ACTOR, type Print, plural, printJson, withDatabase } from "./ops";
 
 export const PURGE_USAGE =
   "hookline purge [--older-than 30d|forever] [--attempts-older-than 30d|forever] [--batch-size N] [--json]";
@@ -52,8 +52,24 @@ export async function purgeCommand(
     batchSize = /^\d+$/.test(values["batch-size"]) ? Number(values["batch-size"]) : 0;
     if (batchSize < 1 || batchSize > 100_000) throw new CliError("--batch-size: expected 1 to 100000");
   }
+  // One audit row, committed with the first batch and brought up to date by each later one.
+  const audit = new BatchAuditRow({
+    ...CLI_ACTOR,
+    action: "purge",
+    subject: `events<${eventsBefore?.toISOString() ?? "forever"} attempts<${attemptsBefore?.toISOString() ?? "forever"}`,
+    details: {
+      events_before: eventsBefore?.toISOString() ?? null,
+      attempts_before: attemptsBefore?.toISOString() ?? null,
+    },
+  });
   const counts: PurgeCounts = await withDatabase(env, (database) =>
-    purgeOlderThan(database.pool, { eventsBefore, attemptsBefore, batchSize, pauseMs: 10 }),
+    purgeOlderThan(database.pool, {
+      eventsBefore,
+      attemptsBefore,
+      batchSize,
+      pauseMs: 10,
+      audit: (tx, totals) => audit.record(tx, { ...totals }),
+    }),
   );
   if (values.json) {
     printJson(print, {

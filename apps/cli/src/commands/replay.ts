@@ -3,7 +3,7 @@ import { replayEvent, runJson } from "@hookline/admin";
 import type { HooklineConfig, HooklineEnv } from "@hookline/config";
 import { CliError } from "../context";
 import { formatTable } from "../table";
-import { type Print, printJson, withAdminContext } from "./ops";
+import { CLI_ACTOR, type Print, printJson, withAdminContext } from "./ops";
 
 export const REPLAY_USAGE = "hookline replay EVENT_ID [--target ID]... [--json]";
 
@@ -24,7 +24,9 @@ export async function replayCommand(
   });
   const id = positionals[0];
   if (!id) throw new CliError(`usage: ${REPLAY_USAGE}`);
-  const result = await withAdminContext(env, config(), (ctx) => replayEvent(ctx, id, values.target));
+  const result = await withAdminContext(env, config(), (ctx) =>
+    replayEvent(ctx, CLI_ACTOR, id, values.target),
+  );
   switch (result.kind) {
     case "not_found":
       throw new CliError(`no event ${id}`);

@@ -3,7 +3,7 @@ import { parseDeliveryFilterParams, retryMany, retryOne, runJson } from "@hookli
 import type { HooklineConfig, HooklineEnv } from "@hookline/config";
 import { CliError } from "../context";
 import { DELIVERY_FILTER_OPTIONS } from "./deliveries";
-import { type Print, plural, printJson, unwrap, withAdminContext } from "./ops";
+import { CLI_ACTOR, type Print, plural, printJson, unwrap, withAdminContext } from "./ops";
 
 export const RETRY_USAGE = `hookline retry DELIVERY_ID [--force] [--json]
 hookline retry --status failed --target ID [--source ID] [--event ID] [--since 2h|ISO] [--until 2h|ISO]
@@ -36,7 +36,9 @@ export async function retryCommand(
   if (!id && !hasFilter) throw new CliError(`usage:\n${RETRY_USAGE}`);
 
   if (id) {
-    const result = await withAdminContext(env, config(), (ctx) => retryOne(ctx, id, { force: values.force }));
+    const result = await withAdminContext(env, config(), (ctx) =>
+      retryOne(ctx, CLI_ACTOR, id, { force: values.force }),
+    );
     switch (result.kind) {
       case "not_found":
         throw new CliError(`no delivery ${id}`);
@@ -66,7 +68,7 @@ export async function retryCommand(
     ),
   );
   const result = await withAdminContext(env, config(), (ctx) =>
-    retryMany(ctx, filters, { force: values.force, dryRun: values["dry-run"] }),
+    retryMany(ctx, CLI_ACTOR, filters, { force: values.force, dryRun: values["dry-run"] }),
   );
   switch (result.kind) {
     case "succeeded_needs_force":

@@ -6,7 +6,7 @@ import { listTargets, readPauseReason, setPaused, type TargetView, targetJson } 
 import type { HooklineConfig, HooklineEnv } from "@hookline/config";
 import { CliError } from "../context";
 import { formatTable } from "../table";
-import { type Print, printJson, withAdminContext } from "./ops";
+import { CLI_ACTOR, type Print, printJson, withAdminContext } from "./ops";
 
 export const TARGETS_USAGE = "hookline targets [--json]";
 export const PAUSE_USAGE = "hookline pause TARGET [--reason TEXT] [--json]";
@@ -80,7 +80,7 @@ export async function pauseCommand(
   if (!read.ok) throw new CliError(read.message.replace(/^reason/, "--reason"));
   const { reason } = read;
   const target = await withAdminContext(env, config(), (ctx) =>
-    setPaused(ctx, id, paused ? { paused: true, reason } : { paused: false }),
+    setPaused(ctx, CLI_ACTOR, id, paused ? { paused: true, reason } : { paused: false }),
   );
   if (!target) throw new CliError(`no configured target "${id}"`);
   if (values.json) printJson(print, targetJson(target));

@@ -1,5 +1,6 @@
 import type { DeliveryRow } from "@hookline/db";
 import type { Redactor } from "@hookline/redact";
+import type { Child } from "hono/jsx";
 import { clip } from "../format";
 import { Layout } from "./layout";
 import {
@@ -47,11 +48,26 @@ const TITLES: Readonly<Record<string, string>> = {
   succeeded: "Succeeded deliveries",
 };
 
+/** The list is one form (select, then retry); a read-only session gets the list alone. */
+const BulkForm = (props: { env: PageEnv; children: Child }) =>
+  props.env.canOperate ? (
+    <form method="post" action="/deliveries/retry" class="bulk" id="bulk">
+      <Csrf token={props.env.csrf} />
+      <Back here={props.env.here} />
+      {props.children}
+    </form>
+  ) : (
+    <div class="bulk" id="bulk">
+      {props.children}
+    </div>
+  );
+
 export const DeliveriesPage = (props: { data: DeliveriesData; env: PageEnv }) => {
   const { data, env } = props;
   const p = data.params;
   const title = TITLES[data.status] ?? "Deliveries";
-  const retryable = !data.status.split(",").includes("succeeded");
+  // A read-only session sees no retry controls (the server refuses its POSTs anyway).
+  const retryable = env.canOperate && !data.status.split(",").includes("succeeded");
   const filtered = Boolean(p.target || p.source || p.since || p.event);
   return (
     <Layout title={title} nav="deliveries" env={env}>
@@ -97,9 +113,7 @@ export const DeliveriesPage = (props: { data: DeliveriesData; env: PageEnv }) =>
       </form>
       <ErrorAlert error={data.error} />
 
-      <form method="post" action="/deliveries/retry" class="bulk" id="bulk">
-        <Csrf token={env.csrf} />
-        <Back here={env.here} />
+      <BulkForm env={env}>
         {retryable ? (
           <div class="bulk-bar">
             <button
@@ -209,17 +223,19 @@ export const DeliveriesPage = (props: { data: DeliveriesData; env: PageEnv }) =>
                             Retry
                           </button>
                         ) : null}{" "}
-                        <button
-                          type="submit"
-                          class="btn small ghost"
-                          formaction={`/events/${d.eventId}/replay`}
-                          name="target"
-                          value={d.targetId}
-                          data-action="replay"
-                          data-confirm={`Replay sends the event to ${d.targetId} again as a new delivery. Continue?`}
-                        >
-                          Replay
-                        </button>
+                        {env.canOperate ? (
+                          <button
+                            type="submit"
+                            class="btn small ghost"
+                            formaction={`/events/${d.eventId}/replay`}
+                            name="target"
+                            value={d.targetId}
+                            data-action="replay"
+                            data-confirm={`Replay sends the event to ${d.targetId} again as a new delivery. Continue?`}
+                          >
+                            Replay
+                          </button>
+                        ) : null}
                       </td>
                     </tr>
                   );
@@ -228,7 +244,7 @@ export const DeliveriesPage = (props: { data: DeliveriesData; env: PageEnv }) =>
             </table>
           )}
         </section>
-      </form>
+      </BulkForm>
       <Pager here={env.here} cursor={p.cursor} nextCursor={data.nextCursor} />
     </Layout>
   );

@@ -74,7 +74,7 @@ const Attempt = (props: { a: AttemptRow; redactor: Redactor; now: number }) => {
 
 const DeliveryCard = (props: { d: Delivery; redactor: Redactor; env: PageEnv }) => {
   const { d, redactor, env } = props;
-  const retryable = d.status !== "succeeded";
+  const retryable = env.canOperate && d.status !== "succeeded";
   // Attempts after run_base_attempt belong to the current run, which a manual retry started.
   const items: Child[] = [];
   for (const a of d.attempts) {
@@ -234,28 +234,30 @@ export const EventPage = (props: { data: EventPageData; env: PageEnv }) => {
             <strong>{event.sourceId}</strong>, received <When at={event.receivedAt} now={env.now} />
           </p>
         </div>
-        <form method="post" action={`/events/${event.id}/replay`} class="replay">
-          <Csrf token={env.csrf} />
-          <Back here={env.here} />
-          <select name="target" aria-label="Replay to">
-            <option value="">
-              {data.routed.length
-                ? `Routed targets (${data.routed.join(", ")})`
-                : "Routed targets (none today)"}
-            </option>
-            {data.targets.map((t) => (
-              <option value={t}>Only {t}</option>
-            ))}
-          </select>
-          <button
-            type="submit"
-            class="btn"
-            data-action="replay"
-            data-confirm="Replay sends this event again as new deliveries. Continue?"
-          >
-            Replay
-          </button>
-        </form>
+        {env.canOperate ? (
+          <form method="post" action={`/events/${event.id}/replay`} class="replay">
+            <Csrf token={env.csrf} />
+            <Back here={env.here} />
+            <select name="target" aria-label="Replay to">
+              <option value="">
+                {data.routed.length
+                  ? `Routed targets (${data.routed.join(", ")})`
+                  : "Routed targets (none today)"}
+              </option>
+              {data.targets.map((t) => (
+                <option value={t}>Only {t}</option>
+              ))}
+            </select>
+            <button
+              type="submit"
+              class="btn"
+              data-action="replay"
+              data-confirm="Replay sends this event again as new deliveries. Continue?"
+            >
+              Replay
+            </button>
+          </form>
+        ) : null}
       </div>
 
       <dl class="meta-grid">

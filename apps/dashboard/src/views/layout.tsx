@@ -24,6 +24,7 @@ const NAV: ReadonlyArray<readonly [Nav, string, string]> = [
   ["overview", "/", "Overview"],
   ["events", "/events", "Events"],
   ["deliveries", "/deliveries", "Failed deliveries"],
+  ["audit", "/audit", "Audit"],
 ];
 
 /** A signed-in page: the top bar (navigation, live indicator, log out) and the content. */
@@ -45,6 +46,9 @@ export const Layout = (props: { title: string; nav: Nav; env: PageEnv; children:
             <span class="dot" />
             <span class="live-text">Live</span>
           </button>
+          <span class="muted small" data-signed-in-as>
+            {props.env.signedInAs}
+          </span>
           <form method="post" action="/logout">
             <Csrf token={props.env.csrf} />
             <button type="submit" class="linkish">
@@ -80,7 +84,9 @@ export const Bare = (props: { title: string; assets: Assets; children: Child }) 
 export const LoginPage = (props: { assets: Assets; next: string; error: string | null }) => (
   <Bare title="Sign in" assets={props.assets}>
     <h1>Sign in to the dashboard</h1>
-    <p class="muted">Enter the admin token this server was started with (HOOKLINE_ADMIN_TOKEN).</p>
+    <p class="muted">
+      Enter one of this server's admin tokens (HOOKLINE_ADMIN_TOKEN or one of <code>admin.tokens</code>).
+    </p>
     <ErrorAlert error={props.error} />
     <form method="post" action="/login" class="login">
       <input type="hidden" name="next" value={props.next} />
@@ -107,7 +113,8 @@ export const DisabledPage = (props: { assets: Assets }) => (
     <h1>The dashboard is disabled</h1>
     <p>
       The dashboard and the admin API need an admin token, and this server was started without one. Set{" "}
-      <code>HOOKLINE_ADMIN_TOKEN</code> to a long random value and restart:
+      <code>HOOKLINE_ADMIN_TOKEN</code> to a long random value (or list tokens under <code>admin.tokens</code>{" "}
+      in the config) and restart:
     </p>
     <pre class="snippet">{"export HOOKLINE_ADMIN_TOKEN=$(openssl rand -hex 32)\npnpm start"}</pre>
     <p class="muted">

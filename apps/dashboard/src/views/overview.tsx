@@ -164,6 +164,15 @@ const SetAsidePanel = (props: { data: OverviewData["setAside"]; now: number }) =
 const PauseControl = (props: { target: TargetRow; env: PageEnv }) => {
   const { target: t, env } = props;
   const action = `/targets/${encodeURIComponent(t.id)}/${t.paused ? "resume" : "pause"}`;
+  if (!env.canOperate) {
+    return t.paused ? (
+      <span class="badge s-retrying" data-paused="true" title={t.pausedReason ?? undefined}>
+        paused
+      </span>
+    ) : (
+      <span class="muted small">running</span>
+    );
+  }
   return (
     <form method="post" action={action} class="pause-control">
       <Csrf token={env.csrf} />

@@ -2,7 +2,7 @@ import type { CircuitState } from "@hookline/metrics";
 import type { Child } from "hono/jsx";
 import { relative, utc } from "../format";
 
-export type Nav = "overview" | "events" | "deliveries";
+export type Nav = "overview" | "events" | "deliveries" | "audit";
 
 export interface Flash {
   readonly kind: "ok" | "error";
@@ -15,6 +15,10 @@ export interface Flash {
 /** What every signed-in page needs besides its data. */
 export interface PageEnv {
   readonly csrf: string;
+  /** The session's token has the operate role: the pages show their action buttons. */
+  readonly canOperate: boolean;
+  /** Who is signed in: the token's name and role, shown in the top bar. */
+  readonly signedInAs: string;
   readonly now: number;
   /** This page's path and query: where a form's POST comes back to. */
   readonly here: string;

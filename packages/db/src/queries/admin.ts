@@ -3,9 +3,10 @@
 // Every list is served by an index; see docs/sql-cookbook.md and the EXPLAIN test.
 import { asc, eq } from "drizzle-orm";
 import type pg from "pg";
-import type { Db } from "../client";
+import { type Db, type Queryable, transaction } from "../client";
 import { cursorTimestampSql } from "../cursor";
 import { DELIVERY_STATUSES, type DeliveryStatus, deliveries, deliveryAttempts } from "../schema/deliveries";
+import type { AuditHook } from "./audit";
 import { type DeliveryBody, TRANSFORM_ERROR } from "./ingest";
 import { type Page, pageSize, readCursor, toPage, Where } from "./page";
 import type { AttemptRow, DeliveryRow } from "./read";
@@ -305,15 +306,23 @@ export async function retryDelivery(
   deliveryId: string,
   allowed: readonly DeliveryStatus[],
   targets: readonly string[],
+  audit?: AuditHook<QueuedRun>,
 ): Promise<RetryDeliveryOutcome> {
-  const updated = await pool.query<RunRow>(
-    `update deliveries d set ${START_RUN}
-     where d.id = $1 and d.status = any($2::text[]) and d.target_id = any($3::text[]) and ${SENDABLE}
-     returning d.id, d.target_id, d.run_number`,
-    [deliveryId, allowed, targets],
-  );
-  const row = updated.rows[0];
-  if (row) return { kind: "retried", run: toRun(row) };
+  // The audit row commits with the change or not at all.
+  const run = await transaction(pool, async (tx) => {
+    const updated = await tx.query<RunRow>(
+      `update deliveries d set ${START_RUN}
+       where d.id = $1 and d.status = any($2::text[]) and d.target_id = any($3::text[]) and ${SENDABLE}
+       returning d.id, d.target_id, d.run_number`,
+      [deliveryId, allowed, targets],
+    );
+    const row = updated.rows[0];
+    if (!row) return null;
+    const run = toRun(row);
+    await audit?.(tx, run);
+    return run;
+  });
+  if (run) return { kind: "retried", run };
   const current = await pool.query<{ status: DeliveryStatus; target_id: string; sendable: boolean }>(
     `select status, target_id, ${SENDABLE} as sendable from deliveries d where id = $1`,
     [deliveryId],
@@ -330,6 +339,11 @@ export interface BulkRetryOptions {
   readonly batchSize?: number;
   /** Called with each batch after it is committed; queue it before the next batch starts. */
   readonly onBatch: (runs: readonly QueuedRun[]) => Promise<void>;
+  /**
+   * Called in each batch's transaction with the total retried so far (the first batch's even
+   * when it found nothing), so an audit row commits with every batch it counts.
+   */
+  readonly audit?: AuditHook<number>;
 }
 
 /**
@@ -345,23 +359,28 @@ export async function retryDeliveries(
   const batchSize = options.batchSize ?? 1_000;
   let after = "";
   let total = 0;
-  for (;;) {
+  for (let batch = 0; ; batch++) {
     const w = new Where();
     deliveryWhere(w, filters);
     w.add(`d.target_id = any(${w.param(options.targets)}::text[])`);
     w.add(SENDABLE);
     w.add(`d.id > ${w.param(after)}`);
-    const result = await pool.query<RunRow>(
-      `with batch as (
-         select d.id from deliveries d ${w.sql()} order by d.id limit ${batchSize}
-       )
-       update deliveries d set ${START_RUN}
-       from batch where d.id = batch.id
-       returning d.id, d.target_id, d.run_number`,
-      w.params,
-    );
-    if (result.rows.length === 0) return total;
-    const runs = result.rows.map(toRun);
+    const retryBatch = async (tx: Queryable): Promise<QueuedRun[]> => {
+      const result = await tx.query<RunRow>(
+        `with batch as (
+           select d.id from deliveries d ${w.sql()} order by d.id limit ${batchSize}
+         )
+         update deliveries d set ${START_RUN}
+         from batch where d.id = batch.id
+         returning d.id, d.target_id, d.run_number`,
+        w.params,
+      );
+      if (result.rows.length > 0 || batch === 0) await options.audit?.(tx, total + result.rows.length);
+      return result.rows.map(toRun);
+    };
+    // A transaction only when there is an audit row to commit with the batch.
+    const runs = await (options.audit ? transaction(pool, retryBatch) : retryBatch(pool));
+    if (runs.length === 0) return total;
     total += runs.length;
     await options.onBatch(runs);
     for (const r of runs) if (r.id > after) after = r.id;
@@ -383,10 +402,24 @@ export async function createReplayDeliveries(
   pool: pg.Pool,
   eventId: string,
   planned: readonly PlannedReplay[],
+  audit?: AuditHook<readonly QueuedRun[]>,
+): Promise<QueuedRun[] | null> {
+  if (audit === undefined) return insertReplayDeliveries(pool, eventId, planned);
+  return transaction(pool, async (tx) => {
+    const runs = await insertReplayDeliveries(tx, eventId, planned);
+    if (runs !== null) await audit(tx, runs);
+    return runs;
+  });
+}
+
+async function insertReplayDeliveries(
+  q: Queryable,
+  eventId: string,
+  planned: readonly PlannedReplay[],
 ): Promise<QueuedRun[] | null> {
   const failed = (p: PlannedReplay) =>
     p.body && "failed" in p.body ? `${TRANSFORM_ERROR}: ${p.body.failed}` : null;
-  const result = await pool.query<RunRow & { status: DeliveryStatus }>(
+  const result = await q.query<RunRow & { status: DeliveryStatus }>(
     `insert into deliveries (id, event_id, target_id, source_id, status, created_at, updated_at, sent_body, last_error)
      select p.id, e.id, p.target_id, e.source_id, case when p.failed is null then 'pending' else 'failed' end,
             now(), now(), p.sent_body, p.failed

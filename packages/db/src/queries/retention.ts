@@ -1,4 +1,6 @@
 import type pg from "pg";
+import { transaction } from "../client";
+import type { AuditHook } from "./audit";
 
 export interface PurgeOptions {
   /** Events received before this are deleted, with their deliveries and attempts. null: keep. */
@@ -13,6 +15,11 @@ export interface PurgeOptions {
   readonly now?: Date;
   /** Called after each batch with what it deleted (logs, tests). */
   readonly onBatch?: (table: PurgeTable, deleted: number) => void;
+  /**
+   * Called in each deleting statement's transaction (and the first one's, even when it deletes
+   * nothing) with the counts so far, so an audit row commits with every batch it counts.
+   */
+  readonly audit?: AuditHook<PurgeCounts>;
 }
 
 export type PurgeTable = "events" | "delivery_attempts" | "event_duplicates" | "dedupe_keys";
@@ -36,10 +43,20 @@ export async function purgeOlderThan(pool: pg.Pool, options: PurgeOptions): Prom
   // An event's cascade deletes its deliveries and attempts too: take fewer per statement.
   const eventBatch = Math.max(1, Math.floor(batchSize / 5));
   const counts: PurgeCounts = { events: 0, delivery_attempts: 0, event_duplicates: 0, dedupe_keys: 0 };
+  const audit = options.audit;
+  let audited = false;
+  const run = async (table: PurgeTable, sql: string, params: unknown[]): Promise<number> => {
+    if (audit === undefined) return (await pool.query(sql, params)).rowCount ?? 0;
+    return transaction(pool, async (tx) => {
+      const deleted = (await tx.query(sql, params)).rowCount ?? 0;
+      if (deleted > 0 || !audited) await audit(tx, { ...counts, [table]: counts[table] + deleted });
+      audited = true;
+      return deleted;
+    });
+  };
   const loop = async (table: PurgeTable, size: number, sql: string, params: unknown[]) => {
     for (;;) {
-      const result = await pool.query(sql, params);
-      const deleted = result.rowCount ?? 0;
+      const deleted = await run(table, sql, params);
       counts[table] += deleted;
       if (deleted > 0) options.onBatch?.(table, deleted);
       if (deleted < size) return;

@@ -1,6 +1,8 @@
 // Target state an operator controls (pause and resume), and what the targets' listing shows
 // from the deliveries: how much waits and since when.
 import type pg from "pg";
+import { transaction } from "../client";
+import type { AuditHook } from "./audit";
 
 export interface TargetState {
   readonly targetId: string;
@@ -47,8 +49,21 @@ export async function setTargetPaused(
   pool: pg.Pool,
   targetId: string,
   change: { readonly paused: true; readonly reason: string | null } | { readonly paused: false },
+  audit?: AuditHook<TargetState>,
 ): Promise<TargetState> {
-  const result = await pool.query<StateRow>(
+  return transaction(pool, async (tx) => {
+    const state = await upsertTargetState(tx, targetId, change);
+    await audit?.(tx, state);
+    return state;
+  });
+}
+
+async function upsertTargetState(
+  q: pg.PoolClient,
+  targetId: string,
+  change: { readonly paused: true; readonly reason: string | null } | { readonly paused: false },
+): Promise<TargetState> {
+  const result = await q.query<StateRow>(
     `insert into target_states (target_id, paused, paused_at, paused_reason, updated_at)
      values ($1, $2, case when $2 then now() end, case when $2 then $3::text end, now())
      on conflict (target_id) do update set

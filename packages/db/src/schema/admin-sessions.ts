@@ -2,7 +2,7 @@ import { index, pgTable, text, timestamp } from "drizzle-orm/pg-core";
 
 /**
  * Dashboard sessions, stored so that they can be ended: logout deletes the row, and a session
- * opened with another admin token than the current one is refused.
+ * opened with a token that is no longer configured (or whose name or role changed) is refused.
  */
 export const adminSessions = pgTable(
   "admin_sessions",
@@ -11,6 +11,12 @@ export const adminSessions = pgTable(
     id: text("id").primaryKey(),
     /** HMAC of the admin token that opened the session: a token change ends it. */
     tokenFingerprint: text("token_fingerprint").notNull(),
+    /**
+     * The name and role of the token that opened the session (admin.tokens, or `default` for
+     * HOOKLINE_ADMIN_TOKEN, which every session before named tokens was opened with).
+     */
+    tokenName: text("token_name").notNull().default("default"),
+    role: text("role").$type<"read" | "operate">().notNull().default("operate"),
     createdAt: timestamp("created_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
     expiresAt: timestamp("expires_at", { withTimezone: true, mode: "date" }).notNull(),
     ip: text("ip"),

@@ -1,4 +1,5 @@
 export * from "./admin-sessions";
+export * from "./audit-log";
 export * from "./deliveries";
 export * from "./events";
 export * from "./ingest-failures";
