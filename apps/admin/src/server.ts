@@ -76,6 +76,9 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Run
     options.queuePrefix,
     config.targets.map((t) => t.id),
   );
+  const alerts = queues.alertRaiser(config.alerts, (error) =>
+    logger.warn({ err: error }, "an alert could not be queued (Redis)"),
+  );
   metrics.watchQueues(() => queues.watched());
   metrics.watchBacklogs(() => targetBacklogs(database.pool));
   const context: AdminContext = {
@@ -85,6 +88,7 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Run
     redactor: Redactor.fromConfig(config, options.adminToken),
     authLimiter: new AuthLimiter(),
     ...(options.circuitState ? { circuitState: options.circuitState } : {}),
+    ...(alerts ? { alerts } : {}),
   };
   const app = createAdminApp({ logger, registry: metrics.registry, tokens, context });
   options.extend?.(app, context);
@@ -94,6 +98,7 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Run
   try {
     server = await listen(app, options.port ?? config.server.adminPort, host);
   } catch (error) {
+    await alerts?.close();
     await queues.close();
     await database.close();
     throw error;
@@ -120,6 +125,7 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Run
           server.close(() => resolve());
           server.closeIdleConnections();
         });
+        await alerts?.close();
         await queues.close();
         await database.close().catch(() => {});
       })();

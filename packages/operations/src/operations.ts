@@ -2,7 +2,8 @@
 // change is committed first, then the job is queued, because a job the worker picks up before
 // the row it points at is visible would find nothing to do and the delivery would be stranded.
 
-import type { HooklineConfig } from "@hookline/config";
+import { type AlertRaiser, createAlertRaiser } from "@hookline/alerts";
+import type { AlertConfig, HooklineConfig } from "@hookline/config";
 import {
   type AuditActor,
   BatchAuditRow,
@@ -55,6 +56,18 @@ export class DeliveryQueues {
   ) {
     this.#redis = createProducerConnection(redisUrl);
     this.#prefix = bullPrefix(queuePrefix);
+  }
+
+  /**
+   * `alerts:` raised from here (pause, resume), queued over the queues' connection; undefined
+   * when no destination is configured. close() it before the queues, so raises in flight land.
+   */
+  alertRaiser(
+    destinations: readonly AlertConfig[],
+    onError: (error: unknown) => void,
+  ): AlertRaiser | undefined {
+    if (destinations.length === 0) return undefined;
+    return createAlertRaiser({ connection: this.#redis, prefix: this.#prefix, destinations, onError });
   }
 
   queue(name: string): Queue {
@@ -121,6 +134,8 @@ export interface AdminContext {
   readonly authLimiter: AuthLimiter;
   /** A target's circuit, when a worker runs in this process (each worker has its own). */
   readonly circuitState?: (targetId: string) => CircuitState | undefined;
+  /** `alerts:` (target.paused, target.resumed); absent when none is configured. */
+  readonly alerts?: Pick<AlertRaiser, "raise">;
 }
 
 const RETRYABLE: readonly DeliveryStatus[] = ["pending", "retrying", "failed"];

@@ -135,5 +135,10 @@ export async function setPaused(
   });
   const queue = ctx.queues.queue(deliveryQueueName(id));
   await (change.paused ? queue.pause() : queue.resume()).catch(() => {});
+  ctx.alerts?.raise(
+    change.paused ? "target.paused" : "target.resumed",
+    id,
+    change.paused ? { reason: change.reason, by: actor.actor } : { by: actor.actor },
+  );
   return getTarget(ctx, id);
 }

@@ -97,6 +97,11 @@ export async function withAdminContext<T>(
   await preflight(env.databaseUrl, env.redisUrl);
   const database = connectDatabase(env.databaseUrl, { max: 2, applicationName: "hookline-cli" });
   const queues = new DeliveryQueues(env.redisUrl, env.queuePrefix);
+  const alerts = queues.alertRaiser(config.alerts, (error) =>
+    process.stderr.write(
+      `hookline: an alert could not be queued: ${error instanceof Error ? error.message : String(error)}\n`,
+    ),
+  );
   try {
     return await fn({
       database,
@@ -104,8 +109,10 @@ export async function withAdminContext<T>(
       config,
       redactor: Redactor.fromConfig(config, env.adminToken),
       authLimiter: new AuthLimiter(), // unused: the CLI authenticates no one
+      ...(alerts ? { alerts } : {}),
     });
   } finally {
+    await alerts?.close(); // the raises in flight reach Redis before the process exits
     await queues.close();
     await database.close();
   }
