@@ -10,6 +10,7 @@ import {
   SelectField,
   SinceField,
   Stamp,
+  TextField,
 } from "./parts";
 
 export interface AuditLogData {
@@ -43,16 +44,7 @@ export const AuditLogPage = (props: { data: AuditLogData; env: PageEnv }) => {
         </p>
       </div>
       <form method="get" action="/audit" class="filters">
-        <label class="field">
-          <span>Actor</span>
-          <input
-            type="text"
-            name="actor"
-            value={p.actor ?? ""}
-            placeholder="e.g. ops, dashboard:ops, cli"
-            spellcheck={false}
-          />
-        </label>
+        <TextField label="Actor" name="actor" current={p.actor} placeholder="e.g. ops, dashboard:ops, cli" />
         <SelectField
           label="Action"
           name="action"

@@ -11,6 +11,7 @@ import {
   SelectField,
   SinceField,
   Stamp,
+  TextField,
 } from "./parts";
 
 export interface EventLogData {
@@ -53,32 +54,21 @@ export const EventFilterForm = (props: {
   const active = ["q", "source", "type", "status", "target", "since", "until"].some((k) => p[k]);
   return (
     <form method="get" action="/events" class="filters">
-      <label class="field grow">
-        <span>Search</span>
-        <input
-          type="search"
-          name="q"
-          value={p.q ?? ""}
-          placeholder="Event id (evt_…) or provider reference"
-          spellcheck={false}
-        />
-      </label>
+      <TextField
+        label="Search"
+        name="q"
+        current={p.q}
+        placeholder="Event id (evt_…) or provider reference"
+        type="search"
+        grow
+      />
       <SelectField
         label="Source"
         name="source"
         current={p.source}
         choices={[["", "All sources"], ...props.sources]}
       />
-      <label class="field">
-        <span>Type</span>
-        <input
-          type="text"
-          name="type"
-          value={p.type ?? ""}
-          placeholder="e.g. case.created"
-          spellcheck={false}
-        />
-      </label>
+      <TextField label="Type" name="type" current={p.type} placeholder="e.g. case.created" />
       <SelectField
         label="Delivery status"
         name="status"

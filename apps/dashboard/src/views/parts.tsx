@@ -152,6 +152,27 @@ export const SelectField = (props: {
   </label>
 );
 
+/** A free-text filter. */
+export const TextField = (props: {
+  label: string;
+  name: string;
+  current: string | undefined;
+  placeholder: string;
+  type?: "text" | "search";
+  grow?: boolean;
+}) => (
+  <label class={props.grow ? "field grow" : "field"}>
+    <span>{props.label}</span>
+    <input
+      type={props.type ?? "text"}
+      name={props.name}
+      value={props.current ?? ""}
+      placeholder={props.placeholder}
+      spellcheck={false}
+    />
+  </label>
+);
+
 /** The `since` filter: the usual time windows, plus the given `since` when it is none of them (from a link). */
 export const SinceField = (props: { label: string; current: string | undefined }) => {
   const since = props.current;
