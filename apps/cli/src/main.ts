@@ -81,6 +81,15 @@ async function main(argv: string[]): Promise<number> {
         return 1;
       }
       const c = result.config;
+      // The admin server refuses to start with this: say so now, not at the next deploy.
+      const { AdminTokenConflictError, AdminTokens } = await import("@hookline/admin");
+      try {
+        new AdminTokens(c.admin.tokens, env.adminToken);
+      } catch (error) {
+        if (!(error instanceof AdminTokenConflictError)) throw error;
+        process.stderr.write(`${path}: 1 error(s)\nadmin.tokens: ${error.message}\n`);
+        return 1;
+      }
       if (values.try === undefined) {
         print(
           `${path}: ok (${c.sources.length} sources, ${c.targets.length} targets, ${c.routes.length} routes)`,
