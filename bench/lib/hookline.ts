@@ -81,13 +81,16 @@ export async function startHookline(o: StartOptions): Promise<HooklineProcesses>
     mkdirSync(out, { recursive: true });
     return ["--cpu-prof", `--cpu-prof-dir=${out}`, ...preload];
   };
-  // The compiled CLI, as `pnpm start` runs it (ensureBuilt() made it current).
-  const cli = join(ROOT, "dist/hookline.mjs");
+  // The compiled CLI, as `pnpm start` runs it (ensureBuilt() made it current). A profiled run
+  // takes the sources under tsx instead: the same code once transformed, but its CPU profile
+  // names each package and file, where the bundle's would name chunk-XXXX.mjs.
+  const typescript = o.profileDir !== null;
+  const cli = join(ROOT, typescript ? "apps/cli/src/main.ts" : "dist/hookline.mjs");
   const worker = o.worker
-    ? spawnNode("worker", { args: [cli, "worker"], env, nodeFlags: flags("worker"), typescript: false })
+    ? spawnNode("worker", { args: [cli, "worker"], env, nodeFlags: flags("worker"), typescript })
     : null;
   const gateway = o.gateway
-    ? spawnNode("gateway", { args: [cli, "gateway"], env, nodeFlags: flags("gateway"), typescript: false })
+    ? spawnNode("gateway", { args: [cli, "gateway"], env, nodeFlags: flags("gateway"), typescript })
     : null;
   const stop = async () => {
     await Promise.all([gateway?.stop(60_000), worker?.stop(60_000)]);
