@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { connectDatabase, type Database } from "@hookline/db";
-import { bullPrefix, deliveryQueueName } from "@hookline/queue";
+import { ALERTS_QUEUE, bullPrefix, deliveryQueueName } from "@hookline/queue";
 import { closeAll, type Isolated, isolate } from "@hookline/testkit";
 import { Queue } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -70,6 +70,28 @@ const status = async (id: string) =>
     )
   ).rows[0];
 
+/** The alerts waiting in the alerts queue: type, target, reason, who. */
+async function alertsQueued(): Promise<Array<[string, string, unknown, unknown]>> {
+  const u = new URL(iso.redisUrl);
+  const queue = new Queue(ALERTS_QUEUE, {
+    connection: { host: u.hostname, port: Number(u.port || 6379) },
+    prefix: bullPrefix(iso.queuePrefix),
+  });
+  try {
+    const jobs = await queue.getJobs(["waiting"]);
+    return jobs
+      .filter((j) => j.name === "send")
+      .map((j) => {
+        const alert = (
+          j.data as { alert: { type: string; targetId: string; details: Record<string, unknown> } }
+        ).alert;
+        return [alert.type, alert.targetId, alert.details.reason, alert.details.by];
+      });
+  } finally {
+    await queue.close();
+  }
+}
+
 async function jobData(targetId: string, jobId: string): Promise<unknown> {
   const u = new URL(iso.redisUrl);
   const queue = new Queue(deliveryQueueName(targetId), {
@@ -98,6 +120,8 @@ targets:
   - { id: audit-log, url: "http://127.0.0.1:9/audit" }
 routes:
   - { source: clausum, events: ["fraud.*"], targets: [fraud-service, audit-log] }
+alerts:
+  - { url: "http://127.0.0.1:9/ops", events: [target.paused, target.resumed] }
 `,
   );
   await database.pool.query(
@@ -314,6 +338,10 @@ describe("hookline targets, pause, resume", () => {
     expect(table.stdout).toMatch(/fraud-service\s+paused\s+-\s+\d+/);
     expect(table.stdout).toContain("target deploy");
 
+    // The process has exited: its target.paused alert is in Redis already (no worker runs here
+    // to send it), raised by the same operation as the API's, with who did it.
+    expect(await alertsQueued()).toEqual([["target.paused", "fraud-service", "target deploy", "cli"]]);
+
     const resumed = await hookline("resume", "fraud-service");
     expect(resumed.code).toBe(0);
     expect(resumed.stdout).toContain("resumed fraud-service");
@@ -323,6 +351,7 @@ describe("hookline targets, pause, resume", () => {
       ["fraud-service"],
     );
     expect(state.rows[0]).toEqual({ paused: false, paused_reason: null });
+    expect((await alertsQueued()).map(([type]) => type).sort()).toEqual(["target.paused", "target.resumed"]);
 
     const unknown = await hookline("pause", "nope");
     expect(unknown.code).toBe(1);
