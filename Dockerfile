@@ -23,6 +23,7 @@ COPY packages/redact/package.json packages/redact/
 COPY packages/filter/package.json packages/filter/
 COPY packages/operations/package.json packages/operations/
 COPY packages/routing/package.json packages/routing/
+COPY packages/tracing/package.json packages/tracing/
 COPY packages/transform/package.json packages/transform/
 COPY packages/verify/package.json packages/verify/
 COPY testkit/package.json testkit/

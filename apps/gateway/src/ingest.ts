@@ -1,6 +1,7 @@
 import type { SourceConfig } from "@hookline/config";
 import type { IngestJob } from "@hookline/queue";
 import { isSignatureHeader, REDACTED, shortenSignature } from "@hookline/redact";
+import { endWithError, SpanKind, startSpan, traceparentOf } from "@hookline/tracing";
 import type { Verifier, VerifyFailure } from "@hookline/verify";
 import { checkMetadata } from "./metadata";
 
@@ -73,6 +74,23 @@ export function storedHeaders(
 export async function ingest(deps: IngestDeps, request: IngestRequest): Promise<IngestVerdict> {
   const source = deps.sources.get(request.sourceId);
   if (!source) return { kind: "unknown_source" };
+  // A new trace per event, never a provider's traceparent: the request is not trusted yet.
+  const span = startSpan("hookline.ingest", SpanKind.SERVER, null, { "hookline.source": source.id });
+  if (span === null) return verifyAndQueue(deps, request, source, null);
+  const verdict = await verifyAndQueue(deps, request, source, traceparentOf(span));
+  if (verdict.kind === "accepted") {
+    span.setAttribute("hookline.event_id", verdict.eventId);
+    span.end();
+  } else endWithError(span, verdict.kind === "verification_failed" ? verdict.failure.reason : verdict.kind);
+  return verdict;
+}
+
+async function verifyAndQueue(
+  deps: IngestDeps,
+  request: IngestRequest,
+  source: SourceConfig,
+  traceparent: string | null,
+): Promise<IngestVerdict> {
   const receivedAt = deps.now();
   const verdict = source.verifier.verify(
     { body: request.body, headers: request.headers, url: request.url },
@@ -92,6 +110,7 @@ export async function ingest(deps: IngestDeps, request: IngestRequest): Promise<
     headers: storedHeaders(request.headers, source.verifier),
     contentType: request.headers["content-type"] ?? null,
     body: request.body.toString("base64"),
+    ...(traceparent ? { traceparent } : {}),
   };
   try {
     await deps.enqueue(job);

@@ -3,6 +3,7 @@
 // worker makes itself (first-attempt.ts).
 import type { TargetConfig } from "@hookline/config";
 import { fanoutDeliveryId, type OpenedAttempt } from "@hookline/db";
+import { endWithError, SpanKind, startSpan, traceparentOf } from "@hookline/tracing";
 import type { AttemptWriter } from "./attempt-batch";
 import type { CircuitBreaker, CircuitTicket } from "./circuit";
 import { outboundHeaders } from "./outbound";
@@ -41,26 +42,42 @@ export async function sendAttempt(
   ticket: CircuitTicket,
 ): Promise<AttemptOutcome> {
   const { target, now } = deps;
+  const headers = outboundHeaders(
+    target,
+    {
+      eventId: opened.eventId,
+      sourceId: opened.sourceId,
+      eventType: opened.eventType,
+      contentType: opened.contentType,
+      body: opened.body,
+      attemptNumber: opened.attemptNumber,
+    },
+    now(),
+  );
+  // Tracing on: this attempt is a span of the event's trace, and the target gets its traceparent.
+  const span = startSpan("hookline.deliver", SpanKind.CLIENT, opened.traceparent, {
+    "hookline.target": target.id,
+    "hookline.delivery_id": run.deliveryId,
+    "hookline.event_id": opened.eventId,
+    "hookline.attempt": opened.attemptNumber,
+  });
+  const traceparent = span === null ? null : traceparentOf(span);
+  if (traceparent !== null) headers.traceparent = traceparent;
   const result = await deps.transport.send({
     body: opened.body,
     timeoutMs: target.timeoutMs,
     eventId: opened.eventId,
     sourceId: opened.sourceId,
     eventType: opened.eventType,
-    headers: outboundHeaders(
-      target,
-      {
-        eventId: opened.eventId,
-        sourceId: opened.sourceId,
-        eventType: opened.eventType,
-        contentType: opened.contentType,
-        body: opened.body,
-        attemptNumber: opened.attemptNumber,
-      },
-      now(),
-    ),
+    headers,
   });
   const verdict = decide(result, opened.attemptInRun, target.retryScheduleMs);
+  if (span !== null) {
+    if (result.kind === "response") span.setAttribute("http.response.status_code", result.status);
+    span.setAttribute("hookline.outcome", verdict.status);
+    if (verdict.status === "succeeded") span.end();
+    else endWithError(span, verdict.reason);
+  }
   const nextAttemptAt = verdict.status === "retrying" ? new Date(now() + verdict.delayMs) : null;
   // A 4xx means the target is up and answering: only retryable failures trip the circuit.
   // Recorded before the attempt is stored, so a failed write cannot strand a probe.

@@ -122,6 +122,7 @@ export function createFirstAttempts(deps: FirstAttemptDeps): FirstAttempts {
                     receivedAt: input.receivedAt,
                     contentType: sent.contentType,
                     body: sent.body,
+                    traceparent: input.traceparent ?? null,
                   },
                   log,
                 );

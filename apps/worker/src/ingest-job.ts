@@ -16,7 +16,7 @@ import {
 import type { Job } from "bullmq";
 import { ZodError } from "zod";
 import type { FirstAttempts } from "./first-attempt";
-import { type IngestRecorder, recordBatch, toIngestInput } from "./ingest-recorder";
+import { type IngestRecorder, recordBatch, toIngestInput, traceRecording } from "./ingest-recorder";
 import { permanentReason, type SetAsideReason } from "./permanent-error";
 
 export interface IngestJobDeps {
@@ -79,10 +79,13 @@ export function createIngestProcessor(
     const plan = await deps.firstAttempts.plan([
       await toIngestInput(deps.config, data, ingestSeq(job.id, 0)),
     ]);
+    const traced = traceRecording(plan.inputs);
     let outcome: Awaited<ReturnType<IngestRecorder>>;
     try {
       outcome = await deps.record(plan.inputs[0] as IngestInput);
+      traced([outcome]);
     } catch (error) {
+      traced([error instanceof Error ? error : new Error(String(error))]);
       plan.cancel();
       const reason = permanentReason(error);
       if (reason === null || !(error instanceof Error)) throw error;

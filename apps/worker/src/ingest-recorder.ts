@@ -10,6 +10,7 @@ import {
 import type { Logger } from "@hookline/logger";
 import { type IngestJob, ingestSeq } from "@hookline/queue";
 import { orderingKey, routableEvent, routeEvent } from "@hookline/routing";
+import { endWithError, SpanKind, startSpan } from "@hookline/tracing";
 import { TransformError } from "@hookline/transform";
 import type { FirstAttempts } from "./first-attempt";
 import { permanentReason, type SetAsideReason } from "./permanent-error";
@@ -79,7 +80,33 @@ export async function toIngestInput(
     targetIds: routed.map((r) => r.targetId),
     ...(orderingKeys ? { orderingKeys, orderingSeq: seq } : {}),
     ...(deliveryBodies ? { deliveryBodies } : {}),
+    ...(data.traceparent ? { traceparent: data.traceparent } : {}),
   };
+}
+
+/**
+ * Tracing on: recording each event is a span of that event's trace (the gateway's traceparent);
+ * call the result with each event's outcome. A no-op for events received with tracing off.
+ */
+export function traceRecording(
+  inputs: readonly IngestInput[],
+): (outcomes: readonly (IngestOutcome | Error)[]) => void {
+  const spans = inputs.map((input) =>
+    input.traceparent
+      ? startSpan("hookline.record", SpanKind.CONSUMER, input.traceparent, {
+          "hookline.event_id": input.eventId,
+          "hookline.source": input.sourceId,
+        })
+      : null,
+  );
+  return (outcomes) =>
+    outcomes.forEach((outcome, i) => {
+      const span = spans[i];
+      if (!span) return;
+      if (outcome instanceof Error) return endWithError(span, outcome.message);
+      span.setAttribute("hookline.outcome", outcome.kind);
+      span.end();
+    });
 }
 
 export interface BatchDeps {
@@ -107,12 +134,14 @@ export async function recordBatch(
     await Promise.all(events.map((e, i) => toIngestInput(deps.config, e, ingestSeq(jobId, i)))),
   );
   const { inputs } = plan;
+  const traced = traceRecording(inputs);
   // Through the shared recorder: the events of concurrently running jobs go in one statement.
   const outcomes = await Promise.all(
     inputs.map((input) =>
       deps.record(input).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e)))),
     ),
   );
+  traced(outcomes);
   await plan.settle(outcomes, deps.logger);
   let failure: Error | null = null;
   for (const [i, outcome] of outcomes.entries()) {

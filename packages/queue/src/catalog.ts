@@ -30,6 +30,8 @@ export const ingestJobSchema = z.object({
   contentType: z.string().nullable(),
   /** The raw body, base64: JSON cannot carry arbitrary bytes. */
   body: z.string(),
+  /** W3C trace context of the ingest request, when tracing is on (packages/tracing). */
+  traceparent: z.string().optional(),
 });
 export type IngestJob = z.infer<typeof ingestJobSchema>;
 

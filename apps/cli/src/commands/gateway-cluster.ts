@@ -6,6 +6,7 @@ import { availableParallelism } from "node:os";
 import type { HooklineConfig, HooklineEnv } from "@hookline/config";
 import type { Logger } from "@hookline/logger";
 import { gatewayProcessEntry } from "../entry-points";
+import { startTracingFromEnv } from "../tracing";
 import type { Running } from "./run";
 
 export function gatewayProcessCount(workers: number | "auto"): number {
@@ -24,6 +25,7 @@ export async function runGatewayChild(
   logger: Logger,
 ): Promise<void> {
   const log = logger.child({ gatewayProcess: cluster.worker?.id });
+  const tracing = startTracingFromEnv(log);
   const { startGateway } = await import("@hookline/gateway");
   const gateway = await startGateway({
     config,
@@ -37,6 +39,7 @@ export async function runGatewayChild(
     process.once("SIGTERM", stop);
     process.once("SIGINT", stop);
   });
+  await tracing?.shutdown().catch(() => {});
   // The IPC channel to the primary would keep this process alive.
   cluster.worker?.disconnect();
 }

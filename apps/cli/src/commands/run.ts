@@ -7,6 +7,7 @@ import { createMetrics } from "@hookline/metrics";
 import { bullPrefix, configFingerprint, swapConfigFingerprint } from "@hookline/queue";
 import type { RunningWorker } from "@hookline/worker";
 import { preflight, safeUrl } from "../preflight";
+import { startTracingFromEnv } from "../tracing";
 import { forkGateways, gatewayProcessCount, isGatewayChild, runGatewayChild } from "./gateway-cluster";
 
 export interface RunParts {
@@ -54,6 +55,7 @@ export async function run(
   // A process forked for `server.workers` > 1 runs only the gateway; its primary runs the rest.
   if (isGatewayChild()) return runGatewayChild(config, env, logger);
   await preflight(env.databaseUrl, env.redisUrl);
+  const tracing = startTracingFromEnv(logger);
   await compareConfig(env, logger);
   if (parts.migrate) {
     const { createdDatabase } = await migrateDatabase(env.databaseUrl);
@@ -131,6 +133,7 @@ export async function run(
     await gateway?.close().catch(() => {});
     for (const o of others) await o.close().catch(() => {});
     await worker?.close().catch(() => {});
+    await tracing?.shutdown().catch(() => {});
     throw error;
   }
 
@@ -144,6 +147,7 @@ export async function run(
       await gateway?.close();
       for (const o of others) await o.close();
       await worker?.close();
+      await tracing?.shutdown().catch(() => {});
       logger.info("stopped");
       resolve();
     };

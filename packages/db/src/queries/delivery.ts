@@ -17,6 +17,8 @@ export interface OpenedAttempt {
   readonly receivedAt: Date;
   readonly contentType: string | null;
   readonly body: Buffer;
+  /** The event's trace (W3C traceparent) when it was received with tracing on. */
+  readonly traceparent: string | null;
 }
 
 /** The delivery is live but its next attempt is scheduled later: the job ran early. */
@@ -76,10 +78,10 @@ export async function openAttempts(pool: pg.Pool, requests: readonly OpenRequest
      )
      select d.attempt_id, null::timestamptz as not_due_until, d.attempt_count, d.run_base_attempt,
             e.id as event_id, e.source_id, e.event_type, e.received_at,
-            ${SENT_CONTENT_TYPE} as content_type, ${SENT_BODY} as body
+            ${SENT_CONTENT_TYPE} as content_type, ${SENT_BODY} as body, e.traceparent
      from d join events e on e.id = d.event_id
      union all
-     select input.attempt_id, deliveries.next_attempt_at, null, null, null, null, null, null, null, null
+     select input.attempt_id, deliveries.next_attempt_at, null, null, null, null, null, null, null, null, null
      from deliveries join input on deliveries.id = input.delivery_id and deliveries.run_number = input.run_number
      where deliveries.status in ('pending', 'retrying') and deliveries.next_attempt_at > input.now`,
     values: [
@@ -108,6 +110,7 @@ export interface OpenedAttemptRow {
   received_at: Date;
   content_type: string | null;
   body: Buffer;
+  traceparent: string | null;
 }
 
 export function toOpenedAttempt(attemptId: string, row: OpenedAttemptRow): OpenedAttempt {
@@ -121,6 +124,7 @@ export function toOpenedAttempt(attemptId: string, row: OpenedAttemptRow): Opene
     receivedAt: row.received_at,
     contentType: row.content_type,
     body: row.body,
+    traceparent: row.traceparent,
   };
 }
 

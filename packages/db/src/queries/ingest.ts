@@ -40,6 +40,8 @@ export interface IngestInput {
    * bytes to send, or why it failed (the delivery is then created failed, with no attempt).
    */
   readonly deliveryBodies?: readonly (DeliveryBody | null)[];
+  /** W3C trace context of the ingest request, kept on the event for its attempts (tracing on). */
+  readonly traceparent?: string | null;
 }
 
 /** A transform's outcome for one delivery. */
@@ -132,9 +134,9 @@ export async function recordIngestedEvents(
     name: "hookline_ingest_record",
     text: `with input as (
        select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[],
-                            $7::text[], $8::bytea[], $9::text[], $10::timestamptz[])
+                            $7::text[], $8::bytea[], $9::text[], $10::timestamptz[], $20::text[])
          with ordinality as t(id, source_id, event_type, dedupe_key, provider_id, received_at, headers, body,
-                              content_type, expires_at, ord)
+                              content_type, expires_at, traceparent, ord)
      ), seen as (
        select 'seen_event' as kind, id, null::text as original from events where id = any($1::text[])
        union all
@@ -153,9 +155,10 @@ export async function recordIngestedEvents(
            where c.source_id = excluded.source_id and c.dedupe_key = excluded.dedupe_key)
        returning event_id
      ), created as (
-       insert into events (id, source_id, event_type, dedupe_key, provider_id, received_at, headers, body, content_type)
+       insert into events (id, source_id, event_type, dedupe_key, provider_id, received_at, headers, body, content_type,
+                           traceparent)
        select i.id, i.source_id, i.event_type, i.dedupe_key, i.provider_id, i.received_at, i.headers::jsonb, i.body,
-              i.content_type
+              i.content_type, i.traceparent
        from candidates i join claimed c on c.event_id = i.id
        returning id, source_id
      ), fanout as (
@@ -202,6 +205,7 @@ export async function recordIngestedEvents(
       fanout.map((f) => (f.orderingSeq === null ? null : f.orderingSeq.toString())),
       fanout.map((f) => f.sentBody),
       fanout.map((f) => f.failed),
+      inputs.map((i) => i.traceparent ?? null),
     ],
   });
 

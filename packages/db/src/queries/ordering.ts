@@ -143,7 +143,7 @@ export async function releaseHeads(
      )
      select d.id, d.run_number, d.attempt_id, d.attempt_count, d.run_base_attempt, e.id as event_id, e.source_id,
             e.event_type, e.received_at, ${SENT_CONTENT_TYPE} as content_type,
-            case when d.attempt_id is null then null else ${SENT_BODY} end as body
+            case when d.attempt_id is null then null else ${SENT_BODY} end as body, e.traceparent
      from d join events e on e.id = d.event_id`,
     values: [
       requests.map((r) => r.deliveryId),

@@ -16,6 +16,8 @@ export const events = pgTable(
     headers: jsonb("headers").$type<Record<string, string>>().notNull(),
     body: bytea("body").notNull(),
     contentType: text("content_type"),
+    /** W3C trace context of the ingest request (tracing on), so every attempt joins its trace. */
+    traceparent: text("traceparent"),
     duplicateCount: integer("duplicate_count").notNull().default(0),
     lastDuplicateAt: timestamp("last_duplicate_at", { withTimezone: true, mode: "date" }),
   },
