@@ -216,7 +216,7 @@ describe("check-config", () => {
 
   it("refuses HOOKLINE_ADMIN_TOKEN equal to a token of admin.tokens, as the admin server would, without printing it", async () => {
     const file = join(dir, "tokens.yaml");
-    writeFileSync(file, 'admin:\n  tokens:\n    - { name: ops, token: "${OPS_TOKEN}", role: operate }\n');
+    writeFileSync(file, `admin:\n  tokens:\n    - { name: ops, token: "\${OPS_TOKEN}", role: operate }\n`);
     const token = "ops-token-0123456789abcdef";
     const same = await run({ OPS_TOKEN: token, HOOKLINE_ADMIN_TOKEN: token }, file);
     expect(same.code).toBe(1);

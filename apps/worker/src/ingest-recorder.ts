@@ -99,14 +99,17 @@ export function traceRecording(
         })
       : null,
   );
-  return (outcomes) =>
-    outcomes.forEach((outcome, i) => {
+  return (outcomes) => {
+    for (const [i, outcome] of outcomes.entries()) {
       const span = spans[i];
-      if (!span) return;
-      if (outcome instanceof Error) return endWithError(span, outcome.message);
-      span.setAttribute("hookline.outcome", outcome.kind);
-      span.end();
-    });
+      if (!span) continue;
+      if (outcome instanceof Error) endWithError(span, outcome.message);
+      else {
+        span.setAttribute("hookline.outcome", outcome.kind);
+        span.end();
+      }
+    }
+  };
 }
 
 export interface BatchDeps {
