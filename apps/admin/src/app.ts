@@ -1,3 +1,4 @@
+import type { AddressList } from "@hookline/config";
 import {
   type AuditActor,
   getDeliveryDetail,
@@ -140,6 +141,7 @@ export function requireAdminToken(
   tokens: AdminTokens,
   logger: Logger,
   limiter: AuthLimiter,
+  trustedProxies: AddressList | null = null,
 ): MiddlewareHandler<AdminEnv> {
   return async (c, next) => {
     if (tokens.empty) {
@@ -148,7 +150,7 @@ export function requireAdminToken(
         "the admin API is disabled because no admin token is configured; set HOOKLINE_ADMIN_TOKEN (openssl rand -hex 32) or admin.tokens in the config, and restart",
       );
     }
-    const address = clientAddress(c);
+    const address = clientAddress(c, trustedProxies);
     const wait = limiter.retryAfterSeconds(address);
     if (wait > 0) {
       c.header("Retry-After", String(wait));
@@ -189,6 +191,7 @@ export function requireAdminToken(
       );
     }
     c.set("principal", principal);
+    c.set("clientAddress", address);
     await next();
   };
 }
@@ -203,7 +206,7 @@ function pathId(c: Context<AdminEnv>): string {
 
 /** Who the audit log says made a change through the API: the token's name, from its address. */
 function actorOf(c: Context<AdminEnv>): AuditActor {
-  const address = clientAddress(c);
+  const address = c.get("clientAddress");
   return { actor: c.get("principal").name, ip: address === "unknown" ? null : address };
 }
 
@@ -253,7 +256,10 @@ function bodyParams(body: Record<string, unknown>, names: readonly string[]): Re
 }
 
 function mountApi(app: AdminApp, ctx: AdminContext, deps: AdminAppDeps, now: () => number): void {
-  app.use("/api/*", requireAdminToken(deps.tokens, deps.logger, ctx.authLimiter));
+  app.use(
+    "/api/*",
+    requireAdminToken(deps.tokens, deps.logger, ctx.authLimiter, ctx.config.server.trustedProxies),
+  );
 
   app.get("/api/audit", async (c) => {
     const filters = unwrap(parseAuditParams(query(c), now()));

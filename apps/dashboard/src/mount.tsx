@@ -98,7 +98,7 @@ export function mountDashboard(app: AdminApp, deps: DashboardDeps): void {
   const tokens = new AdminTokens(config.admin.tokens, deps.adminToken);
   const sessions = tokens.empty ? null : new Sessions(tokens, pgSessionStore(pool), now);
   const addressOf = (c: C): string | null => {
-    const address = clientAddress(c);
+    const address = clientAddress(c, ctx.config.server.trustedProxies);
     return address === "unknown" ? null : address;
   };
   /** The audit log's actor for what a session does: `dashboard:<token name>`. */
@@ -270,7 +270,7 @@ export function mountDashboard(app: AdminApp, deps: DashboardDeps): void {
     const next = localPath(field(form, "next"));
     // Counted per client address, with the API's failures: ten wrong tries from one address do
     // not lock anyone else out.
-    const address = clientAddress(c);
+    const address = clientAddress(c, ctx.config.server.trustedProxies);
     const wait = ctx.authLimiter.retryAfterSeconds(address);
     if (wait > 0) {
       c.header("Retry-After", String(wait));

@@ -1,11 +1,12 @@
 import type { IncomingMessage } from "node:http";
 import type { HttpBindings } from "@hono/node-server";
 import type { AddressList } from "@hookline/config";
+import { clientAllowed } from "@hookline/config";
 import type { Logger } from "@hookline/logger";
 import type { Context } from "hono";
 import { Hono } from "hono";
 import { type BodyResult, drainAndDiscard, readRawBody } from "./body";
-import { clientAllowed, clientOf } from "./client-address";
+import { clientOf } from "./client-address";
 import { type ErrorBody, GATEWAY_ERROR_STATUS, type GatewayErrorCode } from "./errors";
 import { takeHandedOver } from "./fast-path";
 import { type IngestDeps, type IngestVerdict, ingest } from "./ingest";

@@ -6,9 +6,10 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from "node:http";
 import type { TLSSocket } from "node:tls";
 import type { AddressList } from "@hookline/config";
+import { clientAllowed } from "@hookline/config";
 import type { IngestObserver } from "./app";
 import { type BodyResult, readRawBody } from "./body";
-import { clientAllowed, clientOf } from "./client-address";
+import { clientOf } from "./client-address";
 import { type IngestDeps, type IngestVerdict, ingest } from "./ingest";
 
 export interface FastPathDeps extends IngestDeps {

@@ -1,3 +1,4 @@
+export { clientAllowed, parseForwardedHop, resolveClientAddress } from "./client-address.js";
 export { DEFAULTS } from "./defaults.js";
 export {
   applyEnvOverrides,

@@ -3,7 +3,9 @@
 // would let anyone lock the right token out by failing ten times. Memory is bounded: at most
 // `maxAddresses` addresses are remembered (the least recently failing are forgotten first), each
 // with at most `max` failure times.
+
 import { isIPv6 } from "node:net";
+import { type AddressList, resolveClientAddress } from "@hookline/config";
 import type { Context } from "hono";
 
 export interface AuthLimiterSettings {
@@ -36,9 +38,14 @@ export function clientKey(address: string): string {
 }
 
 /** The socket's address of the request's client; "unknown" when there is no socket (tests). */
-export function clientAddress(c: Context): string {
+export function clientAddress(c: Context, trustedProxies: AddressList | null): string {
   const incoming = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming;
-  return incoming?.socket?.remoteAddress ?? "unknown";
+  // Behind a reverse proxy every request comes from the proxy: without its X-Forwarded-For, one
+  // address's failures would lock everyone out and the audit log would name the proxy.
+  return (
+    resolveClientAddress(incoming?.socket?.remoteAddress, c.req.header("x-forwarded-for"), trustedProxies) ??
+    "unknown"
+  );
 }
 
 export class AuthLimiter {

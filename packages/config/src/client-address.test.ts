@@ -1,6 +1,7 @@
-import { type AddressList, loadConfigText } from "@hookline/config";
 import { describe, expect, it } from "vitest";
-import { clientAllowed, parseForwardedHop, resolveClientAddress } from "./client-address";
+import { clientAllowed, parseForwardedHop, resolveClientAddress } from "./client-address.js";
+import { loadConfigText } from "./load.js";
+import type { AddressList } from "./types.js";
 
 /** A list compiled the way the config compiles it. */
 function cidrs(...list: string[]): AddressList {
