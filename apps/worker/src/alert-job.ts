@@ -4,6 +4,7 @@
 import {
   type AlertRaiser,
   alertRequest,
+  destinationKey,
   destinationLabel,
   FLUSH_JOB,
   type FlushJob,
@@ -59,6 +60,7 @@ export async function sendAlert(destination: AlertConfig, job: SendJob, nowMs: n
 export async function startAlertWorker(options: AlertWorkerOptions): Promise<RunningAlertWorker> {
   const { logger, destinations } = options;
   const now = options.now ?? Date.now;
+  const byKey = new Map(destinations.map((d) => [destinationKey(d.url), d]));
   const connection = createWorkerConnection(options.redisUrl);
   const worker = new Worker(
     ALERTS_QUEUE,
@@ -66,7 +68,7 @@ export async function startAlertWorker(options: AlertWorkerOptions): Promise<Run
       if (job.name === FLUSH_JOB) return options.raiser.flush(job.data as FlushJob);
       if (job.name !== SEND_JOB) return;
       const data = job.data as SendJob;
-      const destination = destinations.find((d) => d.url === data.url);
+      const destination = byKey.get(data.destination);
       if (!destination) {
         logger.info({ type: data.alert.type }, "alert dropped: its destination is no longer configured");
         return;
@@ -88,7 +90,7 @@ export async function startAlertWorker(options: AlertWorkerOptions): Promise<Run
     const context = {
       type: data.alert.type,
       target: data.alert.targetId,
-      destination: destinationLabel(data.url),
+      destination: destinationLabel(byKey.get(data.destination)?.url ?? ""),
       attempts: job.attemptsMade,
       error: error.message,
     };

@@ -1,8 +1,7 @@
 // The worker's side of `alerts:`: it raises what it sees (a circuit opening or closing, a
 // delivery failing for good, a backlog passing its threshold) and runs the alerts queue. Off
 // when no destination is configured. Raising never waits on Redis in a delivery's path.
-import { createHash } from "node:crypto";
-import { type AlertRaiser, createAlertRaiser } from "@hookline/alerts";
+import { type AlertRaiser, createAlertRaiser, destinationKey } from "@hookline/alerts";
 import type { AlertConfig, HooklineConfig } from "@hookline/config";
 import { targetBacklogs } from "@hookline/db";
 import type { Logger } from "@hookline/logger";
@@ -72,7 +71,7 @@ export async function startAlerting(options: AlertingOptions): Promise<Alerting 
   // Redis, shared by every worker, remembers that it is above until it comes back under.
   const watching = destinations.filter((d) => d.events.has("backlog.high"));
   const aboveKey = (d: AlertConfig, targetId: string) =>
-    `${prefix}:alerts:backlog-above:${targetId}:${createHash("sha256").update(d.url).digest("hex").slice(0, 12)}`;
+    `${prefix}:alerts:backlog-above:${targetId}:${destinationKey(d.url)}`;
   const checkBacklogs = async () => {
     if (watching.length === 0) return;
     const backlogs = await targetBacklogs(options.pool);

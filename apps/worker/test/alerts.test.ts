@@ -149,6 +149,20 @@ describe("alerts", () => {
     const logs = stack.logs.text();
     expect(logs).not.toContain("slackcredential");
     expect(logs).not.toContain(ALERT_SECRET.slice(6));
+    // Nor in Redis: jobs name a destination by a digest of its URL.
+    const redis = new Redis(iso.redisUrl);
+    try {
+      const keys = await redis.keys(`${bullPrefix(iso.queuePrefix)}:alerts:*`);
+      expect(keys.length).toBeGreaterThan(0);
+      for (const key of keys) {
+        if ((await redis.type(key)) !== "hash") continue;
+        const fields = Object.values(await redis.hgetall(key)).join(" ");
+        expect(fields).not.toContain("slackcredential");
+        expect(fields).not.toContain(ALERT_SECRET.slice(6));
+      }
+    } finally {
+      redis.disconnect();
+    }
   });
 
   it("backlog.high fires once when a backlog passes the threshold", async () => {

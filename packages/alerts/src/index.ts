@@ -4,6 +4,7 @@ export {
   type AlertRaiser,
   type AlertRaiserOptions,
   createAlertRaiser,
+  destinationKey,
   FLUSH_JOB,
   type FlushJob,
   SEND_JOB,

@@ -13,18 +13,27 @@ export const ALERT_WINDOW_MS = 60_000;
 export const SEND_JOB = "send";
 export const FLUSH_JOB = "flush";
 
-/** One alert to one destination; the destination's secret is looked up when it is sent. */
+/**
+ * One alert to one destination. The destination is named by its key, not its URL (a Slack
+ * webhook's URL is its credential and has no business in Redis); its URL and secret are looked
+ * up in the config when it is sent.
+ */
 export interface SendJob {
-  readonly url: string;
+  readonly destination: string;
   readonly id: string;
   readonly alert: Alert;
 }
 
 /** The end of a coalescing window of one type, target and destination. */
 export interface FlushJob {
-  readonly url: string;
+  readonly destination: string;
   readonly type: AlertType;
   readonly targetId: string;
+}
+
+/** A destination's name in Redis keys and jobs: a digest of its URL. */
+export function destinationKey(url: string): string {
+  return createHash("sha256").update(url).digest("hex").slice(0, 16);
 }
 
 const JOB_OPTIONS = {
@@ -79,32 +88,32 @@ export function createAlertRaiser(options: AlertRaiserOptions): AlertRaiser {
   const queue = new Queue(ALERTS_QUEUE, { connection, prefix });
   queue.on("error", () => {});
   const inFlight = new Set<Promise<void>>();
-  const keys = (url: string, type: AlertType, targetId: string) => {
-    const dest = createHash("sha256").update(url).digest("hex").slice(0, 12);
-    const base = `${prefix}:alerts:${type}:${targetId}:${dest}`;
+  const keys = (destination: string, type: AlertType, targetId: string) => {
+    const base = `${prefix}:alerts:${type}:${targetId}:${destination}`;
     return [`${base}:window`, `${base}:count`, `${base}:details`];
   };
-  const send = (url: string, alert: Alert): Promise<Job> => {
+  const send = (destination: string, alert: Alert): Promise<Job> => {
     const id = `alrt_${randomUUID().replaceAll("-", "")}`;
-    return queue.add(SEND_JOB, { url, id, alert } satisfies SendJob, { ...JOB_OPTIONS, jobId: id });
+    return queue.add(SEND_JOB, { destination, id, alert } satisfies SendJob, { ...JOB_OPTIONS, jobId: id });
   };
-  const scheduleFlush = (url: string, type: AlertType, targetId: string): Promise<Job> =>
-    queue.add(FLUSH_JOB, { url, type, targetId } satisfies FlushJob, {
+  const scheduleFlush = (destination: string, type: AlertType, targetId: string): Promise<Job> =>
+    queue.add(FLUSH_JOB, { destination, type, targetId } satisfies FlushJob, {
       ...JOB_OPTIONS,
       delay: windowMs,
     });
 
   const raiseOne = async (destination: AlertConfig, alert: Alert): Promise<void> => {
+    const key = destinationKey(destination.url);
     const opened = await connection.eval(
       OPEN_OR_COUNT,
       3,
-      ...keys(destination.url, alert.type, alert.targetId),
+      ...keys(key, alert.type, alert.targetId),
       windowMs,
       JSON.stringify(alert.details),
     );
     if (opened !== 1) return;
-    await send(destination.url, alert);
-    await scheduleFlush(destination.url, alert.type, alert.targetId);
+    await send(key, alert);
+    await scheduleFlush(key, alert.type, alert.targetId);
   };
 
   return {
@@ -121,7 +130,7 @@ export function createAlertRaiser(options: AlertRaiserOptions): AlertRaiser {
       const result = (await connection.eval(
         FLUSH,
         3,
-        ...keys(job.url, job.type, job.targetId),
+        ...keys(job.destination, job.type, job.targetId),
         windowMs,
       )) as [number, string?];
       const count = Number(result[0]);
@@ -132,8 +141,8 @@ export function createAlertRaiser(options: AlertRaiserOptions): AlertRaiser {
       } catch {
         // keep the count without details
       }
-      await send(job.url, { type: job.type, targetId: job.targetId, count, details });
-      await scheduleFlush(job.url, job.type, job.targetId);
+      await send(job.destination, { type: job.type, targetId: job.targetId, count, details });
+      await scheduleFlush(job.destination, job.type, job.targetId);
     },
     settled: async () => {
       await Promise.all([...inFlight]);
