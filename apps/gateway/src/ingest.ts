@@ -1,7 +1,7 @@
 import type { SourceConfig } from "@hookline/config";
 import type { IngestJob } from "@hookline/queue";
 import { isSignatureHeader, REDACTED, shortenSignature } from "@hookline/redact";
-import { endWithError, SpanKind, startSpan, traceparentOf } from "@hookline/tracing";
+import { endSpan, SpanKind, startSpan, traceparentOf } from "@hookline/tracing";
 import type { Verifier, VerifyFailure } from "@hookline/verify";
 import { checkMetadata } from "./metadata";
 
@@ -78,10 +78,15 @@ export async function ingest(deps: IngestDeps, request: IngestRequest): Promise<
   const span = startSpan("hookline.ingest", SpanKind.SERVER, null, { "hookline.source": source.id });
   if (span === null) return verifyAndQueue(deps, request, source, null);
   const verdict = await verifyAndQueue(deps, request, source, traceparentOf(span));
-  if (verdict.kind === "accepted") {
-    span.setAttribute("hookline.event_id", verdict.eventId);
-    span.end();
-  } else endWithError(span, verdict.kind === "verification_failed" ? verdict.failure.reason : verdict.kind);
+  if (verdict.kind === "accepted") span.setAttribute("hookline.event_id", verdict.eventId);
+  endSpan(
+    span,
+    verdict.kind === "accepted"
+      ? null
+      : verdict.kind === "verification_failed"
+        ? verdict.failure.reason
+        : verdict.kind,
+  );
   return verdict;
 }
 

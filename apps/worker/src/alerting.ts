@@ -9,6 +9,7 @@ import { createWorkerConnection } from "@hookline/queue";
 import type pg from "pg";
 import { startAlertWorker } from "./alert-job";
 import type { CircuitState } from "./circuit";
+import { runEvery } from "./periodic";
 import type { WorkerObserver } from "./worker";
 
 /** How often backlogs are compared with each destination's `backlog_threshold`. */
@@ -23,8 +24,6 @@ export interface FailedDelivery {
 export interface Alerting {
   circuitChanged(targetId: string, from: CircuitState, to: CircuitState): void;
   deliveryFailed(targetId: string, failed: FailedDelivery): void;
-  /** One backlog check now (the monitor runs it every BACKLOG_CHECK_MS). */
-  checkBacklogs(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -73,7 +72,6 @@ export async function startAlerting(options: AlertingOptions): Promise<Alerting 
   const aboveKey = (d: AlertConfig, targetId: string) =>
     `${prefix}:alerts:backlog-above:${targetId}:${destinationKey(d.url)}`;
   const checkBacklogs = async () => {
-    if (watching.length === 0) return;
     const backlogs = await targetBacklogs(options.pool);
     for (const target of options.config.targets) {
       const found = backlogs.get(target.id);
@@ -96,17 +94,13 @@ export async function startAlerting(options: AlertingOptions): Promise<Alerting 
       }
     }
   };
-  let checking = false;
-  const timer = setInterval(() => {
-    if (checking) return;
-    checking = true;
-    checkBacklogs()
-      .catch((error: unknown) => logger.warn({ err: error }, "backlog check for alerts failed"))
-      .finally(() => {
-        checking = false;
-      });
-  }, options.backlogCheckMs ?? BACKLOG_CHECK_MS);
-  timer.unref();
+  // No destination wants backlog.high: no check, no query every 15 s.
+  const monitor =
+    watching.length === 0
+      ? null
+      : runEvery(options.backlogCheckMs ?? BACKLOG_CHECK_MS, checkBacklogs, (error) =>
+          logger.warn({ err: error }, "backlog check for alerts failed"),
+        );
 
   return {
     circuitChanged(targetId, from, to) {
@@ -125,9 +119,8 @@ export async function startAlerting(options: AlertingOptions): Promise<Alerting 
         reason: failed.reason,
       });
     },
-    checkBacklogs,
     close: async () => {
-      clearInterval(timer);
+      await monitor?.close();
       await worker.close();
       await raiser.close();
       connection.disconnect();

@@ -3,7 +3,7 @@
 // worker makes itself (first-attempt.ts).
 import type { TargetConfig } from "@hookline/config";
 import { fanoutDeliveryId, type OpenedAttempt } from "@hookline/db";
-import { endWithError, SpanKind, startSpan, traceparentOf } from "@hookline/tracing";
+import { endSpan, SpanKind, startSpan, traceparentOf } from "@hookline/tracing";
 import type { AttemptWriter } from "./attempt-batch";
 import type { CircuitBreaker, CircuitTicket } from "./circuit";
 import { outboundHeaders } from "./outbound";
@@ -75,8 +75,7 @@ export async function sendAttempt(
   if (span !== null) {
     if (result.kind === "response") span.setAttribute("http.response.status_code", result.status);
     span.setAttribute("hookline.outcome", verdict.status);
-    if (verdict.status === "succeeded") span.end();
-    else endWithError(span, verdict.reason);
+    endSpan(span, verdict.status === "succeeded" ? null : verdict.reason);
   }
   const nextAttemptAt = verdict.status === "retrying" ? new Date(now() + verdict.delayMs) : null;
   // A 4xx means the target is up and answering: only retryable failures trip the circuit.

@@ -10,7 +10,7 @@ import {
 import type { Logger } from "@hookline/logger";
 import { type IngestJob, ingestSeq } from "@hookline/queue";
 import { orderingKey, routableEvent, routeEvent } from "@hookline/routing";
-import { endWithError, SpanKind, startSpan } from "@hookline/tracing";
+import { endSpan, SpanKind, startSpan } from "@hookline/tracing";
 import { TransformError } from "@hookline/transform";
 import type { FirstAttempts } from "./first-attempt";
 import { permanentReason, type SetAsideReason } from "./permanent-error";
@@ -103,11 +103,8 @@ export function traceRecording(
     for (const [i, outcome] of outcomes.entries()) {
       const span = spans[i];
       if (!span) continue;
-      if (outcome instanceof Error) endWithError(span, outcome.message);
-      else {
-        span.setAttribute("hookline.outcome", outcome.kind);
-        span.end();
-      }
+      if (!(outcome instanceof Error)) span.setAttribute("hookline.outcome", outcome.kind);
+      endSpan(span, outcome instanceof Error ? outcome.message : null);
     }
   };
 }

@@ -16,6 +16,7 @@ import {
 import type { Logger } from "@hookline/logger";
 import { type DeliveryJob, deliveryJobId, deliveryJobsByQueue, deliveryQueueName } from "@hookline/queue";
 import type { Queue } from "bullmq";
+import { runEvery } from "./periodic";
 
 export interface ReconcilerDeps {
   readonly pool: Database["pool"];
@@ -116,24 +117,10 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
     return { examined: found.length, requeued, removedTarget };
   }
 
-  let running: Promise<unknown> | null = null;
-  const timer = setInterval(() => {
-    // One sweep at a time in a process; a sweep that fails (Postgres or Redis away) is logged and
-    // the next tick tries again.
-    if (running) return;
-    running = sweep()
-      .catch((error: unknown) => deps.logger.warn({ err: error }, "reconciler sweep failed"))
-      .finally(() => {
-        running = null;
-      });
-  }, settings.reconcileIntervalMs);
-  timer.unref();
-
-  return {
-    sweep,
-    close: async () => {
-      clearInterval(timer);
-      await running;
-    },
-  };
+  // One sweep at a time in a process; a sweep that fails (Postgres or Redis away) is logged and
+  // the next tick tries again.
+  const periodic = runEvery(settings.reconcileIntervalMs, sweep, (error) =>
+    deps.logger.warn({ err: error }, "reconciler sweep failed"),
+  );
+  return { sweep, close: periodic.close };
 }

@@ -7,6 +7,7 @@ import { type Database, targetStates } from "@hookline/db";
 import type { Logger } from "@hookline/logger";
 import type { DeliveryJob } from "@hookline/queue";
 import type { Queue } from "bullmq";
+import { runEvery } from "./periodic";
 
 export interface TargetControl {
   isPaused(targetId: string): boolean;
@@ -29,7 +30,6 @@ export function createTargetControl(deps: TargetControlDeps): TargetControl {
   // Until the state has been read once, no target is known not to be paused: first attempts go
   // to the queues, whose own pause state (kept in Redis) the delivery jobs obey.
   let known = false;
-  let running: Promise<void> | null = null;
 
   const sync = async () => {
     const states = await targetStates(deps.pool);
@@ -52,24 +52,12 @@ export function createTargetControl(deps: TargetControlDeps): TargetControl {
     }
   };
 
-  const timer = setInterval(() => {
-    if (running) return;
-    running = sync()
-      .catch((error: unknown) =>
-        deps.logger.warn({ err: error }, "target state not read; keeping the last one known"),
-      )
-      .finally(() => {
-        running = null;
-      });
-  }, deps.intervalMs);
-  timer.unref();
-
+  const periodic = runEvery(deps.intervalMs, sync, (error) =>
+    deps.logger.warn({ err: error }, "target state not read; keeping the last one known"),
+  );
   return {
     isPaused: (targetId) => !known || paused.has(targetId),
     sync,
-    close: async () => {
-      clearInterval(timer);
-      await running;
-    },
+    close: periodic.close,
   };
 }

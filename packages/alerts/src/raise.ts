@@ -69,8 +69,7 @@ export interface AlertRaiser {
   raise(type: AlertType, targetId: string, details?: Alert["details"], only?: readonly AlertConfig[]): void;
   /** Ends a coalescing window (the alert worker runs this for FLUSH_JOB). */
   flush(job: FlushJob): Promise<void>;
-  /** Resolves once every raise in flight has reached Redis (for tests and shutdown). */
-  settled(): Promise<void>;
+  /** Resolves once every raise in flight has reached Redis, then closes the queue. */
   close(): Promise<void>;
 }
 
@@ -143,9 +142,6 @@ export function createAlertRaiser(options: AlertRaiserOptions): AlertRaiser {
       }
       await send(job.destination, { type: job.type, targetId: job.targetId, count, details });
       await scheduleFlush(job.destination, job.type, job.targetId);
-    },
-    settled: async () => {
-      await Promise.all([...inFlight]);
     },
     close: async () => {
       await Promise.all([...inFlight]);

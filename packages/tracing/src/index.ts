@@ -1,8 +1,8 @@
 // OpenTelemetry tracing, off unless the standard OTEL_* variables turn it on: one trace per event,
 // from the ingest request through the ingest job to every delivery attempt. The trace context
 // crosses processes as a W3C `traceparent`: in the ingest job, on the event's row (for retries
-// days later), and on every forwarded request. While it is off, callers check `tracingOn()` and
-// do no tracing work at all on the hot path.
+// days later), and on every forwarded request. While it is off, `startSpan` returns null and
+// callers do no tracing work at all on the hot path.
 import {
   type Context,
   context,
@@ -56,11 +56,6 @@ export function tracingFromEnv(env: Readonly<Record<string, string | undefined>>
 let provider: TracerProvider | null = null;
 let tracer: Tracer | null = null;
 
-/** Whether tracing runs in this process: when false, make no spans and no headers. */
-export function tracingOn(): boolean {
-  return tracer !== null;
-}
-
 export interface Tracing {
   /** Sends what is buffered and stops. */
   shutdown(): Promise<void>;
@@ -110,7 +105,7 @@ export function startSpan(
 }
 
 /** The context a `traceparent` carries (the root context for null or a malformed one). */
-export function contextOf(parent: string | null | undefined): Context {
+function contextOf(parent: string | null | undefined): Context {
   if (!parent) return ROOT_CONTEXT;
   return propagation.extract(ROOT_CONTEXT, { traceparent: parent });
 }
@@ -122,9 +117,9 @@ export function traceparentOf(span: Span): string | null {
   return carrier.traceparent ?? null;
 }
 
-/** Ends a span with an error status and its reason. */
-export function endWithError(span: Span, reason: string): void {
-  span.setStatus({ code: SpanStatusCode.ERROR, message: reason });
+/** Ends a span: ok, or with an error status and the reason when `failure` is given. */
+export function endSpan(span: Span, failure: string | null): void {
+  if (failure !== null) span.setStatus({ code: SpanStatusCode.ERROR, message: failure });
   span.end();
 }
 
