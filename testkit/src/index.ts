@@ -21,9 +21,11 @@ export { makeTestPki, type TestPki } from "./pki";
 export {
   type HooklineProcess,
   type LogLine,
+  type NodeRun,
   type ProcessExit,
   REPO_ROOT,
   type Runtime,
+  runNode,
   type SpawnOptions,
   spawnHookline,
 } from "./processes";

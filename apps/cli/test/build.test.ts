@@ -1,35 +1,15 @@
 // scripts/build.mjs as `pnpm start` and `pnpm hookline` run it: several processes starting at
 // once on a stale tree build once (the others wait for the lock, then find the build fresh), and
 // a fresh build is left alone.
-import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, rmSync, utimesSync } from "node:fs";
 import { join } from "node:path";
-import { REPO_ROOT } from "@hookline/testkit";
+import { REPO_ROOT, runNode } from "@hookline/testkit";
 import { afterAll, describe, expect, it } from "vitest";
 
 const OUT = `dist-test-${randomBytes(4).toString("hex")}`;
 
-function run(
-  file: string,
-  ...args: string[]
-): Promise<{ code: number | null; stderr: string; stdout: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [file, ...args], {
-      cwd: REPO_ROOT,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stderr = "";
-    let stdout = "";
-    child.stderr?.on("data", (c: Buffer) => {
-      stderr += c.toString();
-    });
-    child.stdout?.on("data", (c: Buffer) => {
-      stdout += c.toString();
-    });
-    child.once("exit", (code) => resolve({ code, stderr, stdout }));
-  });
-}
+const run = (file: string, ...args: string[]) => runNode([file, ...args]);
 
 afterAll(() => {
   rmSync(join(REPO_ROOT, OUT), { recursive: true, force: true });

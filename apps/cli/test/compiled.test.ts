@@ -12,6 +12,7 @@ import {
   isolate,
   loadTestConfig,
   REPO_ROOT,
+  runNode,
   type Sink,
   sendMessage,
   spawnHookline,
@@ -198,21 +199,7 @@ describe("server.workers: 2", () => {
 
 describe("check-config", () => {
   const run = (env: Record<string, string>, file: string) =>
-    new Promise<{ code: number | null; out: string }>((resolve) => {
-      const child = spawn(process.execPath, ["dist/hookline.mjs", "check-config", file], {
-        cwd: REPO_ROOT,
-        env: { PATH: process.env.PATH ?? "", ...env },
-        stdio: ["ignore", "pipe", "pipe"],
-      });
-      let out = "";
-      child.stdout?.on("data", (c: Buffer) => {
-        out += c.toString();
-      });
-      child.stderr?.on("data", (c: Buffer) => {
-        out += c.toString();
-      });
-      child.once("exit", (code) => resolve({ code, out }));
-    });
+    runNode(["dist/hookline.mjs", "check-config", file], env);
 
   it("refuses HOOKLINE_ADMIN_TOKEN equal to a token of admin.tokens, as the admin server would, without printing it", async () => {
     const file = join(dir, "tokens.yaml");
@@ -220,8 +207,9 @@ describe("check-config", () => {
     const token = "ops-token-0123456789abcdef";
     const same = await run({ OPS_TOKEN: token, HOOKLINE_ADMIN_TOKEN: token }, file);
     expect(same.code).toBe(1);
-    expect(same.out).toContain('HOOKLINE_ADMIN_TOKEN is the same token as admin.tokens "ops"');
-    expect(same.out).not.toContain(token);
+    const printed = same.stdout + same.stderr;
+    expect(printed).toContain('HOOKLINE_ADMIN_TOKEN is the same token as admin.tokens "ops"');
+    expect(printed).not.toContain(token);
     const distinct = await run(
       { OPS_TOKEN: token, HOOKLINE_ADMIN_TOKEN: "another-token-0123456789ab" },
       file,

@@ -1,16 +1,14 @@
 // The ops commands as a person or a script runs them: a child process with DATABASE_URL (and
 // REDIS_URL for retry and replay), no gateway running.
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { connectDatabase, type Database } from "@hookline/db";
 import { ALERTS_QUEUE, bullPrefix, deliveryQueueName } from "@hookline/queue";
-import { closeAll, type Isolated, isolate } from "@hookline/testkit";
+import { closeAll, type Isolated, isolate, type NodeRun, runNode } from "@hookline/testkit";
 import { Queue } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-const ROOT = resolve(import.meta.dirname, "../../..");
 // The compiled CLI, as `pnpm hookline` runs it (the global setup keeps dist/ current): each
 // command starts in a fraction of the time tsx takes to compile the sources.
 const MAIN = "dist/hookline.mjs";
@@ -20,40 +18,17 @@ let database: Database;
 let dir: string;
 let configPath: string;
 
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function hookline(...args: string[]): Promise<Run> {
-  return new Promise((resolveRun, reject) => {
-    const child = spawn(process.execPath, [MAIN, ...args], {
-      cwd: ROOT,
-      env: {
-        PATH: process.env.PATH ?? "",
-        DATABASE_URL: iso.databaseUrl,
-        REDIS_URL: iso.redisUrl,
-        HOOKLINE_QUEUE_PREFIX: iso.queuePrefix,
-        HOOKLINE_CONFIG: configPath,
-        LOG_LEVEL: "silent",
-      },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c: Buffer) => {
-      stdout += c.toString();
-    });
-    child.stderr.on("data", (c: Buffer) => {
-      stderr += c.toString();
-    });
-    child.on("error", reject);
-    child.on("close", (code) => resolveRun({ code, stdout, stderr }));
+function hookline(...args: string[]): Promise<NodeRun> {
+  return runNode([MAIN, ...args], {
+    DATABASE_URL: iso.databaseUrl,
+    REDIS_URL: iso.redisUrl,
+    HOOKLINE_QUEUE_PREFIX: iso.queuePrefix,
+    HOOKLINE_CONFIG: configPath,
+    LOG_LEVEL: "silent",
   });
 }
 
-function parse<T>(run: Run): T {
+function parse<T>(run: NodeRun): T {
   expect(run.stderr).toBe("");
   expect(run.code).toBe(0);
   return JSON.parse(run.stdout) as T;
