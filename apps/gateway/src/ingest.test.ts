@@ -12,6 +12,7 @@ const verifier = (result: VerifyResult): Verifier => ({
   secretHeaders: ["x-clarion-secret"],
   signatureHeaders: ["x-clarion-signature"],
   relevantHeaders: [],
+  bodyDedupe: null,
 });
 const source = (result: VerifyResult): SourceConfig => ({
   id: "s",
@@ -133,7 +134,7 @@ describe("metadata that cannot be recorded", () => {
     let key = "";
     await ingest(
       deps({ ...ok, dedupeKey }, async (job) => {
-        key = job.dedupeKey;
+        key = job.dedupeKey ?? "";
       }),
       request,
     );

@@ -102,14 +102,14 @@ async function verifyAndQueue(
     receivedAt,
   );
   if (!verdict.ok) return { kind: "verification_failed", failure: verdict };
-  const metadata = checkMetadata(verdict);
+  const metadata = checkMetadata(verdict, source.verifier.bodyDedupe);
   if (!metadata.ok) return { kind: "invalid_metadata", reason: metadata.reason, message: metadata.message };
   const eventId = deps.newEventId();
   const job: IngestJob = {
     eventId,
     sourceId: source.id,
     eventType: verdict.eventType,
-    dedupeKey: metadata.dedupeKey,
+    ...metadata.dedupe,
     providerId: verdict.providerId,
     receivedAt,
     headers: storedHeaders(request.headers, source.verifier),

@@ -2,7 +2,7 @@
 // acknowledged and then never recorded. Postgres text cannot hold U+0000, and a btree entry
 // cannot exceed 2,704 bytes ("index row size ... exceeds btree version 4 maximum"). Decided
 // here, at the gateway, so that no 202 is given for what can never be recorded.
-import { storableKey } from "@hookline/verify";
+import { type BodyDedupeSource, storableKey } from "@hookline/verify";
 
 /** Event types and provider ids longer than this are refused; real ones are under 100 bytes. */
 export const MAX_LABEL_BYTES = 512;
@@ -12,8 +12,11 @@ export const MAX_DEDUPE_KEY_BYTES = 512;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
+/** The ingest job's de-duplication: the key, or how the worker computes it from the body. */
+export type JobDedupe = { readonly dedupeKey: string } | { readonly dedupeFrom: readonly BodyDedupeSource[] };
+
 export type MetadataCheck =
-  | { readonly ok: true; readonly dedupeKey: string }
+  | { readonly ok: true; readonly dedupe: JobDedupe }
   | {
       readonly ok: false;
       readonly reason: "event_type_invalid" | "event_id_invalid";
@@ -30,18 +33,23 @@ function labelProblem(value: string): string | null {
 /**
  * Event type and provider id are shown, routed on and looked up: one that cannot be stored is
  * refused. The de-duplication key is only compared for equality: one that is too long or holds a
- * NUL is replaced by a stable digest of its bytes, so de-duplication keeps working.
+ * NUL is replaced by a stable digest of its bytes, so de-duplication keeps working. A key the body
+ * alone decides (`bodyDedupe`) is left to the worker: it is a digest, always storable.
  */
-export function checkMetadata(verdict: {
-  readonly eventType: string | null;
-  readonly providerId: string | null;
-  readonly dedupeKey: string;
-}): MetadataCheck {
+export function checkMetadata(
+  verdict: {
+    readonly eventType: string | null;
+    readonly providerId: string | null;
+    readonly dedupeKey: string;
+  },
+  bodyDedupe: readonly BodyDedupeSource[] | null,
+): MetadataCheck {
   const typeProblem = verdict.eventType === null ? null : labelProblem(verdict.eventType);
   if (typeProblem)
     return { ok: false, reason: "event_type_invalid", message: `the event type ${typeProblem}` };
   const idProblem = verdict.providerId === null ? null : labelProblem(verdict.providerId);
   if (idProblem)
     return { ok: false, reason: "event_id_invalid", message: `the provider's event id ${idProblem}` };
-  return { ok: true, dedupeKey: storableKey(verdict.dedupeKey, MAX_DEDUPE_KEY_BYTES) };
+  if (bodyDedupe !== null) return { ok: true, dedupe: { dedupeFrom: bodyDedupe } };
+  return { ok: true, dedupe: { dedupeKey: storableKey(verdict.dedupeKey, MAX_DEDUPE_KEY_BYTES) } };
 }

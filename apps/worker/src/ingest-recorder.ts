@@ -12,6 +12,7 @@ import { type IngestJob, ingestSeq } from "@hookline/queue";
 import { orderingKey, routableEvent, routeEvent } from "@hookline/routing";
 import { endSpan, SpanKind, startSpan } from "@hookline/tracing";
 import { TransformError } from "@hookline/transform";
+import { dedupeKeyOfBody } from "@hookline/verify";
 import type { FirstAttempts } from "./first-attempt";
 import { permanentReason, type SetAsideReason } from "./permanent-error";
 
@@ -69,7 +70,8 @@ export async function toIngestInput(
     eventId: data.eventId,
     sourceId: data.sourceId,
     eventType: data.eventType,
-    dedupeKey: data.dedupeKey,
+    // The gateway leaves a key the body alone decides to us (the schema holds one of the two).
+    dedupeKey: data.dedupeKey ?? dedupeKeyOfBody(body, data.dedupeFrom ?? ["body"]),
     providerId: data.providerId,
     receivedAt: new Date(data.receivedAt),
     headers: data.headers,

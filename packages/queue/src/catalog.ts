@@ -18,21 +18,37 @@ export function deliveryQueueName(targetId: string): string {
   return `deliver-${targetId}`;
 }
 
-export const ingestJobSchema = z.object({
-  eventId: z.string().min(1),
-  sourceId: z.string().min(1),
-  eventType: z.string().nullable(),
-  dedupeKey: z.string().min(1),
-  providerId: z.string().nullable(),
-  /** ms since epoch when the gateway finished reading the request. */
-  receivedAt: z.number().int(),
-  headers: z.record(z.string(), z.string()),
-  contentType: z.string().nullable(),
-  /** The raw body, base64: JSON cannot carry arbitrary bytes. */
-  body: z.string(),
-  /** W3C trace context of the ingest request, when tracing is on (packages/tracing). */
-  traceparent: z.string().optional(),
-});
+/** A de-duplication source that reads the body alone (@hookline/verify's `bodyDedupe`). */
+const bodyDedupeSourceSchema = z.union([
+  z.literal("body"),
+  z.object({ paths: z.array(z.array(z.string()).readonly()).min(1).readonly() }).readonly(),
+]);
+
+export const ingestJobSchema = z
+  .object({
+    eventId: z.string().min(1),
+    sourceId: z.string().min(1),
+    eventType: z.string().nullable(),
+    /** The de-duplication key, when the gateway had it (a header)... */
+    dedupeKey: z.string().min(1).optional(),
+    /**
+     * ...or how the worker computes it from the body (`dedupeKeyOfBody`): the gateway does not
+     * parse and hash the body on the ingest path when the key depends on the body alone.
+     */
+    dedupeFrom: z.array(bodyDedupeSourceSchema).min(1).readonly().optional(),
+    providerId: z.string().nullable(),
+    /** ms since epoch when the gateway finished reading the request. */
+    receivedAt: z.number().int(),
+    headers: z.record(z.string(), z.string()),
+    contentType: z.string().nullable(),
+    /** The raw body, base64: JSON cannot carry arbitrary bytes. */
+    body: z.string(),
+    /** W3C trace context of the ingest request, when tracing is on (packages/tracing). */
+    traceparent: z.string().optional(),
+  })
+  .refine((job) => (job.dedupeKey === undefined) !== (job.dedupeFrom === undefined), {
+    message: "an ingest job carries dedupeKey or dedupeFrom, exactly one",
+  });
 export type IngestJob = z.infer<typeof ingestJobSchema>;
 
 export const deliveryJobSchema = z.object({

@@ -2,16 +2,13 @@
 // that is not JSON simply yields nothing from JSON locations (never a throw).
 import { asBuffer, sha256Hex } from "./bytes.js";
 import { getHeader, isHeaderName } from "./headers.js";
-import type { DedupeKeySpec, EventTypeSpec, HeaderMap } from "./types.js";
+import type { BodyDedupeSource, DedupeKeySpec, EventTypeSpec, HeaderMap } from "./types.js";
 
 /** Where one value lives: a lower-cased header, or a dotted JSON path split into segments. */
 export type ValueSource = { readonly header: string } | { readonly path: readonly string[] };
 
 /** A de-duplication key candidate: a header, several JSON paths, or the body hash. */
-export type DedupeSource =
-  | { readonly header: string }
-  | { readonly paths: readonly (readonly string[])[] }
-  | "body";
+export type DedupeSource = { readonly header: string } | BodyDedupeSource;
 
 export interface ExtractPlan {
   readonly eventType: readonly ValueSource[];
@@ -73,6 +70,16 @@ export function firstString(view: BodyView, sources: readonly ValueSource[]): st
 
 export function bodyKey(body: Uint8Array): string {
   return `body:${sha256Hex(body)}`;
+}
+
+/** The chain when no header takes part: the key is then a function of the body alone. */
+export function bodyOnly(sources: readonly DedupeSource[]): readonly BodyDedupeSource[] | null {
+  return sources.every((s): s is BodyDedupeSource => s === "body" || !("header" in s)) ? sources : null;
+}
+
+/** The key `dedupeKey` gives for a body-only chain, from the body's bytes alone. */
+export function dedupeKeyOfBody(body: Uint8Array, sources: readonly BodyDedupeSource[]): string {
+  return dedupeKey(new BodyView(body, {}), sources);
 }
 
 /** `<header value>`, `json:<sha256 of the JSON array of values>` or `body:<sha256>`. */

@@ -3,6 +3,7 @@
 import { Buffer } from "node:buffer";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { dedupeKeyOfBody } from "./extract.js";
 import { signStandardWebhooks } from "./schemes/standard-webhooks.js";
 import { EXAMPLES, signed, verifierFor } from "./test-helpers.js";
 import type { SignInput, SourceSpec } from "./types.js";
@@ -261,4 +262,52 @@ describe("rotation", () => {
       );
     },
   );
+});
+
+describe("a key the body alone decides", () => {
+  // The gateway queues `bodyDedupe` instead of the key and the worker computes it: the two must
+  // agree on every body, or a re-sent event would slip past de-duplication.
+  const bodies = fc.oneof(
+    fc.uint8Array({ maxLength: 256 }),
+    fc.json().map((text) => new Uint8Array(Buffer.from(text))),
+    fc
+      .record({ event: fc.jsonValue(), timestamp: fc.jsonValue(), data: fc.jsonValue(), id: fc.jsonValue() })
+      .map((o) => new Uint8Array(Buffer.from(JSON.stringify(o)))),
+  );
+  const specs: SourceSpec[] = [
+    { verify: { scheme: "none" } },
+    { verify: { scheme: "none" }, dedupeKey: { json: ["event", "data.id", "missing"] } },
+    { verify: { scheme: "none" }, dedupeKey: "body" },
+  ];
+
+  it("dedupeKeyOfBody(body, bodyDedupe) is the key verify gives, for every body", () => {
+    for (const spec of specs) {
+      const verifier = verifierFor(spec);
+      const chain = verifier.bodyDedupe;
+      expect(chain).not.toBeNull();
+      if (chain === null) continue;
+      fc.assert(
+        fc.property(bodies, (body) => {
+          const result = verifier.verify({ body, headers: {} }, NOW);
+          expect(result.ok).toBe(true);
+          if (result.ok) expect(dedupeKeyOfBody(body, chain)).toBe(result.dedupeKey);
+        }),
+      );
+    }
+  });
+
+  it("every preset whose key reads the body alone agrees too, and a header key is never left to the body", () => {
+    for (const [name, ex] of named) {
+      const verifier = verifierFor(ex.spec);
+      const chain = verifier.bodyDedupe;
+      const headerKeyed = verifierFor({ ...ex.spec, dedupeKey: { header: "X-Id" } });
+      expect(headerKeyed.bodyDedupe, name).toBeNull();
+      if (chain === null) continue;
+      const body = new Uint8Array(Buffer.from('{"event":"e","timestamp":"t","data":{"id":1},"id":"x"}'));
+      const input: SignInput = { body, nowMs: NOW, ...(ex.privateKey ? { privateKey: ex.privateKey } : {}) };
+      const result = verifier.verify({ body, headers: signed(ex.spec, input) }, NOW);
+      expect(result.ok, name).toBe(true);
+      if (result.ok) expect(dedupeKeyOfBody(body, chain), name).toBe(result.dedupeKey);
+    }
+  });
 });

@@ -40,7 +40,10 @@ export type VerifySuccess = {
   readonly ok: true;
   /** From the preset's or the configured event-type location; null when absent. */
   readonly eventType: string | null;
-  /** Never empty: the configured/preset key, or `body:<sha256 hex>` as the last resort. */
+  /**
+   * Never empty: the configured/preset key, or `body:<sha256 hex>` as the last resort.
+   * Computed on first read.
+   */
   readonly dedupeKey: string;
   /** The provider's own delivery/event id when the scheme has one (webhook-id, X-GitHub-Delivery...). */
   readonly providerId: string | null;
@@ -52,6 +55,9 @@ export type VerifyResult = VerifySuccess | VerifyFailure;
 
 /** Where the event type lives. */
 export type EventTypeSpec = { readonly header: string } | { readonly json: string };
+
+/** A compiled de-duplication source that reads the body alone: JSON paths whose values form the key, or the body's hash. */
+export type BodyDedupeSource = { readonly paths: readonly (readonly string[])[] } | "body";
 
 /** How to de-duplicate: a header, JSON paths (dotted) whose values together form the key, or the body hash. */
 export type DedupeKeySpec = { readonly header: string } | { readonly json: readonly string[] } | "body";
@@ -107,6 +113,12 @@ export interface Verifier {
   readonly signatureHeaders: readonly string[];
   /** Lower-cased names of the headers that matter for this scheme (signature, timestamp, id, event type): kept with the event. */
   readonly relevantHeaders: readonly string[];
+  /**
+   * The de-duplication chain when it reads the body alone (no header takes part), else null.
+   * The key is then `dedupeKeyOfBody(body, bodyDedupe)` wherever it is computed: the gateway
+   * hands it to the worker instead of parsing and hashing on the ingest path.
+   */
+  readonly bodyDedupe: readonly BodyDedupeSource[] | null;
 }
 
 export type CreateVerifierResult =

@@ -1,7 +1,7 @@
 // createVerifier and signRequest: resolve a preset or generic scheme, validate the spec once,
 // and wrap the compiled scheme with event-type, de-duplication and provider-id extraction.
 import type { DedupeSource, ValueSource } from "./extract.js";
-import { BodyView, compileDedupe, compileEventType, dedupeKey, firstString } from "./extract.js";
+import { BodyView, bodyOnly, compileDedupe, compileEventType, dedupeKey, firstString } from "./extract.js";
 import type { Preset } from "./presets.js";
 import { PRESETS } from "./presets.js";
 import { GENERIC_SCHEME_NAMES, SCHEME_NAMES, SCHEMES } from "./registry.js";
@@ -159,6 +159,7 @@ export function createVerifier(spec: SourceSpec): CreateVerifierResult {
   }
   if (!compiled) return { ok: false, errors };
   const { core, eventType, dedupe, providerId } = compiled;
+  const bodyDedupe = bodyOnly(dedupe);
 
   return {
     ok: true,
@@ -167,16 +168,23 @@ export function createVerifier(spec: SourceSpec): CreateVerifierResult {
       secretHeaders: core.secretHeaders,
       signatureHeaders: core.signatureHeaders,
       relevantHeaders: compiled.relevantHeaders,
+      bodyDedupe,
       verify(request: VerifyRequest, nowMs: number): VerifyResult {
         try {
           if (!isRequest(request)) return UNVERIFIABLE;
           const checked = core.check(request, nowMs);
           if (!checked.ok) return checked;
           const view = new BodyView(request.body, request.headers);
+          let key: string | undefined;
           return {
             ok: true,
             eventType: firstString(view, eventType),
-            dedupeKey: dedupeKey(view, dedupe),
+            // Computed when first read: a caller that hands a body-only key to the worker
+            // (bodyDedupe) never pays for the JSON parse and hash here.
+            get dedupeKey() {
+              key ??= dedupeKey(view, dedupe);
+              return key;
+            },
             providerId: checked.id ?? firstString(view, providerId),
             timestampMs: checked.timestampMs,
           };
