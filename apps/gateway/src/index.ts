@@ -1,4 +1,3 @@
-export { createGatewayApp, type GatewayAppDeps, type IngestObserver, type Readiness } from "./app";
-export { GATEWAY_ERROR_STATUS, type GatewayErrorCode } from "./errors";
-export { type IngestVerdict, ingest, storedHeaders } from "./ingest";
+// What the CLI and the tests start: the gateway server. Its app, verdicts and errors are its own.
+export type { IngestObserver } from "./app";
 export { type GatewayOptions, type RunningGateway, startGateway } from "./server";

@@ -1,6 +1,2 @@
-export { CircuitBreaker, type CircuitState } from "./circuit";
-export { type ForwardResult, forward, parseRetryAfter } from "./forward";
-export { outboundHeaders } from "./outbound";
-export { type RetentionOptions, type RunningRetention, startRetention } from "./retention";
-export { decide, isRetryableStatus } from "./retry-policy";
+// What the CLI and the tests start: the worker. Its circuit, forwarding and retry policy are its own.
 export { type RunningWorker, startWorker, type WorkerObserver, type WorkerRunOptions } from "./worker";

@@ -1,6 +1,5 @@
-export { type Alert, type AlertRequest, alertRequest, alertText, destinationLabel } from "./message";
+export { type Alert, type AlertRequest, alertRequest, destinationLabel } from "./message";
 export {
-  ALERT_WINDOW_MS,
   type AlertRaiser,
   type AlertRaiserOptions,
   createAlertRaiser,

@@ -9,7 +9,7 @@ import { type Job, Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Alert } from "./message";
 
-export const ALERT_WINDOW_MS = 60_000;
+const ALERT_WINDOW_MS = 60_000;
 export const SEND_JOB = "send";
 export const FLUSH_JOB = "flush";
 

@@ -29,7 +29,7 @@ export type CompileResult =
   | { readonly ok: true; readonly match: Matcher }
   | { readonly ok: false; readonly issues: readonly FilterIssue[] };
 
-export const OPERATORS = [
+const OPERATORS = [
   "$eq",
   "$neq",
   "$gt",

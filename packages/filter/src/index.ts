@@ -4,8 +4,6 @@ export {
   describeMiss,
   type FilterIssue,
   type FilterPath,
-  jsonEquals,
   type Matcher,
   type Miss,
-  OPERATORS,
 } from "./filter";

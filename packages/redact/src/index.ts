@@ -1,6 +1,5 @@
 export {
   displayUrl,
-  isCredentialHeader,
   isSignatureHeader,
   REDACTED,
   Redactor,

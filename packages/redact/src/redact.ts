@@ -15,7 +15,7 @@ const SIGNATURE_HEADER = /signature|hmac|-sig$/i;
 /** Enough to tell two signatures apart by eye; far too little to re-post the body with. */
 const SIGNATURE_SHOWN = 16;
 
-export function isCredentialHeader(name: string): boolean {
+function isCredentialHeader(name: string): boolean {
   return CREDENTIAL_HEADER.test(name);
 }
 
