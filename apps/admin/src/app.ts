@@ -402,8 +402,8 @@ function mountApi(
     const merged = DeliveryFilterQuery.safeParse({ ...c.req.query(), ...bodyFilters(body) });
     if (!merged.success) throw refusal(merged.error, false);
     const filters = deliveryFilters(merged.data, now());
-    const force = body.force || query.force;
-    const dryRun = body.dry_run || query.dry_run;
+    const force = body.force ?? query.force ?? false;
+    const dryRun = body.dry_run ?? query.dry_run ?? false;
     const result = await retryMany(ctx, actorOf(c), filters, { force, dryRun });
     switch (result.kind) {
       case "succeeded_needs_force":
@@ -433,7 +433,7 @@ function mountApi(
   app.openapi(documentBody(app, routes.retryOne), async (c) => {
     const { id } = c.req.valid("param");
     const body = await readBody(c, RetryOneBody);
-    const force = body.force || c.req.valid("query").force;
+    const force = body.force ?? c.req.valid("query").force ?? false;
     const result = await retryOne(ctx, actorOf(c), id, { force });
     switch (result.kind) {
       case "not_found":

@@ -31,13 +31,16 @@ const IdParams = z.object({
     .openapi({ param: { name: "id", in: "path" }, description: "evt_…, dlv_… or a target id." }),
 });
 
-/** true, false, "true", "1", "false", "" or null (absent): how `force` and `dry_run` are given. */
+/**
+ * true, false, "true", "1", "false" or "": how `force` and `dry_run` are given. Absent (or null)
+ * stays undefined, so a body's explicit false still wins over the query string's true.
+ */
 const flag = z
   .unknown()
   .optional()
   .transform((value, ctx) => {
-    if (value === undefined || value === null || value === "" || value === false || value === "false")
-      return false;
+    if (value === undefined || value === null) return undefined;
+    if (value === "" || value === false || value === "false") return false;
     if (value === true || value === "true" || value === "1") return true;
     return refuse(ctx, value, "expected true or false");
   })
@@ -46,7 +49,7 @@ const flag = z
 export const ErrorBody = z
   .object({
     code: z.enum(Object.keys(ADMIN_ERROR_STATUS) as [AdminErrorCode, ...AdminErrorCode[]]).openapi({
-      description: "A stable reason code (docs/admin-api.md#errors).",
+      description: "A stable reason code (docs/admin-api.md#authentication-and-errors).",
     }),
     message: z.string().openapi({ description: "For people; may change." }),
     request_id: z.string().openapi({ description: "Also in the request-id header and the logs." }),

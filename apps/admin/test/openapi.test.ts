@@ -221,4 +221,13 @@ describe("answers match their documented schemas", () => {
     });
     expect(await json(res)).toEqual({ dry_run: true, matched: 1 });
   });
+
+  // Last: it queues the delivery again.
+  it("a flag in the body wins over the query string's, false included", async () => {
+    const res = await api(admin, "/api/deliveries/retry?dry_run=true", {
+      method: "POST",
+      body: { status: "failed", dry_run: false },
+    });
+    expect({ status: res.status, body: await json(res) }).toEqual({ status: 202, body: { retried: 1 } });
+  });
 });
