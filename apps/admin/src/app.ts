@@ -1,3 +1,4 @@
+import { type Hook, OpenAPIHono, type RouteConfig, type z } from "@hono/zod-openapi";
 import type { AddressList } from "@hookline/config";
 import {
   type AuditActor,
@@ -20,26 +21,25 @@ import {
   type AdminErrorCode,
   type AdminTokens,
   type AuthLimiter,
+  auditFilters,
   auditJson,
   bearerToken,
   clientAddress,
+  DeliveryFilterQuery,
   deliveryDetailJson,
+  deliveryFilters,
   deliveryJson,
+  deliveryListFilters,
   eventDetailJson,
+  eventFilters,
   eventSummaryJson,
   getTarget,
   ingestFailureJson,
+  issueProblem,
   listTargets,
-  type Parsed,
   pageJson,
-  parseAuditParams,
-  parseDeliveryFilterParams,
-  parseDeliveryListParams,
-  parseEventParams,
-  parsePageParams,
+  pageParams,
   QueueUnavailableError,
-  type RawParams,
-  readPauseReason,
   replayEvent,
   retryMany,
   retryOne,
@@ -47,11 +47,13 @@ import {
   runJson,
   setPaused,
   targetJson,
-  textProblem,
 } from "@hookline/operations";
-import { type Context, Hono, type MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { Registry } from "prom-client";
+import type { ZodError } from "zod";
+import pkg from "../package.json" with { type: "json" };
+import { PauseBody, ReplayBody, RetryManyBody, RetryOneBody, routes } from "./routes";
 
 /** Admin bodies are small (a login form, a retry's filters); 64 KiB leaves room and bounds memory. */
 export const ADMIN_BODY_LIMIT_BYTES = 64 * 1024;
@@ -73,7 +75,7 @@ export interface AdminAppDeps {
  * left free for the dashboard, which adds its routes to the returned app.
  */
 export function createAdminApp(deps: AdminAppDeps): AdminApp {
-  const app = new Hono<AdminEnv>();
+  const app = new OpenAPIHono<AdminEnv>({ defaultHook });
   const now = deps.now ?? Date.now;
   const newRequestId = deps.newRequestId ?? (() => newId("req"));
 
@@ -100,8 +102,8 @@ export function createAdminApp(deps: AdminAppDeps): AdminApp {
     }),
   );
 
-  app.get("/healthz", (c) => c.json({ status: "ok" }));
-  app.get("/metrics", async (c) => {
+  app.openapi(routes.healthz, (c) => c.json({ status: "ok" as const }, 200));
+  app.openapi(routes.metrics, async (c) => {
     const text = await deps.registry.metrics();
     return c.text(text, 200, { "content-type": deps.registry.contentType });
   });
@@ -196,100 +198,135 @@ export function requireAdminToken(
   };
 }
 
-/** The route's `:id`; one Postgres could not even compare (a NUL) is a 400, not a 500. */
-function pathId(c: Context<AdminEnv>): string {
-  const id = c.req.param("id") ?? "";
-  const problem = textProblem(id);
-  if (problem) throw new AdminError("invalid_parameter", `id: ${problem}`);
-  return id;
-}
-
 /** Who the audit log says made a change through the API: the token's name, from its address. */
 function actorOf(c: Context<AdminEnv>): AuditActor {
   const address = c.get("clientAddress");
   return { actor: c.get("principal").name, ip: address === "unknown" ? null : address };
 }
 
-function unwrap<T>(parsed: Parsed<T>): T {
-  if (!parsed.ok) throw new AdminError(parsed.code, parsed.message);
-  return parsed.value;
+/**
+ * A failed request schema as the API answers it: the first issue, `name: message`, with the code
+ * the check carried (invalid_parameter, invalid_cursor) or, for a wrong type, invalid_parameter in
+ * the query or path and invalid_body in a body: the codes the hand-written parsing gave.
+ */
+function refusal(error: ZodError, inBody: boolean): AdminError {
+  const problem = issueProblem(error, inBody ? "invalid_body" : "invalid_parameter");
+  return new AdminError(problem.code, problem.message);
 }
 
-function query(c: Context<AdminEnv>): RawParams {
-  return c.req.query();
-}
+/** zod-openapi's hook for every query and path schema: a refusal is thrown to the one error handler. */
+const defaultHook: Hook<unknown, AdminEnv, string, undefined> = (result) => {
+  if (!result.success) throw refusal(result.error, result.target === "json");
+  return undefined;
+};
 
-/** The optional JSON object body of a POST; {} when empty. */
-async function jsonBody(c: Context<AdminEnv>): Promise<Record<string, unknown>> {
+/**
+ * The optional JSON object body of a POST, validated by its route's schema; {} when empty. Read
+ * whatever its content type (`curl -d` sends form-urlencoded), which zod-openapi's body
+ * validator would refuse with 415, so routes with a body are mounted through documentBody.
+ */
+async function readBody<S extends z.ZodType>(c: Context<AdminEnv>, schema: S): Promise<z.output<S>> {
   const text = await c.req.text();
-  if (text.trim() === "") return {};
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    throw new AdminError("invalid_body", "the body is not valid JSON");
+  let parsed: unknown = {};
+  if (text.trim() !== "") {
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      throw new AdminError("invalid_body", "the body is not valid JSON");
+    }
   }
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
     throw new AdminError("invalid_body", "the body must be a JSON object");
   }
-  return parsed as Record<string, unknown>;
+  const result = schema.safeParse(parsed);
+  if (!result.success) throw refusal(result.error, true);
+  return result.data;
 }
 
-function flag(value: unknown, name: string): boolean {
-  if (value === undefined || value === null || value === "" || value === false || value === "false")
-    return false;
-  if (value === true || value === "true" || value === "1") return true;
-  throw new AdminError("invalid_parameter", `${name}: expected true or false`);
+/**
+ * A route with a JSON body: documented with it, and mounted without it (its handler reads the
+ * body with readBody); the path and query are still validated by zod-openapi.
+ */
+function documentBody<R extends RouteConfig>(app: OpenAPIHono<AdminEnv>, route: R) {
+  app.openAPIRegistry.registerPath(route);
+  const { body: _documented, ...request } = route.request ?? {};
+  return { ...route, request, hide: true };
 }
 
-/** Body fields as query-style strings: a status array becomes "a,b". */
-function bodyParams(body: Record<string, unknown>, names: readonly string[]): Record<string, string> {
+/** A status array becomes "a,b"; null is absent: the body's filters as query-style strings. */
+function bodyFilters(body: z.output<typeof RetryManyBody>): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const name of names) {
+  for (const name of ["status", "target", "source", "event", "since", "until"] as const) {
     const value = body[name];
     if (value === undefined || value === null) continue;
-    if (typeof value === "string") out[name] = value;
-    else if (Array.isArray(value) && value.every((v) => typeof v === "string")) out[name] = value.join(",");
-    else throw new AdminError("invalid_body", `${name}: expected a string`);
+    out[name] = Array.isArray(value) ? value.join(",") : value;
   }
   return out;
 }
 
-function mountApi(app: AdminApp, ctx: AdminContext, deps: AdminAppDeps, now: () => number): void {
+/** The OpenAPI document of the routes mounted on `app`. */
+export function openApiDocument(app: OpenAPIHono<AdminEnv>) {
+  return app.getOpenAPI31Document({
+    openapi: "3.1.0",
+    info: {
+      title: "Hookline admin API",
+      version: pkg.version,
+      description: "Errors answer { code, message, request_id }; the codes are stable (docs/admin-api.md).",
+    },
+    security: [{ bearer: [] }],
+  });
+}
+
+function mountApi(
+  app: OpenAPIHono<AdminEnv>,
+  ctx: AdminContext,
+  deps: AdminAppDeps,
+  now: () => number,
+): void {
   app.use(
     "/api/*",
     requireAdminToken(deps.tokens, deps.logger, ctx.authLimiter, ctx.config.server.trustedProxies),
   );
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
+    type: "http",
+    scheme: "bearer",
+    description: "An admin token (HOOKLINE_ADMIN_TOKEN or admin.tokens); a read token may only GET.",
+  });
 
-  app.get("/api/audit", async (c) => {
-    const filters = unwrap(parseAuditParams(query(c), now()));
+  // Behind the token like the rest of /api (a read token is enough): one rule for the whole
+  // prefix, and the document, though it holds no secret, maps the surface for whoever reads it.
+  // Built on first request, when every route is registered.
+  let document: ReturnType<typeof openApiDocument> | undefined;
+  app.openapi(routes.openapi, (c) => {
+    document ??= openApiDocument(app);
+    return c.json(document, 200);
+  });
+
+  app.openapi(routes.audit, async (c) => {
+    const filters = auditFilters(c.req.valid("query"), now());
     const page = await listAudit(ctx.database.pool, filters);
-    return c.json(pageJson(page, (a) => auditJson(a, ctx.redactor)));
+    return c.json(
+      pageJson(page, (a) => auditJson(a, ctx.redactor)),
+      200,
+    );
   });
 
-  app.get("/api/events", async (c) => {
-    const filters = unwrap(parseEventParams(query(c), now()));
+  app.openapi(routes.events, async (c) => {
+    const filters = eventFilters(c.req.valid("query"), now());
     const page = await listEvents(ctx.database.pool, filters);
-    return c.json(pageJson(page, eventSummaryJson));
+    return c.json(pageJson(page, eventSummaryJson), 200);
   });
 
-  app.get("/api/events/:id", async (c) => {
-    const id = pathId(c);
+  app.openapi(routes.event, async (c) => {
+    const { id } = c.req.valid("param");
     const detail = await getEventDetail(ctx.database.db, id);
     if (!detail) throw new AdminError("event_not_found", `no event ${id.slice(0, 64)}`);
-    return c.json(eventDetailJson(detail, ctx.redactor));
+    return c.json(eventDetailJson(detail, ctx.redactor), 200);
   });
 
-  app.post("/api/events/:id/replay", async (c) => {
-    const id = pathId(c);
-    const body = await jsonBody(c);
-    let targets: string[] | undefined;
-    if (body.targets !== undefined) {
-      if (!Array.isArray(body.targets) || !body.targets.every((t) => typeof t === "string" && t !== "")) {
-        throw new AdminError("invalid_body", "targets: expected an array of target ids");
-      }
-      targets = body.targets as string[];
-    }
+  app.openapi(documentBody(app, routes.replay), async (c) => {
+    const { id } = c.req.valid("param");
+    const { targets } = await readBody(c, ReplayBody);
     const result = await replayEvent(ctx, actorOf(c), id, targets);
     switch (result.kind) {
       case "not_found":
@@ -312,59 +349,61 @@ function mountApi(app: AdminApp, ctx: AdminContext, deps: AdminAppDeps, now: () 
     }
   });
 
-  app.get("/api/targets", async (c) => {
+  app.openapi(routes.targets, async (c) => {
     const targets = await listTargets(ctx);
-    return c.json({ data: targets.map(targetJson) });
+    return c.json({ data: targets.map(targetJson) }, 200);
   });
 
-  app.get("/api/targets/:id", async (c) => {
-    const id = pathId(c);
+  app.openapi(routes.target, async (c) => {
+    const { id } = c.req.valid("param");
     const target = await getTarget(ctx, id);
     if (!target) throw new AdminError("target_not_found", `no configured target ${id.slice(0, 64)}`);
-    return c.json(targetJson(target));
+    return c.json(targetJson(target), 200);
   });
 
-  app.post("/api/targets/:id/pause", async (c) => {
-    const id = pathId(c);
-    const body = await jsonBody(c);
-    const read = readPauseReason(body.reason);
-    if (!read.ok) throw new AdminError("invalid_body", read.message);
-    const { reason } = read;
+  app.openapi(documentBody(app, routes.pause), async (c) => {
+    const { id } = c.req.valid("param");
+    const { reason } = await readBody(c, PauseBody);
     const target = await setPaused(ctx, actorOf(c), id, { paused: true, reason });
     if (!target) throw new AdminError("target_not_found", `no configured target ${id.slice(0, 64)}`);
     deps.logger.info({ requestId: c.get("requestId"), target: id, reason }, "target paused");
-    return c.json(targetJson(target));
+    return c.json(targetJson(target), 200);
   });
 
-  app.post("/api/targets/:id/resume", async (c) => {
-    const id = pathId(c);
+  app.openapi(routes.resume, async (c) => {
+    const { id } = c.req.valid("param");
     const target = await setPaused(ctx, actorOf(c), id, { paused: false });
     if (!target) throw new AdminError("target_not_found", `no configured target ${id.slice(0, 64)}`);
     deps.logger.info({ requestId: c.get("requestId"), target: id }, "target resumed");
-    return c.json(targetJson(target));
+    return c.json(targetJson(target), 200);
   });
 
-  app.get("/api/ingest-failures", async (c) => {
-    const params = unwrap(parsePageParams(query(c)));
-    const page = await listIngestFailures(ctx.database.pool, params);
-    return c.json(pageJson(page, (f) => ingestFailureJson(f, ctx.redactor)));
+  app.openapi(routes.ingestFailures, async (c) => {
+    const page = await listIngestFailures(ctx.database.pool, pageParams(c.req.valid("query")));
+    return c.json(
+      pageJson(page, (f) => ingestFailureJson(f, ctx.redactor)),
+      200,
+    );
   });
 
-  app.get("/api/deliveries", async (c) => {
-    const filters = unwrap(parseDeliveryListParams(query(c), now()));
+  app.openapi(routes.deliveries, async (c) => {
+    const filters = deliveryListFilters(c.req.valid("query"), now());
     const page = await listDeliveries(ctx.database.pool, filters);
-    return c.json(pageJson(page, (d) => deliveryJson(d, ctx.redactor)));
+    return c.json(
+      pageJson(page, (d) => deliveryJson(d, ctx.redactor)),
+      200,
+    );
   });
 
-  app.post("/api/deliveries/retry", async (c) => {
-    const body = await jsonBody(c);
-    const params = {
-      ...query(c),
-      ...bodyParams(body, ["status", "target", "source", "event", "since", "until"]),
-    };
-    const filters = unwrap(parseDeliveryFilterParams(params, now()));
-    const force = flag(body.force ?? c.req.query("force"), "force");
-    const dryRun = flag(body.dry_run ?? c.req.query("dry_run"), "dry_run");
+  app.openapi(documentBody(app, routes.retryMany), async (c) => {
+    const query = c.req.valid("query");
+    const body = await readBody(c, RetryManyBody);
+    // The body's filters over the query's, checked together by the same schema the query was.
+    const merged = DeliveryFilterQuery.safeParse({ ...c.req.query(), ...bodyFilters(body) });
+    if (!merged.success) throw refusal(merged.error, false);
+    const filters = deliveryFilters(merged.data, now());
+    const force = body.force ?? query.force ?? false;
+    const dryRun = body.dry_run ?? query.dry_run ?? false;
     const result = await retryMany(ctx, actorOf(c), filters, { force, dryRun });
     switch (result.kind) {
       case "succeeded_needs_force":
@@ -373,7 +412,7 @@ function mountApi(app: AdminApp, ctx: AdminContext, deps: AdminAppDeps, now: () 
           "retrying succeeded deliveries sends them again; pass force=true to do it on purpose",
         );
       case "dry_run":
-        return c.json({ dry_run: true, matched: result.matched });
+        return c.json({ dry_run: true as const, matched: result.matched }, 200);
       case "retried":
         deps.logger.info({ requestId: c.get("requestId"), retried: result.retried }, "bulk retry");
         return c.json({ retried: result.retried }, 202);
@@ -384,17 +423,17 @@ function mountApi(app: AdminApp, ctx: AdminContext, deps: AdminAppDeps, now: () 
     }
   });
 
-  app.get("/api/deliveries/:id", async (c) => {
-    const id = pathId(c);
+  app.openapi(routes.delivery, async (c) => {
+    const { id } = c.req.valid("param");
     const detail = await getDeliveryDetail(ctx.database.db, id);
     if (!detail) throw new AdminError("delivery_not_found", `no delivery ${id.slice(0, 64)}`);
-    return c.json(deliveryDetailJson(detail.delivery, detail.attempts, ctx.redactor));
+    return c.json(deliveryDetailJson(detail.delivery, detail.attempts, ctx.redactor), 200);
   });
 
-  app.post("/api/deliveries/:id/retry", async (c) => {
-    const id = pathId(c);
-    const body = await jsonBody(c);
-    const force = flag(body.force ?? c.req.query("force"), "force");
+  app.openapi(documentBody(app, routes.retryOne), async (c) => {
+    const { id } = c.req.valid("param");
+    const body = await readBody(c, RetryOneBody);
+    const force = body.force ?? c.req.valid("query").force ?? false;
     const result = await retryOne(ctx, actorOf(c), id, { force });
     switch (result.kind) {
       case "not_found":

@@ -1,6 +1,12 @@
 import { encodeCursor } from "@hookline/db";
 import { describe, expect, it } from "vitest";
-import { parseDeliveryListParams, parseEventParams, parseStatuses, parseTimeFilter } from "./filters";
+import {
+  parseAuditParams,
+  parseDeliveryListParams,
+  parseEventParams,
+  parseStatuses,
+  parseTimeFilter,
+} from "./filters";
 
 const NOW = Date.parse("2026-05-29T18:30:00.000Z");
 
@@ -50,6 +56,23 @@ describe("list parameters", () => {
     expect(parsed).toEqual({
       ok: true,
       value: { status: ["failed"], target: "t", eventId: "evt_1", cursor: c },
+    });
+  });
+});
+
+describe("a refused text stops there", () => {
+  it("a control character in a time, a limit, a cursor, a status or an action is a 400, not a crash", () => {
+    for (const name of ["since", "until", "limit", "cursor", "status", "source"]) {
+      const parsed = parseEventParams({ [name]: "\u0000" }, NOW);
+      expect(parsed, name).toEqual({
+        ok: false,
+        code: "invalid_parameter",
+        message: `${name}: holds a control character`,
+      });
+    }
+    expect(parseAuditParams({ action: "x\u0000" }, NOW)).toMatchObject({
+      ok: false,
+      code: "invalid_parameter",
     });
   });
 });

@@ -12,7 +12,19 @@ export { AuthLimiter, type AuthLimiterSettings, clientAddress, DEFAULT_AUTH_LIMI
 export type { AdminApp, AdminEnv } from "./env";
 export { ADMIN_ERROR_STATUS, AdminError, type AdminErrorBody, type AdminErrorCode } from "./errors";
 export {
+  AuditQuery,
+  auditFilters,
+  DeliveryFilterQuery,
+  DeliveryListQuery,
+  deliveryFilters,
+  deliveryListFilters,
+  EventQuery,
+  eventFilters,
+  issueProblem,
+  PageQuery,
+  type ParamErrorCode,
   type Parsed,
+  pageParams,
   parseAuditParams,
   parseDeliveryFilterParams,
   parseDeliveryListParams,
@@ -21,6 +33,10 @@ export {
   parseStatuses,
   parseTimeFilter,
   type RawParams,
+  readTimeFilter,
+  refuse,
+  type TimeFilter,
+  textParam,
   textProblem,
 } from "./filters";
 export {
