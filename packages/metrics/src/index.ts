@@ -1,4 +1,5 @@
 export {
+  CIRCUIT_STATES,
   type CircuitState,
   createMetrics,
   type HooklineMetrics,
