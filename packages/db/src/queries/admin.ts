@@ -1,14 +1,14 @@
 // What ops ask of the database: list events and deliveries (filters, keyset pagination),
 // look one up, retry deliveries (one, or many by filter, in batches) and replay an event.
 // Every list is served by an index; see docs/sql-cookbook.md and the EXPLAIN test.
-import { asc, eq } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import type pg from "pg";
 import { type Db, type Queryable, transaction } from "../client";
-import { DELIVERY_STATUSES, type DeliveryStatus, deliveries, deliveryAttempts } from "../schema/deliveries";
+import { DELIVERY_STATUSES, type DeliveryStatus, deliveries } from "../schema/deliveries";
 import type { AuditHook } from "./audit";
 import { type DeliveryBody, TRANSFORM_ERROR } from "./ingest";
 import { newestFirst, type Page, Where } from "./page";
-import type { AttemptRow, DeliveryRow } from "./read";
+import { type AttemptRow, attemptsOf, type DeliveryRow } from "./read";
 
 export { DEFAULT_PAGE_SIZE, InvalidCursorError, MAX_PAGE_SIZE, type Page } from "./page";
 
@@ -224,12 +224,7 @@ export interface DeliveryDetail {
 export async function getDeliveryDetail(db: Db, deliveryId: string): Promise<DeliveryDetail | null> {
   const [delivery] = await db.select().from(deliveries).where(eq(deliveries.id, deliveryId));
   if (!delivery) return null;
-  const attempts = await db
-    .select()
-    .from(deliveryAttempts)
-    .where(eq(deliveryAttempts.deliveryId, deliveryId))
-    .orderBy(asc(deliveryAttempts.attemptNumber));
-  return { delivery, attempts };
+  return { delivery, attempts: await attemptsOf(db, [deliveryId]) };
 }
 
 // ---------------------------------------------------------------------------------------------
