@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { parseArgs } from "node:util";
 import { formatIssues, loadConfigFile } from "@hookline/config";
 import { migrateDatabase } from "@hookline/db";
 import { createLogger } from "@hookline/logger";
+import { parseCommandArgs } from "./args";
+import type { ConfiguredCommand } from "./commands/ops";
 import { CliError, readConfig, readEnv } from "./context";
 import { PreflightError, preflight, safeUrl } from "./preflight";
 
@@ -62,16 +63,12 @@ async function main(argv: string[]): Promise<number> {
       print(USAGE);
       return command === undefined ? 1 : 0;
     case "check-config": {
-      const { values, positionals } = parseArgs({
-        args: rest,
-        allowPositionals: true,
-        options: {
-          try: { type: "string" },
-          source: { type: "string" },
-          header: { type: "string", multiple: true },
-          event: { type: "string" },
-          json: { type: "boolean" },
-        },
+      const { values, positionals } = parseCommandArgs(rest, {
+        try: { type: "string" },
+        source: { type: "string" },
+        header: { type: "string", multiple: true },
+        event: { type: "string" },
+        json: { type: "boolean" },
       });
       const env = readEnv();
       const path = positionals[0] ?? env.configPath;
@@ -171,16 +168,12 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case "send": {
-      const { values, positionals } = parseArgs({
-        args: rest,
-        allowPositionals: true,
-        options: {
-          event: { type: "string" },
-          data: { type: "string" },
-          url: { type: "string" },
-          "private-key": { type: "string" },
-          "no-follow": { type: "boolean", default: false },
-        },
+      const { values, positionals } = parseCommandArgs(rest, {
+        event: { type: "string" },
+        data: { type: "string" },
+        url: { type: "string" },
+        "private-key": { type: "string" },
+        "no-follow": { type: "boolean", default: false },
       });
       const source = positionals[0];
       if (!source) throw new CliError("usage: hookline send SOURCE [--event TYPE] [--data JSON]");
@@ -208,36 +201,29 @@ async function main(argv: string[]): Promise<number> {
       return (await import("./commands/deliveries")).deliveriesCommand(rest, readEnv(), print);
     case "audit":
       return (await import("./commands/audit")).auditCommand(rest, readEnv(), print);
-    case "retry": {
-      const env = readEnv();
-      const { retryCommand } = await import("./commands/retry");
-      return retryCommand(rest, env, () => readConfig(env), print);
-    }
-    case "replay": {
-      const env = readEnv();
-      const { replayCommand } = await import("./commands/replay");
-      return replayCommand(rest, env, () => readConfig(env), print);
-    }
-    case "targets": {
-      const env = readEnv();
-      const { targetsCommand } = await import("./commands/targets");
-      return targetsCommand(rest, env, () => readConfig(env), print);
-    }
+    case "retry":
+      return runConfigured((await import("./commands/retry")).retryCommand, rest, print);
+    case "replay":
+      return runConfigured((await import("./commands/replay")).replayCommand, rest, print);
+    case "targets":
+      return runConfigured((await import("./commands/targets")).targetsCommand, rest, print);
     case "pause":
     case "resume": {
-      const env = readEnv();
       const { pauseCommand } = await import("./commands/targets");
-      return pauseCommand(command === "pause", rest, env, () => readConfig(env), print);
+      return runConfigured(pauseCommand(command === "pause"), rest, print);
     }
-    case "purge": {
-      const env = readEnv();
-      const { purgeCommand } = await import("./commands/purge");
-      return purgeCommand(rest, env, () => readConfig(env), print);
-    }
+    case "purge":
+      return runConfigured((await import("./commands/purge")).purgeCommand, rest, print);
     default:
       process.stderr.write(`unknown command "${command}"\n\n${USAGE}`);
       return 1;
   }
+}
+
+/** Runs a command that reads the config only once it needs it (a usage error needs none). */
+function runConfigured(command: ConfiguredCommand, args: readonly string[], print: (line: string) => void) {
+  const env = readEnv();
+  return command(args, env, () => readConfig(env), print);
 }
 
 main(process.argv.slice(2)).then(

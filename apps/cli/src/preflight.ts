@@ -29,6 +29,39 @@ function reason(error: unknown): string {
   return e.code ?? e.message ?? String(error);
 }
 
+/** What each service is called, how to start it, and the variable that names where it is. */
+const SERVICES = {
+  postgres: {
+    name: "PostgreSQL",
+    start: [
+      "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start   # Debian/Ubuntu",
+      "docker compose up -d postgres                                              # with Docker",
+    ],
+    urlVariable: "DATABASE_URL",
+  },
+  redis: {
+    name: "Redis",
+    start: [
+      "redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --appendonly yes   # local",
+      "docker compose up -d redis                                                   # with Docker",
+    ],
+    urlVariable: "REDIS_URL",
+  },
+} as const satisfies Record<PreflightError["service"], unknown>;
+
+function notAnswering(service: PreflightError["service"], url: string, error: unknown): PreflightError {
+  const { name, start, urlVariable } = SERVICES[service];
+  return new PreflightError(
+    service,
+    [
+      `${name} is not answering at ${safeUrl(url)} (${reason(error)}).`,
+      "  Start it, for example:",
+      ...start.map((command) => `    ${command}`),
+      `  or point ${urlVariable} at a running server.`,
+    ].join("\n"),
+  );
+}
+
 export async function checkPostgres(url: string): Promise<void> {
   const { adminUrl } = splitDatabaseUrl(url);
   const client = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: 3_000 });
@@ -37,16 +70,7 @@ export async function checkPostgres(url: string): Promise<void> {
     await client.connect();
     await client.query("select 1");
   } catch (error) {
-    throw new PreflightError(
-      "postgres",
-      [
-        `PostgreSQL is not answering at ${safeUrl(url)} (${reason(error)}).`,
-        "  Start it, for example:",
-        "    pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start   # Debian/Ubuntu",
-        "    docker compose up -d postgres                                              # with Docker",
-        "  or point DATABASE_URL at a running server.",
-      ].join("\n"),
-    );
+    throw notAnswering("postgres", url, error);
   } finally {
     await client.end().catch(() => {});
   }
@@ -67,17 +91,7 @@ export async function checkRedis(url: string): Promise<void> {
     await redis.connect();
     await redis.ping();
   } catch (caught) {
-    const error = firstError ?? caught;
-    throw new PreflightError(
-      "redis",
-      [
-        `Redis is not answering at ${safeUrl(url)} (${reason(error)}).`,
-        "  Start it, for example:",
-        "    redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --appendonly yes   # local",
-        "    docker compose up -d redis                                                   # with Docker",
-        "  or point REDIS_URL at a running server.",
-      ].join("\n"),
-    );
+    throw notAnswering("redis", url, firstError ?? caught);
   } finally {
     redis.disconnect();
   }

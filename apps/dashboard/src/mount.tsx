@@ -17,6 +17,7 @@ import {
   listDeliveries,
   listEvents,
   listIngestFailures,
+  type Page,
   targetBacklogs,
   targetStates,
 } from "@hookline/db";
@@ -29,6 +30,7 @@ import {
   AdminTokens,
   auditJson,
   clientAddress,
+  type Parsed,
   parseAuditParams,
   parseDeliveryListParams,
   parseEventParams,
@@ -64,6 +66,7 @@ import { DeliveriesPage } from "./views/deliveries";
 import { EventPage } from "./views/event";
 import { EventLogPage } from "./views/events";
 import { DisabledPage, LoginPage, MessagePage } from "./views/layout";
+import type { ListPageData } from "./views/list";
 import { OverviewPage } from "./views/overview";
 import type { Flash, PageEnv } from "./views/parts";
 
@@ -86,6 +89,20 @@ export interface DashboardDeps {
   /** How often an open page refreshes its live parts. Default 5 s. */
   readonly refreshSeconds?: number;
   readonly now?: () => number;
+}
+
+/**
+ * A list page's rows, and what the page shows besides them: no rows, and why, when the filters
+ * could not be read.
+ */
+async function readList<F, T>(
+  params: RawParams,
+  parsed: Parsed<F>,
+  list: (filters: F) => Promise<Page<T>>,
+): Promise<{ readonly rows: readonly T[]; readonly listed: ListPageData }> {
+  if (!parsed.ok) return { rows: [], listed: { nextCursor: null, params, error: parsed.message } };
+  const page = await list(parsed.value);
+  return { rows: page.data, listed: { nextCursor: page.nextCursor, params, error: null } };
 }
 
 export function mountDashboard(app: AdminApp, deps: DashboardDeps): void {
@@ -389,18 +406,11 @@ export function mountDashboard(app: AdminApp, deps: DashboardDeps): void {
         return c.redirect(`/events/${q}`, 303);
       }
       const parsed = parseEventParams({ ...params, ...(q ? { provider_id: q } : {}) }, now());
-      const result = parsed.ok ? await listEvents(pool, parsed.value) : { data: [], nextCursor: null };
+      const { rows, listed } = await readList(params, parsed, (filters) => listEvents(pool, filters));
       return render(
         c,
         <EventLogPage
-          data={{
-            events: result.data,
-            nextCursor: result.nextCursor,
-            params,
-            sources: sourceIds,
-            targets: targetIds,
-            error: parsed.ok ? null : parsed.message,
-          }}
+          data={{ ...listed, events: rows, sources: sourceIds, targets: targetIds }}
           env={env()}
         />,
       );
@@ -440,24 +450,22 @@ export function mountDashboard(app: AdminApp, deps: DashboardDeps): void {
       const params: RawParams = c.req.query();
       const status = params.status?.trim() || "failed";
       const parsed = parseDeliveryListParams({ ...params, status }, now());
-      const result = parsed.ok ? await listDeliveries(pool, parsed.value) : { data: [], nextCursor: null };
+      const { rows, listed } = await readList(params, parsed, (filters) => listDeliveries(pool, filters));
       const eventTypes = await getEventTypes(
         pool,
-        result.data.map((d) => d.eventId),
+        rows.map((d) => d.eventId),
       );
       return render(
         c,
         <DeliveriesPage
           data={{
-            deliveries: result.data,
-            nextCursor: result.nextCursor,
-            params,
+            ...listed,
+            deliveries: rows,
             status,
             eventTypes,
             sources: sourceIds,
             targets: targetIds,
             redactor,
-            error: parsed.ok ? null : parsed.message,
           }}
           env={env()}
         />,

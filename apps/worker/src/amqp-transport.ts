@@ -3,8 +3,9 @@
 // as message headers and the event id as its message id; it is delivered when the broker
 // confirms it (publisher confirm), not when it is written to the socket.
 import amqp, { type ChannelModel, type ConfirmChannel } from "amqplib";
+import { brokerTransport } from "./broker-transport";
 import type { ForwardResult } from "./forward";
-import { brokerError, fillTemplate, type SendRequest, since, type Transport, unreachable } from "./transport";
+import { brokerError, fillTemplate, since, type Transport } from "./transport";
 
 interface Open {
   readonly connection: ChannelModel;
@@ -21,16 +22,15 @@ export function createAmqpTransport(
   destination: { readonly exchange: string; readonly routingKey: string },
   connectTimeoutMs: number,
 ): Transport {
-  let open: Promise<Open> | null = null;
   let closing = false;
-
-  const connect = (): Promise<Open> => {
-    open ??= (async () => {
+  return brokerTransport<Open>({
+    peer: "broker",
+    async connect(lost) {
       const connection = await amqp.connect(url, { timeout: connectTimeoutMs });
       let state: Open | null = null;
       const drop = (error?: Error) => {
         if (error && state) state.closedBecause = error.message;
-        open = null;
+        lost();
       };
       connection.on("error", drop);
       connection.on("close", () => drop());
@@ -49,84 +49,67 @@ export function createAmqpTransport(
         await connection.close().catch(() => {});
         throw error;
       }
-    })().catch((error: unknown) => {
-      open = null;
-      throw error;
-    });
-    return open;
-  };
-
-  const send = async (r: SendRequest): Promise<ForwardResult> => {
-    const started = performance.now();
-    let opened: Open;
-    try {
-      opened = await connect();
-    } catch (error) {
-      return unreachable("broker", error, started);
-    }
-    const { channel } = opened;
-    const routingKey = fillTemplate(destination.routingKey, r);
-    return new Promise<ForwardResult>((resolve) => {
-      let settled = false;
-      const done = (result: ForwardResult) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        resolve(result);
-      };
-      // A confirm that comes after the limit still delivered the message: at least once.
-      const timer = setTimeout(
-        () => done(brokerError("timeout", `no publisher confirm after ${r.timeoutMs} ms`, started)),
-        r.timeoutMs,
-      );
-      try {
-        channel.publish(
-          destination.exchange,
-          routingKey,
-          r.body,
-          {
-            persistent: true,
-            messageId: r.eventId,
-            contentType: r.headers["content-type"],
-            timestamp: Math.floor(Date.now() / 1000),
-            headers: r.headers,
-          },
-          (error) => {
-            if (error)
-              done(
-                brokerError(
-                  "broker_refused",
-                  `broker did not take the message (${opened.closedBecause ?? String(error)})`,
-                  started,
-                ),
-              );
-            else
-              done({
-                kind: "ack",
-                answer: `confirmed by the broker: exchange "${destination.exchange}", routing key "${routingKey}"`,
-                durationMs: since(started),
-              });
-          },
+    },
+    publish: (opened, r, started) => {
+      const { channel } = opened;
+      const routingKey = fillTemplate(destination.routingKey, r);
+      return new Promise<ForwardResult>((resolve) => {
+        let settled = false;
+        const done = (result: ForwardResult) => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          resolve(result);
+        };
+        // A confirm that comes after the limit still delivered the message: at least once.
+        const timer = setTimeout(
+          () => done(brokerError("timeout", `no publisher confirm after ${r.timeoutMs} ms`, started)),
+          r.timeoutMs,
         );
-      } catch (error) {
-        done(
-          brokerError(
-            "connection_error",
-            `publish failed (${error instanceof Error ? error.message : String(error)})`,
-            started,
-          ),
-        );
-      }
-    });
-  };
-
-  return {
-    send,
-    async close() {
+        try {
+          channel.publish(
+            destination.exchange,
+            routingKey,
+            r.body,
+            {
+              persistent: true,
+              messageId: r.eventId,
+              contentType: r.headers["content-type"],
+              timestamp: Math.floor(Date.now() / 1000),
+              headers: r.headers,
+            },
+            (error) => {
+              if (error)
+                done(
+                  brokerError(
+                    "broker_refused",
+                    `broker did not take the message (${opened.closedBecause ?? String(error)})`,
+                    started,
+                  ),
+                );
+              else
+                done({
+                  kind: "ack",
+                  answer: `confirmed by the broker: exchange "${destination.exchange}", routing key "${routingKey}"`,
+                  durationMs: since(started),
+                });
+            },
+          );
+        } catch (error) {
+          done(
+            brokerError(
+              "connection_error",
+              `publish failed (${error instanceof Error ? error.message : String(error)})`,
+              started,
+            ),
+          );
+        }
+      });
+    },
+    async close(opened) {
       if (closing) return;
       closing = true;
-      const current = await open?.catch(() => null);
-      await current?.connection.close().catch(() => {});
+      await opened.connection.close().catch(() => {});
     },
-  };
+  });
 }

@@ -3,8 +3,8 @@
 // and `Nats-Msg-Id` = the event id, so the stream de-duplicates a re-send (a retry after a lost
 // ack); it is delivered when the stream acknowledges it.
 import { connect, type JetStreamClient, type NatsConnection, headers as natsHeaders } from "nats";
-import type { ForwardResult } from "./forward";
-import { brokerError, fillTemplate, type SendRequest, since, type Transport, unreachable } from "./transport";
+import { brokerTransport } from "./broker-transport";
+import { brokerError, fillTemplate, since, type Transport } from "./transport";
 
 /** A subject token may not hold whitespace or the wildcards `*` and `>`. */
 const subjectSafe = (value: string) => value.replace(/[\s*>]/g, "_");
@@ -14,62 +14,43 @@ export function createNatsTransport(
   destination: { readonly subject: string },
   connectTimeoutMs: number,
 ): Transport {
-  let connection: Promise<{ nc: NatsConnection; js: JetStreamClient }> | null = null;
-
-  const open = () => {
-    connection ??= connect({
-      servers: url,
-      timeout: connectTimeoutMs,
-      reconnect: true,
-      maxReconnectAttempts: -1,
-    }).then(
-      (nc) => ({ nc, js: nc.jetstream() }),
-      (error: unknown) => {
-        connection = null;
-        throw error;
-      },
-    );
-    return connection;
-  };
-
-  const send = async (r: SendRequest): Promise<ForwardResult> => {
-    const started = performance.now();
-    let js: JetStreamClient;
-    try {
-      ({ js } = await open());
-    } catch (error) {
-      return unreachable("server", error, started);
-    }
-    const subject = fillTemplate(destination.subject, r, subjectSafe);
-    const h = natsHeaders();
-    for (const [name, value] of Object.entries(r.headers)) h.set(name, value);
-    try {
-      const ack = await js.publish(subject, r.body, { msgID: r.eventId, headers: h, timeout: r.timeoutMs });
-      return {
-        kind: "ack",
-        answer: `stored by stream "${ack.stream}" as message ${ack.seq}${ack.duplicate ? " (a duplicate of one already stored)" : ""}`,
-        durationMs: since(started),
-      };
-    } catch (error) {
-      const code = (error as { code?: unknown }).code;
-      const message = error instanceof Error ? error.message : String(error);
-      if (code === "TIMEOUT" || /timeout/i.test(message))
-        return brokerError("timeout", `no stream ack after ${r.timeoutMs} ms`, started);
-      if (code === "503")
-        return brokerError(
-          "broker_refused",
-          `no stream takes subject "${subject}" (503 no responders)`,
-          started,
-        );
-      return brokerError("broker_refused", `the stream did not take the message (${message})`, started);
-    }
-  };
-
-  return {
-    send,
-    async close() {
-      const open = await connection?.catch(() => null);
-      await open?.nc.close().catch(() => {});
+  return brokerTransport<{ nc: NatsConnection; js: JetStreamClient }>({
+    peer: "server",
+    // The client reconnects by itself: the connection is never lost to the transport.
+    connect: () =>
+      connect({
+        servers: url,
+        timeout: connectTimeoutMs,
+        reconnect: true,
+        maxReconnectAttempts: -1,
+      }).then((nc) => ({ nc, js: nc.jetstream() })),
+    async publish({ js }, r, started) {
+      const subject = fillTemplate(destination.subject, r, subjectSafe);
+      const h = natsHeaders();
+      for (const [name, value] of Object.entries(r.headers)) h.set(name, value);
+      try {
+        const ack = await js.publish(subject, r.body, { msgID: r.eventId, headers: h, timeout: r.timeoutMs });
+        return {
+          kind: "ack",
+          answer: `stored by stream "${ack.stream}" as message ${ack.seq}${ack.duplicate ? " (a duplicate of one already stored)" : ""}`,
+          durationMs: since(started),
+        };
+      } catch (error) {
+        const code = (error as { code?: unknown }).code;
+        const message = error instanceof Error ? error.message : String(error);
+        if (code === "TIMEOUT" || /timeout/i.test(message))
+          return brokerError("timeout", `no stream ack after ${r.timeoutMs} ms`, started);
+        if (code === "503")
+          return brokerError(
+            "broker_refused",
+            `no stream takes subject "${subject}" (503 no responders)`,
+            started,
+          );
+        return brokerError("broker_refused", `the stream did not take the message (${message})`, started);
+      }
     },
-  };
+    async close({ nc }) {
+      await nc.close().catch(() => {});
+    },
+  });
 }

@@ -4,12 +4,10 @@
 import type { Queue } from "bullmq";
 import {
   Counter,
-  type CounterConfiguration,
   collectDefaultMetrics,
   Gauge,
   type GaugeConfiguration,
   Histogram,
-  type HistogramConfiguration,
   Registry,
 } from "prom-client";
 
@@ -87,90 +85,135 @@ interface QueueSample {
   readonly oldestAgeSeconds: number;
 }
 
+/**
+ * The metrics reported as things happen, in the order they are listed at /metrics; the gauges
+ * read at scrape time are made in createMetrics, beside their reads.
+ */
+const REPORTED = {
+  ingestRequests: {
+    kind: "counter",
+    name: "hookline_ingest_requests_total",
+    help: "Ingest requests by source and outcome: accepted, or the rejection's reason code.",
+    labelNames: ["source", "outcome"],
+  },
+  ingestDuration: {
+    kind: "histogram",
+    name: "hookline_ingest_duration_seconds",
+    help: "Time from request to answer on the ingest path, by source.",
+    labelNames: ["source"],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+  },
+  attempts: {
+    kind: "counter",
+    name: "hookline_delivery_attempts_total",
+    help: "Delivery attempts by target and outcome (the delivery's state after the attempt).",
+    labelNames: ["target", "outcome"],
+  },
+  attemptDuration: {
+    kind: "histogram",
+    name: "hookline_delivery_duration_seconds",
+    help: "Duration of one delivery attempt (request to target answer or error), by target.",
+    labelNames: ["target"],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+  },
+  lag: {
+    kind: "histogram",
+    name: "hookline_delivery_lag_seconds",
+    help: "End-to-end lag from receipt at the gateway to the first successful delivery, by target.",
+    labelNames: ["target"],
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 14400],
+  },
+  circuitState: {
+    kind: "gauge",
+    name: "hookline_circuit_state",
+    help: "Circuit breaker state per target: 1 for the current state (closed, half_open, open), 0 otherwise.",
+    labelNames: ["target", "state"],
+  },
+  ingestFailures: {
+    kind: "counter",
+    name: "hookline_ingest_failures_total",
+    help: "Ingest jobs set aside because they can never be recorded (see GET /api/ingest-failures), by reason.",
+    labelNames: ["reason"],
+  },
+  reconciled: {
+    kind: "counter",
+    name: "hookline_deliveries_reconciled_total",
+    help: "Live deliveries the reconciler found without a queue job and queued again, by target.",
+    labelNames: ["target"],
+  },
+  targetRemoved: {
+    kind: "counter",
+    name: "hookline_deliveries_target_removed_total",
+    help: "Deliveries ended as failed (target_removed) because their target is no longer configured.",
+    labelNames: [],
+  },
+  firstAttempts: {
+    kind: "counter",
+    name: "hookline_first_attempts_total",
+    help: "New deliveries by where their first attempt went: inline (sent by the ingest worker, no queue job), queued (rate limit, circuit, busy target) or held (ordered, waiting for its turn).",
+    labelNames: ["target", "path"],
+  },
+  unrouted: {
+    kind: "counter",
+    name: "hookline_events_unrouted_total",
+    help: "New events that no route delivers (no route matched, or every route's filter rejected them): kept, with no deliveries.",
+    labelNames: ["source"],
+  },
+  alerts: {
+    kind: "counter",
+    name: "hookline_alerts_total",
+    help: "Alerts (alerts:) by type: sent (a destination answered 2xx) or failed (given up after every retry).",
+    labelNames: ["type", "outcome"],
+  },
+  paused: {
+    kind: "gauge",
+    name: "hookline_target_paused",
+    help: "1 while the target is paused (its deliveries are created and wait), 0 otherwise.",
+    labelNames: ["target"],
+  },
+} as const satisfies Record<string, MetricDefinition>;
+
+interface MetricDefinition {
+  readonly kind: "counter" | "gauge" | "histogram";
+  readonly name: string;
+  readonly help: string;
+  readonly labelNames: readonly string[];
+  readonly buckets?: readonly number[];
+}
+
+type MetricOf<D extends MetricDefinition> = D extends { readonly kind: "counter" }
+  ? Counter<D["labelNames"][number]>
+  : D extends { readonly kind: "gauge" }
+    ? Gauge<D["labelNames"][number]>
+    : Histogram<D["labelNames"][number]>;
+
+type ReportedMetrics = { readonly [K in keyof typeof REPORTED]: MetricOf<(typeof REPORTED)[K]> };
+
+/** Makes each metric of REPORTED in `registry` alone (not prom-client's global one), in its order. */
+function registerReported(registry: Registry): ReportedMetrics {
+  const made = Object.entries(REPORTED).map(([key, d]: [string, MetricDefinition]) => {
+    const configuration = { name: d.name, help: d.help, labelNames: d.labelNames, registers: [registry] };
+    if (d.kind === "counter") return [key, new Counter(configuration)];
+    if (d.kind === "gauge") return [key, new Gauge(configuration)];
+    return [key, new Histogram({ ...configuration, ...(d.buckets ? { buckets: [...d.buckets] } : {}) })];
+  });
+  return Object.fromEntries(made) as ReportedMetrics;
+}
+
 export function createMetrics(options: MetricsOptions = {}): HooklineMetrics {
   const registry = new Registry();
   if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: "hookline_" });
   const knownSources = options.sources ? new Set(options.sources) : null;
-  // Each metric goes into this registry alone (not prom-client's global one), listed in the order made.
-  const counter = <L extends string>(c: Omit<CounterConfiguration<L>, "registers">) =>
-    new Counter({ ...c, registers: [registry] });
-  const histogram = <L extends string>(c: Omit<HistogramConfiguration<L>, "registers">) =>
-    new Histogram({ ...c, registers: [registry] });
+  // The scrape-time gauges also go into this registry alone, after the REPORTED metrics.
   const gauge = <L extends string>(c: Omit<GaugeConfiguration<L>, "registers">) =>
     new Gauge({ ...c, registers: [registry] });
 
-  const ingestRequests = counter({
-    name: "hookline_ingest_requests_total",
-    help: "Ingest requests by source and outcome: accepted, or the rejection's reason code.",
-    labelNames: ["source", "outcome"] as const,
-  });
-  const ingestDuration = histogram({
-    name: "hookline_ingest_duration_seconds",
-    help: "Time from request to answer on the ingest path, by source.",
-    labelNames: ["source"] as const,
-    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
-  });
-  const attempts = counter({
-    name: "hookline_delivery_attempts_total",
-    help: "Delivery attempts by target and outcome (the delivery's state after the attempt).",
-    labelNames: ["target", "outcome"] as const,
-  });
-  const attemptDuration = histogram({
-    name: "hookline_delivery_duration_seconds",
-    help: "Duration of one delivery attempt (request to target answer or error), by target.",
-    labelNames: ["target"] as const,
-    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-  });
-  const lag = histogram({
-    name: "hookline_delivery_lag_seconds",
-    help: "End-to-end lag from receipt at the gateway to the first successful delivery, by target.",
-    labelNames: ["target"] as const,
-    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 14400],
-  });
-  const circuitState = gauge({
-    name: "hookline_circuit_state",
-    help: "Circuit breaker state per target: 1 for the current state (closed, half_open, open), 0 otherwise.",
-    labelNames: ["target", "state"] as const,
-  });
-  const ingestFailures = counter({
-    name: "hookline_ingest_failures_total",
-    help: "Ingest jobs set aside because they can never be recorded (see GET /api/ingest-failures), by reason.",
-    labelNames: ["reason"] as const,
-  });
-  const reconciled = counter({
-    name: "hookline_deliveries_reconciled_total",
-    help: "Live deliveries the reconciler found without a queue job and queued again, by target.",
-    labelNames: ["target"] as const,
-  });
-  const targetRemoved = counter({
-    name: "hookline_deliveries_target_removed_total",
-    help: "Deliveries ended as failed (target_removed) because their target is no longer configured.",
-  });
-  const firstAttempts = counter({
-    name: "hookline_first_attempts_total",
-    help: "New deliveries by where their first attempt went: inline (sent by the ingest worker, no queue job), queued (rate limit, circuit, busy target) or held (ordered, waiting for its turn).",
-    labelNames: ["target", "path"] as const,
-  });
-  const unrouted = counter({
-    name: "hookline_events_unrouted_total",
-    help: "New events that no route delivers (no route matched, or every route's filter rejected them): kept, with no deliveries.",
-    labelNames: ["source"] as const,
-  });
-  const alerts = counter({
-    name: "hookline_alerts_total",
-    help: "Alerts (alerts:) by type: sent (a destination answered 2xx) or failed (given up after every retry).",
-    labelNames: ["type", "outcome"] as const,
-  });
-  const paused = gauge({
-    name: "hookline_target_paused",
-    help: "1 while the target is paused (its deliveries are created and wait), 0 otherwise.",
-    labelNames: ["target"] as const,
-  });
+  const reported = registerReported(registry);
   const setCircuit = (target: string, state: CircuitState) => {
-    for (const s of CIRCUIT_STATES) circuitState.set({ target, state: s }, s === state ? 1 : 0);
+    for (const s of CIRCUIT_STATES) reported.circuitState.set({ target, state: s }, s === state ? 1 : 0);
   };
   for (const t of options.targets ?? []) setCircuit(t, "closed");
-  for (const t of options.targets ?? []) paused.set({ target: t }, 0);
+  for (const t of options.targets ?? []) reported.paused.set({ target: t }, 0);
 
   const watched: Array<() => Iterable<WatchedQueue>> = [];
   const sampleQueues = perScrape((): Promise<QueueSample[]> => {
@@ -202,33 +245,38 @@ export function createMetrics(options: MetricsOptions = {}): HooklineMetrics {
       backlogs ? backlogs().catch(() => new Map<string, TargetBacklogSample>()) : null,
   );
   const configuredTargets = options.targets ?? [];
-  gauge({
-    name: "hookline_target_backlog",
-    help: "Deliveries per target not yet final (pending or retrying; a paused target's wait here), read from Postgres at scrape time.",
-    labelNames: ["target"] as const,
-    async collect() {
-      this.reset();
-      const samples = await sampleBacklogs();
-      if (!samples) return;
-      for (const target of new Set([...configuredTargets, ...samples.keys()]))
-        this.set({ target }, samples.get(target)?.backlog ?? 0);
+  /** A gauge per target (each configured one, and any other the backlog read names) from that read. */
+  const backlogGauge = (
+    name: string,
+    help: string,
+    value: (sample: TargetBacklogSample | undefined, now: number) => number,
+  ) =>
+    gauge({
+      name,
+      help,
+      labelNames: ["target"] as const,
+      async collect() {
+        this.reset();
+        const samples = await sampleBacklogs();
+        if (!samples) return;
+        const now = Date.now();
+        for (const target of new Set([...configuredTargets, ...samples.keys()]))
+          this.set({ target }, value(samples.get(target), now));
+      },
+    });
+  backlogGauge(
+    "hookline_target_backlog",
+    "Deliveries per target not yet final (pending or retrying; a paused target's wait here), read from Postgres at scrape time.",
+    (sample) => sample?.backlog ?? 0,
+  );
+  backlogGauge(
+    "hookline_target_oldest_pending_seconds",
+    "Age of each target's oldest delivery not yet final (0 when none waits).",
+    (sample, now) => {
+      const oldest = sample?.oldestPendingAt;
+      return oldest ? Math.max(0, (now - oldest.getTime()) / 1000) : 0;
     },
-  });
-  gauge({
-    name: "hookline_target_oldest_pending_seconds",
-    help: "Age of each target's oldest delivery not yet final (0 when none waits).",
-    labelNames: ["target"] as const,
-    async collect() {
-      this.reset();
-      const samples = await sampleBacklogs();
-      if (!samples) return;
-      const now = Date.now();
-      for (const target of new Set([...configuredTargets, ...samples.keys()])) {
-        const oldest = samples.get(target)?.oldestPendingAt;
-        this.set({ target }, oldest ? Math.max(0, (now - oldest.getTime()) / 1000) : 0);
-      }
-    },
-  });
+  );
 
   gauge({
     name: "hookline_queue_depth",
@@ -257,39 +305,39 @@ export function createMetrics(options: MetricsOptions = {}): HooklineMetrics {
       observe(sourceId, outcome, seconds) {
         const known = outcome !== "unknown_source" && (knownSources === null || knownSources.has(sourceId));
         const source = known ? sourceId : UNKNOWN_SOURCE_LABEL;
-        ingestRequests.inc({ source, outcome });
-        ingestDuration.observe({ source }, seconds);
+        reported.ingestRequests.inc({ source, outcome });
+        reported.ingestDuration.observe({ source }, seconds);
       },
     },
     worker: {
       attempt(target, outcome, seconds) {
-        attempts.inc({ target, outcome });
-        attemptDuration.observe({ target }, seconds);
+        reported.attempts.inc({ target, outcome });
+        reported.attemptDuration.observe({ target }, seconds);
       },
       firstSuccess(target, lagSeconds) {
-        lag.observe({ target }, lagSeconds);
+        reported.lag.observe({ target }, lagSeconds);
       },
       circuit: setCircuit,
       ingestSetAside(reason) {
-        ingestFailures.inc({ reason });
+        reported.ingestFailures.inc({ reason });
       },
       deliveriesReconciled(target, count) {
-        reconciled.inc({ target }, count);
+        reported.reconciled.inc({ target }, count);
       },
       deliveriesTargetRemoved(count) {
-        targetRemoved.inc(count);
+        reported.targetRemoved.inc(count);
       },
       targetPaused(target, isPaused) {
-        paused.set({ target }, isPaused ? 1 : 0);
+        reported.paused.set({ target }, isPaused ? 1 : 0);
       },
       eventsUnrouted(source, count) {
-        unrouted.inc({ source }, count);
+        reported.unrouted.inc({ source }, count);
       },
       alert(type, outcome) {
-        alerts.inc({ type, outcome });
+        reported.alerts.inc({ type, outcome });
       },
       firstAttempts(target, path, count) {
-        firstAttempts.inc({ target, path }, count);
+        reported.firstAttempts.inc({ target, path }, count);
       },
     },
     watchQueues(list) {

@@ -44,6 +44,18 @@ const sig = (
 });
 const EVENT_TIMESTAMP_DATA = { paths: [["event"], ["timestamp"], ["data"]] } as const;
 
+/** The header(s) the signature travels in, preferred first; messages name the first. */
+const signedIn = (...headers: [SignatureHeader, ...SignatureHeader[]]) => ({
+  signatureHeaders: headers,
+  label: headers[0].name,
+});
+
+/** The event type travels in a header (the first of these that is present); signing sets the first. */
+const typeInHeader = (...names: [string, ...string[]]) => ({
+  eventType: names.map(h),
+  eventTypeHeader: headerName(names[0]),
+});
+
 const standardWebhooks = (name: string, prefixes: readonly string[]): Preset => ({
   name,
   scheme: "standard-webhooks",
@@ -59,15 +71,10 @@ const presetList: readonly Preset[] = [
     name: "clausum",
     scheme: "hmac",
     fields: ["secrets", "toleranceSeconds"],
-    defaults: {
-      signatureHeaders: [sig("X-Clausum-Signature", "")],
-      format: "stripe",
-      label: "X-Clausum-Signature",
-    },
-    eventType: [h("X-Clausum-Event")],
+    defaults: { ...signedIn(sig("X-Clausum-Signature", "")), format: "stripe" },
+    ...typeInHeader("X-Clausum-Event"),
     dedupe: [EVENT_TIMESTAMP_DATA],
     providerId: [],
-    eventTypeHeader: headerName("X-Clausum-Event"),
     relevantHeaders: ["x-clausum-timestamp"],
     // X-Clausum-Timestamp is an unsigned ISO time (the signed one is t= in the signature).
     extraHeaders: (input) => ({
@@ -80,13 +87,12 @@ const presetList: readonly Preset[] = [
     fields: ["secrets", "publicKey", "toleranceSeconds"],
     defaults: {
       publicKey: CLARION_PUBLIC_KEY,
-      signatureHeaders: [sig("X-Clarion-Signature", "")],
+      ...signedIn(sig("X-Clarion-Signature", "")),
       encoding: "hex",
       signedContent: "{timestamp}.{body}",
       timestampHeader: "X-Clarion-Timestamp",
       timestampUnit: "ms",
       secretHeader: headerName("X-Clarion-Secret"),
-      label: "X-Clarion-Signature",
     },
     // Clarion's documentation shows no payload: take `event`, else `type`, when the body has one.
     eventType: [json("event"), json("type")],
@@ -99,14 +105,10 @@ const presetList: readonly Preset[] = [
     scheme: "hmac",
     fields: ["secrets"],
     // The whsec_... string is the key as is (UTF-8), not base64-decoded.
-    defaults: {
-      signatureHeaders: [sig("X-CreditClaw-Signature", "sha256=")],
-      label: "X-CreditClaw-Signature",
-    },
-    eventType: [h("X-CreditClaw-Event")],
+    defaults: signedIn(sig("X-CreditClaw-Signature", "sha256=")),
+    ...typeInHeader("X-CreditClaw-Event"),
     dedupe: [EVENT_TIMESTAMP_DATA],
     providerId: [],
-    eventTypeHeader: headerName("X-CreditClaw-Event"),
   },
   standardWebhooks("standard-webhooks", ["webhook-"]),
   standardWebhooks("svix", ["svix-", "webhook-"]),
@@ -115,9 +117,8 @@ const presetList: readonly Preset[] = [
     scheme: "hmac",
     fields: ["secrets", "toleranceSeconds"],
     defaults: {
-      signatureHeaders: [sig("Stripe-Signature", "")],
+      ...signedIn(sig("Stripe-Signature", "")),
       format: "stripe",
-      label: "Stripe-Signature",
       checkSecret: (s) =>
         /^(sk|rk|pk)_/.test(s)
           ? "looks like a Stripe API key; use the webhook signing secret (whsec_...)"
@@ -132,14 +133,10 @@ const presetList: readonly Preset[] = [
     scheme: "hmac",
     fields: ["secrets"],
     // X-Hub-Signature-256 is preferred; the legacy SHA-1 header is used only when it is absent.
-    defaults: {
-      signatureHeaders: [sig("X-Hub-Signature-256", "sha256="), sig("X-Hub-Signature", "sha1=", "sha1")],
-      label: "X-Hub-Signature-256",
-    },
-    eventType: [h("X-GitHub-Event")],
+    defaults: signedIn(sig("X-Hub-Signature-256", "sha256="), sig("X-Hub-Signature", "sha1=", "sha1")),
+    ...typeInHeader("X-GitHub-Event"),
     dedupe: [h("X-GitHub-Delivery")],
     providerId: [h("X-GitHub-Delivery")],
-    eventTypeHeader: headerName("X-GitHub-Event"),
     // GitHub still sends the legacy SHA-1 signature beside the SHA-256 one.
     extraHeaders: (input, secret) => ({
       "X-GitHub-Delivery": input.id ?? randomUUID(),
@@ -153,11 +150,10 @@ const presetList: readonly Preset[] = [
     scheme: "hmac",
     fields: ["secrets"],
     defaults: {
-      signatureHeaders: [sig("X-Shopify-Hmac-Sha256", ""), sig("shopify-hmac-sha256", "")],
+      ...signedIn(sig("X-Shopify-Hmac-Sha256", ""), sig("shopify-hmac-sha256", "")),
       encoding: "base64",
-      label: "X-Shopify-Hmac-Sha256",
     },
-    eventType: [h("X-Shopify-Topic"), h("shopify-topic")],
+    ...typeInHeader("X-Shopify-Topic", "shopify-topic"),
     dedupe: [
       h("X-Shopify-Event-Id"),
       h("shopify-event-id"),
@@ -170,7 +166,6 @@ const presetList: readonly Preset[] = [
       h("X-Shopify-Webhook-Id"),
       h("shopify-webhook-id"),
     ],
-    eventTypeHeader: headerName("X-Shopify-Topic"),
     extraHeaders: (input) => {
       const id = input.id ?? randomUUID();
       return {
@@ -185,10 +180,9 @@ const presetList: readonly Preset[] = [
     scheme: "hmac",
     fields: ["secrets", "toleranceSeconds"],
     defaults: {
-      signatureHeaders: [sig("X-Slack-Signature", "v0=")],
+      ...signedIn(sig("X-Slack-Signature", "v0=")),
       timestampHeader: "X-Slack-Request-Timestamp",
       signedContent: "v0:{timestamp}:{body}",
-      label: "X-Slack-Signature",
     },
     eventType: [json("event.type"), json("type")],
     dedupe: ["body"],

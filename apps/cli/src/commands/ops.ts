@@ -1,11 +1,11 @@
 // What the ops commands (events, deliveries, retry, replay, purge) share: connections that
 // work without a running gateway, the same parameter parsing as the admin API, and output.
 
-import { parseArgs } from "node:util";
 import { type AdminContext, AuthLimiter, DeliveryQueues, type Parsed, pageJson } from "@hookline/admin";
 import type { HooklineConfig, HooklineEnv } from "@hookline/config";
 import { type AuditActor, connectDatabase, type Database, type Page } from "@hookline/db";
 import { Redactor } from "@hookline/redact";
+import { parseCommandArgs } from "../args";
 import { CliError } from "../context";
 import { checkPostgres, preflight } from "../preflight";
 import { type Column, formatTable } from "../table";
@@ -16,6 +16,17 @@ export type Print = (line: string) => void;
 export const CLI_ACTOR: AuditActor = { actor: "cli", ip: null };
 
 type Subcommand = (args: readonly string[], env: HooklineEnv, print: Print) => Promise<number>;
+
+/**
+ * A command that needs the config (retry, replay, targets, pause, resume, purge). The config is
+ * read when the command calls `config`, so a usage error is reported without one.
+ */
+export type ConfiguredCommand = (
+  args: readonly string[],
+  env: HooklineEnv,
+  config: () => HooklineConfig,
+  print: Print,
+) => Promise<number>;
 
 /** `hookline events|deliveries list|show`: runs the subcommand named first; anything else is a usage error. */
 export async function listOrShow(
@@ -67,11 +78,7 @@ export function printPage<T>(
 
 /** `show ID [--json]`: the id, and whether to print JSON; no id is a usage error. */
 export function parseShowArgs(args: readonly string[], usage: string): { id: string; json: boolean } {
-  const { values, positionals } = parseArgs({
-    args: [...args],
-    allowPositionals: true,
-    options: { json: { type: "boolean", default: false } },
-  });
+  const { values, positionals } = parseCommandArgs(args, { json: { type: "boolean", default: false } });
   const id = positionals[0];
   if (!id) throw new CliError(`usage: ${usage}`);
   return { id, json: values.json };

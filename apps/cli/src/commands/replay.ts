@@ -1,26 +1,16 @@
-import { parseArgs } from "node:util";
 import { replayEvent, runJson } from "@hookline/admin";
-import type { HooklineConfig, HooklineEnv } from "@hookline/config";
+import { parseCommandArgs } from "../args";
 import { CliError } from "../context";
 import { formatTable } from "../table";
-import { CLI_ACTOR, type Print, printJson, withAdminContext } from "./ops";
+import { CLI_ACTOR, type ConfiguredCommand, printJson, withAdminContext } from "./ops";
 
 export const REPLAY_USAGE = "hookline replay EVENT_ID [--target ID]... [--json]";
 
 /** `hookline replay`: new deliveries of an event to its routed targets, or to the named ones. */
-export async function replayCommand(
-  args: readonly string[],
-  env: HooklineEnv,
-  config: () => HooklineConfig,
-  print: Print,
-): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: [...args],
-    allowPositionals: true,
-    options: {
-      target: { type: "string", multiple: true },
-      json: { type: "boolean", default: false },
-    },
+export const replayCommand: ConfiguredCommand = async (args, env, config, print) => {
+  const { values, positionals } = parseCommandArgs(args, {
+    target: { type: "string", multiple: true },
+    json: { type: "boolean", default: false },
   });
   const id = positionals[0];
   if (!id) throw new CliError(`usage: ${REPLAY_USAGE}`);
@@ -52,4 +42,4 @@ export async function replayCommand(
       return exhaustive;
     }
   }
-}
+};

@@ -1,9 +1,8 @@
-import { parseArgs } from "node:util";
 import { parseDeliveryFilterParams, retryMany, retryOne, runJson } from "@hookline/admin";
-import type { HooklineConfig, HooklineEnv } from "@hookline/config";
+import { parseCommandArgs } from "../args";
 import { CliError } from "../context";
 import { DELIVERY_FILTER_OPTIONS } from "./deliveries";
-import { CLI_ACTOR, type Print, plural, printJson, unwrap, withAdminContext } from "./ops";
+import { CLI_ACTOR, type ConfiguredCommand, plural, printJson, unwrap, withAdminContext } from "./ops";
 
 export const RETRY_USAGE = `hookline retry DELIVERY_ID [--force] [--json]
 hookline retry --status failed --target ID [--source ID] [--event ID] [--since 2h|ISO] [--until 2h|ISO]
@@ -13,21 +12,12 @@ hookline retry --status failed --target ID [--source ID] [--event ID] [--since 2
  * `hookline retry`: one delivery by id, or every delivery the filters select (status defaults
  * to failed). The same operation as the admin API's retry; needs Postgres and Redis.
  */
-export async function retryCommand(
-  args: readonly string[],
-  env: HooklineEnv,
-  config: () => HooklineConfig,
-  print: Print,
-): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: [...args],
-    allowPositionals: true,
-    options: {
-      ...DELIVERY_FILTER_OPTIONS,
-      force: { type: "boolean", default: false },
-      "dry-run": { type: "boolean", default: false },
-      json: { type: "boolean", default: false },
-    },
+export const retryCommand: ConfiguredCommand = async (args, env, config, print) => {
+  const { values, positionals } = parseCommandArgs(args, {
+    ...DELIVERY_FILTER_OPTIONS,
+    force: { type: "boolean", default: false },
+    "dry-run": { type: "boolean", default: false },
+    json: { type: "boolean", default: false },
   });
   const id = positionals[0];
   const filterNames = Object.keys(DELIVERY_FILTER_OPTIONS) as Array<keyof typeof DELIVERY_FILTER_OPTIONS>;
@@ -87,4 +77,4 @@ export async function retryCommand(
       return exhaustive;
     }
   }
-}
+};

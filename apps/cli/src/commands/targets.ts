@@ -3,10 +3,10 @@
 // CLI shows them as "-".
 import { parseArgs } from "node:util";
 import { listTargets, readPauseReason, setPaused, type TargetView, targetJson } from "@hookline/admin";
-import type { HooklineConfig, HooklineEnv } from "@hookline/config";
+import { parseCommandArgs } from "../args";
 import { CliError } from "../context";
 import { formatTable } from "../table";
-import { CLI_ACTOR, type Print, printJson, withAdminContext } from "./ops";
+import { CLI_ACTOR, type ConfiguredCommand, type Print, printJson, withAdminContext } from "./ops";
 
 export const TARGETS_USAGE = "hookline targets [--json]";
 export const PAUSE_USAGE = "hookline pause TARGET [--reason TEXT] [--json]";
@@ -45,50 +45,38 @@ function printTargets(print: Print, targets: readonly TargetView[]): void {
   );
 }
 
-export async function targetsCommand(
-  args: readonly string[],
-  env: HooklineEnv,
-  config: () => HooklineConfig,
-  print: Print,
-): Promise<number> {
+export const targetsCommand: ConfiguredCommand = async (args, env, config, print) => {
   const { values } = parseArgs({ args: [...args], options: { json: { type: "boolean", default: false } } });
   const targets = await withAdminContext(env, config(), (ctx) => listTargets(ctx));
   if (values.json) printJson(print, { data: targets.map(targetJson) });
   else if (targets.length === 0) print("no targets configured");
   else printTargets(print, targets);
   return 0;
-}
+};
 
-export async function pauseCommand(
-  paused: boolean,
-  args: readonly string[],
-  env: HooklineEnv,
-  config: () => HooklineConfig,
-  print: Print,
-): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: [...args],
-    allowPositionals: true,
-    options: {
+/** `hookline pause` (paused) or `hookline resume`. */
+export const pauseCommand =
+  (paused: boolean): ConfiguredCommand =>
+  async (args, env, config, print) => {
+    const { values, positionals } = parseCommandArgs(args, {
       json: { type: "boolean", default: false },
       ...(paused ? { reason: { type: "string" } } : {}),
-    },
-  });
-  const id = positionals[0];
-  if (!id || positionals.length > 1) throw new CliError(`usage: ${paused ? PAUSE_USAGE : RESUME_USAGE}`);
-  const read = readPauseReason(values.reason);
-  if (!read.ok) throw new CliError(read.message.replace(/^reason/, "--reason"));
-  const { reason } = read;
-  const target = await withAdminContext(env, config(), (ctx) =>
-    setPaused(ctx, CLI_ACTOR, id, paused ? { paused: true, reason } : { paused: false }),
-  );
-  if (!target) throw new CliError(`no configured target "${id}"`);
-  if (values.json) printJson(print, targetJson(target));
-  else
-    print(
-      paused
-        ? `paused ${id}: new deliveries wait (${target.backlog} waiting); every worker stops sending within a second`
-        : `resumed ${id}: ${target.backlog} waiting deliveries go out within its rate limit and concurrency`,
+    });
+    const id = positionals[0];
+    if (!id || positionals.length > 1) throw new CliError(`usage: ${paused ? PAUSE_USAGE : RESUME_USAGE}`);
+    const read = readPauseReason(values.reason);
+    if (!read.ok) throw new CliError(read.message.replace(/^reason/, "--reason"));
+    const { reason } = read;
+    const target = await withAdminContext(env, config(), (ctx) =>
+      setPaused(ctx, CLI_ACTOR, id, paused ? { paused: true, reason } : { paused: false }),
     );
-  return 0;
-}
+    if (!target) throw new CliError(`no configured target "${id}"`);
+    if (values.json) printJson(print, targetJson(target));
+    else
+      print(
+        paused
+          ? `paused ${id}: new deliveries wait (${target.backlog} waiting); every worker stops sending within a second`
+          : `resumed ${id}: ${target.backlog} waiting deliveries go out within its rate limit and concurrency`,
+      );
+    return 0;
+  };

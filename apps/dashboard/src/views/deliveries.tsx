@@ -2,35 +2,17 @@ import type { DeliveryRow } from "@hookline/db";
 import type { Redactor } from "@hookline/redact";
 import type { Child } from "hono/jsx";
 import { clip } from "../format";
-import { Layout } from "./layout";
-import {
-  Back,
-  Code,
-  Csrf,
-  Empty,
-  ErrorAlert,
-  FilterActions,
-  IdLink,
-  type PageEnv,
-  Pager,
-  SelectField,
-  SinceField,
-  Stamp,
-  StatusBadge,
-  withParams,
-} from "./parts";
+import { ConfiguredField, FilterForm, ListPage, type ListPageData, ListPanel } from "./list";
+import { Back, Code, Csrf, IdLink, type PageEnv, SinceField, Stamp, StatusBadge, withParams } from "./parts";
 
-export interface DeliveriesData {
+export interface DeliveriesData extends ListPageData {
   readonly deliveries: readonly DeliveryRow[];
-  readonly nextCursor: string | null;
-  readonly params: Readonly<Record<string, string | undefined>>;
   /** The status tab shown (the `status` parameter, `failed` when absent). */
   readonly status: string;
   readonly eventTypes: ReadonlyMap<string, string | null>;
   readonly sources: readonly string[];
   readonly targets: readonly string[];
   readonly redactor: Redactor;
-  readonly error: string | null;
 }
 
 const TABS: ReadonlyArray<readonly [string, string]> = [
@@ -70,49 +52,45 @@ export const DeliveriesPage = (props: { data: DeliveriesData; env: PageEnv }) =>
   const retryable = env.canOperate && !data.status.split(",").includes("succeeded");
   const filtered = Boolean(p.target || p.source || p.since || p.event);
   return (
-    <Layout title={title} nav="deliveries" env={env}>
-      <div class="page-head">
-        <h1>{title}</h1>
-        <p class="muted">
-          {data.status === "failed"
-            ? "Deliveries that used every attempt of their schedule. Fix the target, then retry them."
-            : "Most recently changed first."}
-        </p>
-      </div>
-      <nav class="tabs">
-        {TABS.map(([status, label]) => (
-          <a
-            href={withParams(env.here, {
-              status: status === "failed" ? undefined : status,
-              cursor: undefined,
-            })}
-            class={status === data.status ? "active" : undefined}
-            data-tab={status}
+    <ListPage
+      title={title}
+      nav="deliveries"
+      env={env}
+      data={data}
+      intro={
+        data.status === "failed"
+          ? "Deliveries that used every attempt of their schedule. Fix the target, then retry them."
+          : "Most recently changed first."
+      }
+      filters={
+        <>
+          <nav class="tabs">
+            {TABS.map(([status, label]) => (
+              <a
+                href={withParams(env.here, {
+                  status: status === "failed" ? undefined : status,
+                  cursor: undefined,
+                })}
+                class={status === data.status ? "active" : undefined}
+                data-tab={status}
+              >
+                {label}
+              </a>
+            ))}
+          </nav>
+          <FilterForm
+            action="/deliveries"
+            clearHref={filtered ? withParams("/deliveries", { status: p.status }) : null}
           >
-            {label}
-          </a>
-        ))}
-      </nav>
-      <form method="get" action="/deliveries" class="filters">
-        {data.status !== "failed" ? <input type="hidden" name="status" value={data.status} /> : null}
-        <SelectField
-          label="Target"
-          name="target"
-          current={p.target}
-          choices={[["", "All targets"], ...data.targets]}
-        />
-        <SelectField
-          label="Source"
-          name="source"
-          current={p.source}
-          choices={[["", "All sources"], ...data.sources]}
-        />
-        <SinceField label="Last change" current={p.since} />
-        {p.event ? <input type="hidden" name="event" value={p.event} /> : null}
-        <FilterActions clearHref={filtered ? withParams("/deliveries", { status: p.status }) : null} />
-      </form>
-      <ErrorAlert error={data.error} />
-
+            {data.status !== "failed" ? <input type="hidden" name="status" value={data.status} /> : null}
+            <ConfiguredField kind="target" current={p.target} ids={data.targets} />
+            <ConfiguredField kind="source" current={p.source} ids={data.sources} />
+            <SinceField label="Last change" current={p.since} />
+            {p.event ? <input type="hidden" name="event" value={p.event} /> : null}
+          </FilterForm>
+        </>
+      }
+    >
       <BulkForm env={env}>
         {retryable ? (
           <div class="bulk-bar">
@@ -147,105 +125,104 @@ export const DeliveriesPage = (props: { data: DeliveriesData; env: PageEnv }) =>
             </span>
           </div>
         ) : null}
-        <section class="panel flush" id="delivery-list" data-live>
-          {data.deliveries.length === 0 ? (
-            <Empty>
-              {data.error
-                ? "Fix the filter above to see deliveries."
-                : data.status === "failed"
-                  ? "No failed deliveries match. Everything that was sent got through."
-                  : "No deliveries match these filters."}
-            </Empty>
-          ) : (
-            <table class="table" data-table="deliveries">
-              <thead>
-                <tr>
-                  {retryable ? (
-                    <th class="check">
-                      <input type="checkbox" data-select-all aria-label="Select all on this page" />
-                    </th>
-                  ) : null}
-                  <th>Last change</th>
-                  <th>Target</th>
-                  <th>Event</th>
-                  <th>Status</th>
-                  <th class="num">Attempts</th>
-                  <th>Last answer</th>
-                  <th class="right">Actions</th>
-                </tr>
-              </thead>
-              <tbody>
-                {data.deliveries.map((d) => {
-                  const error = d.lastError ? clip(data.redactor.text(d.lastError), 120) : null;
-                  const type = data.eventTypes.get(d.eventId);
-                  return (
-                    <tr data-delivery-id={d.id}>
-                      {retryable ? (
-                        <td class="check">
-                          <input type="checkbox" name="id" value={d.id} aria-label={`Select ${d.id}`} />
-                        </td>
+        <ListPanel
+          id="delivery-list"
+          rows={data.deliveries.length}
+          error={data.error}
+          noun="deliveries"
+          none={
+            data.status === "failed"
+              ? "No failed deliveries match. Everything that was sent got through."
+              : "No deliveries match these filters."
+          }
+        >
+          <table class="table" data-table="deliveries">
+            <thead>
+              <tr>
+                {retryable ? (
+                  <th class="check">
+                    <input type="checkbox" data-select-all aria-label="Select all on this page" />
+                  </th>
+                ) : null}
+                <th>Last change</th>
+                <th>Target</th>
+                <th>Event</th>
+                <th>Status</th>
+                <th class="num">Attempts</th>
+                <th>Last answer</th>
+                <th class="right">Actions</th>
+              </tr>
+            </thead>
+            <tbody>
+              {data.deliveries.map((d) => {
+                const error = d.lastError ? clip(data.redactor.text(d.lastError), 120) : null;
+                const type = data.eventTypes.get(d.eventId);
+                return (
+                  <tr data-delivery-id={d.id}>
+                    {retryable ? (
+                      <td class="check">
+                        <input type="checkbox" name="id" value={d.id} aria-label={`Select ${d.id}`} />
+                      </td>
+                    ) : null}
+                    <td class="nowrap">
+                      <Stamp at={d.updatedAt} now={env.now} />
+                    </td>
+                    <td class="strong">{d.targetId}</td>
+                    <td>
+                      <IdLink id={d.eventId} href={`/events/${d.eventId}#delivery-${d.id}`} />
+                      <div class="faint small">
+                        {d.sourceId}
+                        {type ? <span class="mono"> · {type}</span> : null}
+                      </div>
+                    </td>
+                    <td>
+                      <StatusBadge status={d.status} />
+                    </td>
+                    <td class="num">{d.attemptCount}</td>
+                    <td class="answer">
+                      <Code code={d.lastStatusCode} />
+                      {error ? (
+                        <span
+                          class="err"
+                          title={error.cut ? data.redactor.text(d.lastError ?? "") : undefined}
+                        >
+                          {error.text}
+                          {error.cut ? "…" : ""}
+                        </span>
                       ) : null}
-                      <td class="nowrap">
-                        <Stamp at={d.updatedAt} now={env.now} />
-                      </td>
-                      <td class="strong">{d.targetId}</td>
-                      <td>
-                        <IdLink id={d.eventId} href={`/events/${d.eventId}#delivery-${d.id}`} />
-                        <div class="faint small">
-                          {d.sourceId}
-                          {type ? <span class="mono"> · {type}</span> : null}
-                        </div>
-                      </td>
-                      <td>
-                        <StatusBadge status={d.status} />
-                      </td>
-                      <td class="num">{d.attemptCount}</td>
-                      <td class="answer">
-                        <Code code={d.lastStatusCode} />
-                        {error ? (
-                          <span
-                            class="err"
-                            title={error.cut ? data.redactor.text(d.lastError ?? "") : undefined}
-                          >
-                            {error.text}
-                            {error.cut ? "…" : ""}
-                          </span>
-                        ) : null}
-                      </td>
-                      <td class="right nowrap">
-                        {retryable ? (
-                          <button
-                            type="submit"
-                            class="btn small"
-                            formaction={`/deliveries/${d.id}/retry`}
-                            data-action="retry"
-                          >
-                            Retry
-                          </button>
-                        ) : null}{" "}
-                        {env.canOperate ? (
-                          <button
-                            type="submit"
-                            class="btn small ghost"
-                            formaction={`/events/${d.eventId}/replay`}
-                            name="target"
-                            value={d.targetId}
-                            data-action="replay"
-                            data-confirm={`Replay sends the event to ${d.targetId} again as a new delivery. Continue?`}
-                          >
-                            Replay
-                          </button>
-                        ) : null}
-                      </td>
-                    </tr>
-                  );
-                })}
-              </tbody>
-            </table>
-          )}
-        </section>
+                    </td>
+                    <td class="right nowrap">
+                      {retryable ? (
+                        <button
+                          type="submit"
+                          class="btn small"
+                          formaction={`/deliveries/${d.id}/retry`}
+                          data-action="retry"
+                        >
+                          Retry
+                        </button>
+                      ) : null}{" "}
+                      {env.canOperate ? (
+                        <button
+                          type="submit"
+                          class="btn small ghost"
+                          formaction={`/events/${d.eventId}/replay`}
+                          name="target"
+                          value={d.targetId}
+                          data-action="replay"
+                          data-confirm={`Replay sends the event to ${d.targetId} again as a new delivery. Continue?`}
+                        >
+                          Replay
+                        </button>
+                      ) : null}
+                    </td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        </ListPanel>
       </BulkForm>
-      <Pager here={env.here} cursor={p.cursor} nextCursor={data.nextCursor} />
-    </Layout>
+    </ListPage>
   );
 };

@@ -1,28 +1,12 @@
 import type { EventSummary } from "@hookline/db";
 import { bytes, count } from "../format";
-import { Layout } from "./layout";
-import {
-  Empty,
-  ErrorAlert,
-  FilterActions,
-  IdLink,
-  type PageEnv,
-  Pager,
-  SelectField,
-  SinceField,
-  Stamp,
-  TextField,
-} from "./parts";
+import { ConfiguredField, FilterForm, ListPage, type ListPageData, ListPanel } from "./list";
+import { IdLink, type PageEnv, SelectField, SinceField, Stamp, TextField } from "./parts";
 
-export interface EventLogData {
+export interface EventLogData extends ListPageData {
   readonly events: readonly EventSummary[];
-  readonly nextCursor: string | null;
-  /** The query as given: the filter form shows it back. */
-  readonly params: Readonly<Record<string, string | undefined>>;
   readonly sources: readonly string[];
   readonly targets: readonly string[];
-  /** A filter that could not be read; the list is then empty. */
-  readonly error: string | null;
 }
 
 const DeliveryCounts = (props: { d: EventSummary["deliveries"] }) => {
@@ -53,7 +37,7 @@ export const EventFilterForm = (props: {
   const p = props.params;
   const active = ["q", "source", "type", "status", "target", "since", "until"].some((k) => p[k]);
   return (
-    <form method="get" action="/events" class="filters">
+    <FilterForm action="/events" clearHref={active ? "/events" : null}>
       <TextField
         label="Search"
         name="q"
@@ -62,12 +46,7 @@ export const EventFilterForm = (props: {
         type="search"
         grow
       />
-      <SelectField
-        label="Source"
-        name="source"
-        current={p.source}
-        choices={[["", "All sources"], ...props.sources]}
-      />
+      <ConfiguredField kind="source" current={p.source} ids={props.sources} />
       <TextField label="Type" name="type" current={p.type} placeholder="e.g. case.created" />
       <SelectField
         label="Delivery status"
@@ -75,16 +54,10 @@ export const EventFilterForm = (props: {
         current={p.status}
         choices={[["", "Any"], "failed", "retrying", "pending", "succeeded"]}
       />
-      <SelectField
-        label="Target"
-        name="target"
-        current={p.target}
-        choices={[["", "All targets"], ...props.targets]}
-      />
+      <ConfiguredField kind="target" current={p.target} ids={props.targets} />
       <SinceField label="Received" current={p.since} />
       {p.until ? <input type="hidden" name="until" value={p.until} /> : null}
-      <FilterActions clearHref={active ? "/events" : null} />
-    </form>
+    </FilterForm>
   );
 };
 
@@ -92,69 +65,65 @@ export const EventLogPage = (props: { data: EventLogData; env: PageEnv }) => {
   const { data, env } = props;
   const { events } = data;
   return (
-    <Layout title="Events" nav="events" env={env}>
-      <div class="page-head">
-        <h1>Events</h1>
-        <p class="muted">Every verified webhook, newest first, with where its deliveries stand.</p>
-      </div>
-      <EventFilterForm params={data.params} sources={data.sources} targets={data.targets} />
-      <ErrorAlert error={data.error} />
-      <section class="panel flush" id="event-list" data-live>
-        {events.length === 0 ? (
-          <Empty>
-            {data.error ? "Fix the filter above to see events." : "No events match these filters."}
-          </Empty>
-        ) : (
-          <table class="table" data-table="events">
-            <thead>
-              <tr>
-                <th>Received</th>
-                <th>Event</th>
-                <th>Source</th>
-                <th>Type</th>
-                <th>Provider reference</th>
-                <th class="num">Size</th>
-                <th>Deliveries</th>
+    <ListPage
+      title="Events"
+      nav="events"
+      env={env}
+      data={data}
+      intro="Every verified webhook, newest first, with where its deliveries stand."
+      filters={<EventFilterForm params={data.params} sources={data.sources} targets={data.targets} />}
+    >
+      <ListPanel
+        id="event-list"
+        rows={events.length}
+        error={data.error}
+        noun="events"
+        none="No events match these filters."
+      >
+        <table class="table" data-table="events">
+          <thead>
+            <tr>
+              <th>Received</th>
+              <th>Event</th>
+              <th>Source</th>
+              <th>Type</th>
+              <th>Provider reference</th>
+              <th class="num">Size</th>
+              <th>Deliveries</th>
+            </tr>
+          </thead>
+          <tbody>
+            {events.map((e) => (
+              <tr data-event-id={e.id} class={e.deliveries.failed > 0 ? "row-failed" : undefined}>
+                <td class="nowrap">
+                  <Stamp at={e.receivedAt} now={env.now} />
+                </td>
+                <td>
+                  <IdLink id={e.id} href={`/events/${e.id}`} />
+                </td>
+                <td>{e.sourceId}</td>
+                <td>
+                  {e.eventType ? <span class="mono small">{e.eventType}</span> : <span class="muted">—</span>}
+                </td>
+                <td class="mono small ellipsis" title={e.providerId ?? ""}>
+                  {e.providerId ?? <span class="muted">—</span>}
+                </td>
+                <td class="num">
+                  {bytes(e.bodySize)}
+                  {e.duplicateCount > 0 ? (
+                    <span class="tag" title="the provider sent it again; folded into this event">
+                      +{count(e.duplicateCount)} dup
+                    </span>
+                  ) : null}
+                </td>
+                <td>
+                  <DeliveryCounts d={e.deliveries} />
+                </td>
               </tr>
-            </thead>
-            <tbody>
-              {events.map((e) => (
-                <tr data-event-id={e.id} class={e.deliveries.failed > 0 ? "row-failed" : undefined}>
-                  <td class="nowrap">
-                    <Stamp at={e.receivedAt} now={env.now} />
-                  </td>
-                  <td>
-                    <IdLink id={e.id} href={`/events/${e.id}`} />
-                  </td>
-                  <td>{e.sourceId}</td>
-                  <td>
-                    {e.eventType ? (
-                      <span class="mono small">{e.eventType}</span>
-                    ) : (
-                      <span class="muted">—</span>
-                    )}
-                  </td>
-                  <td class="mono small ellipsis" title={e.providerId ?? ""}>
-                    {e.providerId ?? <span class="muted">—</span>}
-                  </td>
-                  <td class="num">
-                    {bytes(e.bodySize)}
-                    {e.duplicateCount > 0 ? (
-                      <span class="tag" title="the provider sent it again; folded into this event">
-                        +{count(e.duplicateCount)} dup
-                      </span>
-                    ) : null}
-                  </td>
-                  <td>
-                    <DeliveryCounts d={e.deliveries} />
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        )}
-      </section>
-      <Pager here={env.here} cursor={data.params.cursor} nextCursor={data.nextCursor} />
-    </Layout>
+            ))}
+          </tbody>
+        </table>
+      </ListPanel>
+    </ListPage>
   );
 };

@@ -1,15 +1,14 @@
 // What ops ask of the database: list events and deliveries (filters, keyset pagination),
 // look one up, retry deliveries (one, or many by filter, in batches) and replay an event.
 // Every list is served by an index; see docs/sql-cookbook.md and the EXPLAIN test.
-import { asc, eq } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import type pg from "pg";
 import { type Db, type Queryable, transaction } from "../client";
-import { cursorTimestampSql } from "../cursor";
-import { DELIVERY_STATUSES, type DeliveryStatus, deliveries, deliveryAttempts } from "../schema/deliveries";
+import { DELIVERY_STATUSES, type DeliveryStatus, deliveries } from "../schema/deliveries";
 import type { AuditHook } from "./audit";
 import { type DeliveryBody, TRANSFORM_ERROR } from "./ingest";
-import { type Page, pageSize, readCursor, toPage, Where } from "./page";
-import type { AttemptRow, DeliveryRow } from "./read";
+import { newestFirst, type Page, Where } from "./page";
+import { type AttemptRow, attemptsOf, type DeliveryRow } from "./read";
 
 export { DEFAULT_PAGE_SIZE, InvalidCursorError, MAX_PAGE_SIZE, type Page } from "./page";
 
@@ -65,17 +64,10 @@ interface EventSummaryRow {
   retrying: number;
   succeeded: number;
   failed: number;
-  cursor_at: string;
 }
 
-/**
- * Newest first, keyset-paginated on (received_at desc, id desc). `nulls last` matches the
- * index's order (the columns are never null, but the planner only uses an index whose null
- * ordering is the query's).
- */
+/** Newest first, keyset-paginated on (received_at desc, id desc). */
 export async function listEvents(pool: pg.Pool, filters: EventFilters = {}): Promise<Page<EventSummary>> {
-  const size = pageSize(filters.limit);
-  const cursor = readCursor(filters.cursor);
   const w = new Where();
   if (filters.source !== undefined) w.add(`e.source_id = ${w.param(filters.source)}`);
   if (filters.type !== undefined) w.add(`e.event_type = ${w.param(filters.type)}`);
@@ -88,29 +80,23 @@ export async function listEvents(pool: pg.Pool, filters: EventFilters = {}): Pro
     if (filters.target !== undefined) match.push(`x.target_id = ${w.param(filters.target)}`);
     w.add(`exists (select 1 from deliveries x where ${match.join(" and ")})`);
   }
-  if (cursor) {
-    w.add(`(e.received_at, e.id) < (${w.param(cursor.at)}::timestamptz, ${w.param(cursor.id)})`);
-  }
-  const result = await pool.query<EventSummaryRow>(
-    `select e.id, e.source_id, e.event_type, e.provider_id, e.received_at, e.content_type,
-            octet_length(e.body)::int as body_size, e.duplicate_count,
-            coalesce(c.pending, 0)::int as pending, coalesce(c.retrying, 0)::int as retrying,
-            coalesce(c.succeeded, 0)::int as succeeded, coalesce(c.failed, 0)::int as failed,
-            ${cursorTimestampSql("e.received_at")} as cursor_at
-     from events e
-     left join lateral (
-       select count(*) filter (where d.status = 'pending') as pending,
-              count(*) filter (where d.status = 'retrying') as retrying,
-              count(*) filter (where d.status = 'succeeded') as succeeded,
-              count(*) filter (where d.status = 'failed') as failed
-       from deliveries d where d.event_id = e.id
-     ) c on true
-     ${w.sql()}
-     order by e.received_at desc nulls last, e.id desc nulls last
-     limit ${size + 1}`,
-    w.params,
-  );
-  return toPage(result.rows, size, (r) => ({
+  const query = {
+    columns: `e.id, e.source_id, e.event_type, e.provider_id, e.received_at, e.content_type,
+              octet_length(e.body)::int as body_size, e.duplicate_count,
+              coalesce(c.pending, 0)::int as pending, coalesce(c.retrying, 0)::int as retrying,
+              coalesce(c.succeeded, 0)::int as succeeded, coalesce(c.failed, 0)::int as failed`,
+    from: `events e
+           left join lateral (
+             select count(*) filter (where d.status = 'pending') as pending,
+                    count(*) filter (where d.status = 'retrying') as retrying,
+                    count(*) filter (where d.status = 'succeeded') as succeeded,
+                    count(*) filter (where d.status = 'failed') as failed
+             from deliveries d where d.event_id = e.id
+           ) c on true`,
+    at: "e.received_at",
+    id: "e.id",
+  };
+  return newestFirst<EventSummaryRow, EventSummary>(pool, query, w, filters, (r) => ({
     id: r.id,
     sourceId: r.source_id,
     eventType: r.event_type,
@@ -212,22 +198,10 @@ export async function listDeliveries(
   pool: pg.Pool,
   filters: DeliveryListFilters = {},
 ): Promise<Page<DeliveryRow>> {
-  const size = pageSize(filters.limit);
-  const cursor = readCursor(filters.cursor);
   const w = new Where();
   deliveryWhere(w, filters);
-  if (cursor) {
-    w.add(`(d.updated_at, d.id) < (${w.param(cursor.at)}::timestamptz, ${w.param(cursor.id)})`);
-  }
-  const result = await pool.query<DeliveryDbRow & { cursor_at: string }>(
-    `select ${DELIVERY_COLUMNS}, ${cursorTimestampSql("d.updated_at")} as cursor_at
-     from deliveries d
-     ${w.sql()}
-     order by d.updated_at desc nulls last, d.id desc nulls last
-     limit ${size + 1}`,
-    w.params,
-  );
-  return toPage(result.rows, size, toDeliveryRow);
+  const query = { columns: DELIVERY_COLUMNS, from: "deliveries d", at: "d.updated_at", id: "d.id" };
+  return newestFirst<DeliveryDbRow, DeliveryRow>(pool, query, w, filters, toDeliveryRow);
 }
 
 /** How many deliveries the filters select (for a dry run of a bulk retry). */
@@ -250,12 +224,7 @@ export interface DeliveryDetail {
 export async function getDeliveryDetail(db: Db, deliveryId: string): Promise<DeliveryDetail | null> {
   const [delivery] = await db.select().from(deliveries).where(eq(deliveries.id, deliveryId));
   if (!delivery) return null;
-  const attempts = await db
-    .select()
-    .from(deliveryAttempts)
-    .where(eq(deliveryAttempts.deliveryId, deliveryId))
-    .orderBy(asc(deliveryAttempts.attemptNumber));
-  return { delivery, attempts };
+  return { delivery, attempts: await attemptsOf(db, [deliveryId]) };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -3,9 +3,8 @@
 // with the same keyset cursors as events and deliveries.
 import type pg from "pg";
 import type { Queryable } from "../client";
-import { cursorTimestampSql } from "../cursor";
 import { newId } from "../ids";
-import { type Page, pageSize, readCursor, toPage, Where } from "./page";
+import { newestFirst, type Page, Where } from "./page";
 
 export const AUDIT_ACTIONS = [
   "delivery.retry",
@@ -88,42 +87,23 @@ export interface AuditFilters {
   readonly cursor?: string;
 }
 
-interface AuditDbRow {
-  id: string;
-  at: Date;
-  actor: string;
-  action: AuditAction;
-  subject: string | null;
-  details: Record<string, unknown>;
-  ip: string | null;
-  cursor_at: string;
-}
-
 /** Newest first, keyset-paginated on (at desc, id desc); each filter has its index. */
 export async function listAudit(pool: pg.Pool, filters: AuditFilters = {}): Promise<Page<AuditRow>> {
-  const size = pageSize(filters.limit);
-  const cursor = readCursor(filters.cursor);
   const w = new Where();
   if (filters.actor !== undefined) w.add(`a.actor = ${w.param(filters.actor)}`);
   if (filters.action !== undefined) w.add(`a.action = ${w.param(filters.action)}`);
   if (filters.since !== undefined) w.add(`a.at >= ${w.param(filters.since)}`);
   if (filters.until !== undefined) w.add(`a.at < ${w.param(filters.until)}`);
-  if (cursor) w.add(`(a.at, a.id) < (${w.param(cursor.at)}::timestamptz, ${w.param(cursor.id)})`);
-  const result = await pool.query<AuditDbRow>(
-    `select a.id, a.at, a.actor, a.action, a.subject, a.details, a.ip, ${cursorTimestampSql("a.at")} as cursor_at
-     from audit_log a
-     ${w.sql()}
-     order by a.at desc nulls last, a.id desc nulls last
-     limit ${size + 1}`,
-    w.params,
+  return newestFirst<AuditRow, AuditRow>(
+    pool,
+    {
+      columns: "a.id, a.at, a.actor, a.action, a.subject, a.details, a.ip",
+      from: "audit_log a",
+      at: "a.at",
+      id: "a.id",
+    },
+    w,
+    filters,
+    ({ cursor_at, ...row }) => row,
   );
-  return toPage(result.rows, size, (r) => ({
-    id: r.id,
-    at: r.at,
-    actor: r.actor,
-    action: r.action,
-    subject: r.subject,
-    details: r.details,
-    ip: r.ip,
-  }));
 }

@@ -1,8 +1,7 @@
 // Ingest jobs set aside: recording them failed for a reason that will not go away (a data
 // error, not an outage). They are kept whole, listed for ops, and never retried by themselves.
 import type pg from "pg";
-import { cursorTimestampSql } from "../cursor";
-import { type Page, pageSize, readCursor, toPage, Where } from "./page";
+import { newestFirst, type Page, Where } from "./page";
 
 export interface IngestFailure {
   /** The Hookline event id the failed recording was for, or the job id when the job was unreadable. */
@@ -42,41 +41,24 @@ export async function setAsideIngest(pool: pg.Pool, row: SetAside): Promise<void
   );
 }
 
-interface FailureRow {
-  id: string;
-  source_id: string | null;
-  event_ids: string[];
-  reason: string;
-  error: string;
-  failed_at: Date;
-  cursor_at: string;
-}
-
 /** Newest first, keyset-paginated on (failed_at desc, id desc). The job's data is not returned. */
 export async function listIngestFailures(
   pool: pg.Pool,
   filters: { readonly limit?: number; readonly cursor?: string } = {},
 ): Promise<Page<IngestFailure>> {
-  const size = pageSize(filters.limit);
-  const cursor = readCursor(filters.cursor);
-  const w = new Where();
-  if (cursor) w.add(`(f.failed_at, f.id) < (${w.param(cursor.at)}::timestamptz, ${w.param(cursor.id)})`);
-  const result = await pool.query<FailureRow>(
-    `select f.id, f.source_id, f.event_ids, f.reason, f.error, f.failed_at,
-            ${cursorTimestampSql("f.failed_at")} as cursor_at
-     from ingest_failures f ${w.sql()}
-     order by f.failed_at desc nulls last, f.id desc nulls last
-     limit ${size + 1}`,
-    w.params,
+  return newestFirst<IngestFailure, IngestFailure>(
+    pool,
+    {
+      columns: `f.id, f.source_id as "sourceId", f.event_ids as "eventIds", f.reason, f.error,
+                f.failed_at as "failedAt"`,
+      from: "ingest_failures f",
+      at: "f.failed_at",
+      id: "f.id",
+    },
+    new Where(),
+    filters,
+    ({ cursor_at, ...failure }) => failure,
   );
-  return toPage(result.rows, size, (r) => ({
-    id: r.id,
-    sourceId: r.source_id,
-    eventIds: r.event_ids,
-    reason: r.reason,
-    error: r.error,
-    failedAt: r.failed_at,
-  }));
 }
 
 /** How many jobs are set aside, for the dashboard's overview. */

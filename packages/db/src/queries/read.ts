@@ -21,20 +21,22 @@ export async function getEventDetail(db: Db, eventId: string): Promise<EventDeta
     .from(deliveries)
     .where(eq(deliveries.eventId, eventId))
     .orderBy(asc(deliveries.createdAt), asc(deliveries.id));
-  const attempts = rows.length
-    ? await db
-        .select()
-        .from(deliveryAttempts)
-        .where(
-          inArray(
-            deliveryAttempts.deliveryId,
-            rows.map((r) => r.id),
-          ),
-        )
-        .orderBy(asc(deliveryAttempts.attemptNumber))
-    : [];
+  const attempts = await attemptsOf(
+    db,
+    rows.map((r) => r.id),
+  );
   return {
     event,
     deliveries: rows.map((d) => ({ ...d, attempts: attempts.filter((a) => a.deliveryId === d.id) })),
   };
+}
+
+/** Every attempt of these deliveries (of every run), oldest first. */
+export async function attemptsOf(db: Db, deliveryIds: readonly string[]): Promise<AttemptRow[]> {
+  if (deliveryIds.length === 0) return [];
+  return db
+    .select()
+    .from(deliveryAttempts)
+    .where(inArray(deliveryAttempts.deliveryId, [...deliveryIds]))
+    .orderBy(asc(deliveryAttempts.attemptNumber));
 }
