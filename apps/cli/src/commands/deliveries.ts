@@ -1,20 +1,8 @@
-import { parseArgs } from "node:util";
 import { type AttemptJson, deliveryDetailJson, deliveryJson, parseDeliveryListParams } from "@hookline/admin";
 import type { HooklineEnv } from "@hookline/config";
 import { getDeliveryDetail, listDeliveries } from "@hookline/db";
-import { CliError, readRedactor } from "../context";
 import { formatTable, indent, shortTime } from "../table";
-import {
-  listOrShow,
-  PAGE_OPTIONS,
-  type Print,
-  parseShowArgs,
-  plural,
-  printJson,
-  printPage,
-  unwrap,
-  withDatabase,
-} from "./ops";
+import { listOrShow, listSubcommand, type Print, plural, showSubcommand } from "./ops";
 
 export const DELIVERIES_USAGE = `hookline deliveries list [--status failed[,retrying]] [--target ID] [--source ID] [--event EVENT_ID]
                          [--since 2h|ISO] [--until 2h|ISO] [--limit N] [--cursor C] [--json]
@@ -39,58 +27,51 @@ export async function deliveriesCommand(
   return listOrShow(args, env, print, { list: listCommand, show: showCommand }, DELIVERIES_USAGE);
 }
 
-async function listCommand(args: readonly string[], env: HooklineEnv, print: Print): Promise<number> {
-  const { values } = parseArgs({
-    args: [...args],
-    options: { ...DELIVERY_FILTER_OPTIONS, ...PAGE_OPTIONS },
-  });
-  const filters = unwrap(parseDeliveryListParams({ ...values, json: undefined }, Date.now()));
-  const page = await withDatabase(env, (database) => listDeliveries(database.pool, filters));
-  const redactor = readRedactor(env);
-  printPage(print, page, {
-    json: values.json,
-    toJson: (d) => deliveryJson(d, redactor),
-    none: "no deliveries match",
-    columns: [
-      { header: "ID" },
-      { header: "UPDATED (UTC)" },
-      { header: "TARGET" },
-      { header: "STATUS" },
-      { header: "ATTEMPTS", align: "right" },
-      { header: "LAST", align: "right" },
-      { header: "EVENT" },
-      { header: "LAST ERROR", max: 48 },
-    ],
-    row: (d) => [
-      d.id,
-      shortTime(d.updatedAt),
-      d.targetId,
-      d.status,
-      String(d.attemptCount),
-      d.lastStatusCode === null ? "-" : String(d.lastStatusCode),
-      d.eventId,
-      d.lastError === null ? "" : redactor.text(d.lastError),
-    ],
-  });
-  return 0;
-}
+const listCommand = listSubcommand({
+  flags: DELIVERY_FILTER_OPTIONS,
+  parse: parseDeliveryListParams,
+  read: (database, filters) => listDeliveries(database.pool, filters),
+  output: (redactor) => {
+    return {
+      toJson: (d) => deliveryJson(d, redactor),
+      none: "no deliveries match",
+      columns: [
+        { header: "ID" },
+        { header: "UPDATED (UTC)" },
+        { header: "TARGET" },
+        { header: "STATUS" },
+        { header: "ATTEMPTS", align: "right" },
+        { header: "LAST", align: "right" },
+        { header: "EVENT" },
+        { header: "LAST ERROR", max: 48 },
+      ],
+      row: (d) => [
+        d.id,
+        shortTime(d.updatedAt),
+        d.targetId,
+        d.status,
+        String(d.attemptCount),
+        d.lastStatusCode === null ? "-" : String(d.lastStatusCode),
+        d.eventId,
+        d.lastError === null ? "" : redactor.text(d.lastError),
+      ],
+    };
+  },
+});
 
-async function showCommand(args: readonly string[], env: HooklineEnv, print: Print): Promise<number> {
-  const { id, json: asJson } = parseShowArgs(args, "hookline deliveries show DELIVERY_ID [--json]");
-  const detail = await withDatabase(env, (database) => getDeliveryDetail(database.db, id));
-  if (!detail) throw new CliError(`no delivery ${id}`);
-  const json = deliveryDetailJson(detail.delivery, detail.attempts, readRedactor(env));
-  if (asJson) {
-    printJson(print, json);
-    return 0;
-  }
-  print(
-    `delivery ${json.id} → ${json.target_id}: ${json.status}, ${plural(json.attempt_count, "attempt")}, run ${json.run_number}`,
-  );
-  print(`  event ${json.event_id} (${json.source_id}), updated ${shortTime(json.updated_at)} UTC`);
-  if (json.attempts.length > 0) print(indent(attemptTable(json.attempts)));
-  return 0;
-}
+const showCommand = showSubcommand({
+  usage: "hookline deliveries show DELIVERY_ID [--json]",
+  noun: "delivery",
+  read: (database, id) => getDeliveryDetail(database.db, id),
+  json: (detail, redactor) => deliveryDetailJson(detail.delivery, detail.attempts, redactor),
+  text: (json, print) => {
+    print(
+      `delivery ${json.id} → ${json.target_id}: ${json.status}, ${plural(json.attempt_count, "attempt")}, run ${json.run_number}`,
+    );
+    print(`  event ${json.event_id} (${json.source_id}), updated ${shortTime(json.updated_at)} UTC`);
+    if (json.attempts.length > 0) print(indent(attemptTable(json.attempts)));
+  },
+});
 
 /** A delivery's attempts, oldest first: `deliveries show` and `events show` print it under the delivery. */
 export function attemptTable(attempts: readonly AttemptJson[]): string {

@@ -1,21 +1,9 @@
-import { parseArgs } from "node:util";
 import { eventDetailJson, eventSummaryJson, parseEventParams } from "@hookline/admin";
 import type { HooklineEnv } from "@hookline/config";
 import { getEventDetail, listEvents } from "@hookline/db";
-import { CliError, readRedactor } from "../context";
 import { formatTable, indent, shortTime } from "../table";
 import { attemptTable } from "./deliveries";
-import {
-  listOrShow,
-  PAGE_OPTIONS,
-  type Print,
-  parseShowArgs,
-  plural,
-  printJson,
-  printPage,
-  unwrap,
-  withDatabase,
-} from "./ops";
+import { listOrShow, listSubcommand, type Print, plural, showSubcommand } from "./ops";
 
 export const EVENTS_USAGE = `hookline events list [--source ID] [--type TYPE] [--provider-id REF] [--since 2h|ISO] [--until 2h|ISO]
                      [--limit N] [--cursor C] [--json]
@@ -30,35 +18,17 @@ export async function eventsCommand(
   return listOrShow(args, env, print, { list: listCommand, show: showCommand }, EVENTS_USAGE);
 }
 
-async function listCommand(args: readonly string[], env: HooklineEnv, print: Print): Promise<number> {
-  const { values } = parseArgs({
-    args: [...args],
-    options: {
-      source: { type: "string" },
-      type: { type: "string" },
-      "provider-id": { type: "string" },
-      since: { type: "string" },
-      until: { type: "string" },
-      ...PAGE_OPTIONS,
-    },
-  });
-  const filters = unwrap(
-    parseEventParams(
-      {
-        source: values.source,
-        type: values.type,
-        provider_id: values["provider-id"],
-        since: values.since,
-        until: values.until,
-        limit: values.limit,
-        cursor: values.cursor,
-      },
-      Date.now(),
-    ),
-  );
-  const page = await withDatabase(env, (database) => listEvents(database.pool, filters));
-  printPage(print, page, {
-    json: values.json,
+const listCommand = listSubcommand({
+  flags: {
+    source: { type: "string" },
+    type: { type: "string" },
+    "provider-id": { type: "string" },
+    since: { type: "string" },
+    until: { type: "string" },
+  },
+  parse: parseEventParams,
+  read: (database, filters) => listEvents(database.pool, filters),
+  output: () => ({
     toJson: eventSummaryJson,
     none: "no events match",
     columns: [
@@ -77,9 +47,8 @@ async function listCommand(args: readonly string[], env: HooklineEnv, print: Pri
       deliverySummary(e.deliveries),
       String(e.duplicateCount),
     ],
-  });
-  return 0;
-}
+  }),
+});
 
 function deliverySummary(c: {
   pending: number;
@@ -96,44 +65,40 @@ function deliverySummary(c: {
   return parts.length ? parts.join(", ") : "none";
 }
 
-async function showCommand(args: readonly string[], env: HooklineEnv, print: Print): Promise<number> {
-  const { id, json: asJson } = parseShowArgs(args, "hookline events show EVENT_ID [--json]");
-  const detail = await withDatabase(env, (database) => getEventDetail(database.db, id));
-  if (!detail) throw new CliError(`no event ${id}`);
-  const json = eventDetailJson(detail, readRedactor(env));
-  if (asJson) {
-    printJson(print, json);
-    return 0;
-  }
-  print(`event ${json.id}`);
-  const meta = formatTable(
-    [{ header: "" }, { header: "" }],
-    [
-      ["source", json.source_id],
-      ["type", json.event_type ?? "-"],
-      ["provider id", json.provider_id ?? "-"],
-      ["received", `${shortTime(json.received_at)} UTC`],
-      ["dedupe key", json.dedupe_key],
-      ["duplicates", String(json.duplicate_count)],
-      ["body", `${plural(json.body_size, "byte")}, ${json.content_type ?? "no content-type"}`],
-    ],
-  );
-  // Label and value, without the (empty) header line.
-  print(indent(meta.split("\n").slice(1).join("\n")));
-  if (json.deliveries.length === 0) {
-    print("\nno deliveries (no route matched)");
-    return 0;
-  }
-  for (const d of json.deliveries) {
-    print(
-      `\ndelivery ${d.id} → ${d.target_id}: ${d.status}, ${plural(d.attempt_count, "attempt")}` +
-        (d.run_number > 1 ? `, run ${d.run_number}` : "") +
-        (d.next_attempt_at && (d.status === "retrying" || d.status === "pending")
-          ? `, next at ${shortTime(d.next_attempt_at)}`
-          : ""),
+const showCommand = showSubcommand({
+  usage: "hookline events show EVENT_ID [--json]",
+  noun: "event",
+  read: (database, id) => getEventDetail(database.db, id),
+  json: eventDetailJson,
+  text: (json, print) => {
+    print(`event ${json.id}`);
+    const meta = formatTable(
+      [{ header: "" }, { header: "" }],
+      [
+        ["source", json.source_id],
+        ["type", json.event_type ?? "-"],
+        ["provider id", json.provider_id ?? "-"],
+        ["received", `${shortTime(json.received_at)} UTC`],
+        ["dedupe key", json.dedupe_key],
+        ["duplicates", String(json.duplicate_count)],
+        ["body", `${plural(json.body_size, "byte")}, ${json.content_type ?? "no content-type"}`],
+      ],
     );
-    if (d.attempts.length === 0) continue;
-    print(indent(attemptTable(d.attempts)));
-  }
-  return 0;
-}
+    // Label and value, without the (empty) header line.
+    print(indent(meta.split("\n").slice(1).join("\n")));
+    if (json.deliveries.length === 0) {
+      print("\nno deliveries (no route matched)");
+      return;
+    }
+    for (const d of json.deliveries) {
+      print(
+        `\ndelivery ${d.id} → ${d.target_id}: ${d.status}, ${plural(d.attempt_count, "attempt")}` +
+          (d.run_number > 1 ? `, run ${d.run_number}` : "") +
+          (d.next_attempt_at && (d.status === "retrying" || d.status === "pending")
+            ? `, next at ${shortTime(d.next_attempt_at)}`
+            : ""),
+      );
+      if (d.attempts.length > 0) print(indent(attemptTable(d.attempts)));
+    }
+  },
+});

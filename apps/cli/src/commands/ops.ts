@@ -1,12 +1,20 @@
 // What the ops commands (events, deliveries, retry, replay, purge) share: connections that
 // work without a running gateway, the same parameter parsing as the admin API, and output.
 
-import { type AdminContext, AuthLimiter, DeliveryQueues, type Parsed, pageJson } from "@hookline/admin";
+import { type ParseArgsConfig, parseArgs } from "node:util";
+import {
+  type AdminContext,
+  AuthLimiter,
+  DeliveryQueues,
+  type Parsed,
+  pageJson,
+  type RawParams,
+} from "@hookline/admin";
 import type { HooklineConfig, HooklineEnv } from "@hookline/config";
 import { type AuditActor, connectDatabase, type Database, type Page } from "@hookline/db";
 import { Redactor } from "@hookline/redact";
 import { parseCommandArgs } from "../args";
-import { CliError } from "../context";
+import { CliError, readRedactor } from "../context";
 import { checkPostgres, preflight } from "../preflight";
 import { type Column, formatTable } from "../table";
 
@@ -53,17 +61,15 @@ export const PAGE_OPTIONS = {
  * A `list` page: with --json as the API answers it; else a table (or `none` when the page is
  * empty) and, when there is more, the flag that shows the next page.
  */
-export function printPage<T>(
-  print: Print,
-  page: Page<T>,
-  output: {
-    readonly json: boolean;
-    readonly toJson: (item: T) => unknown;
-    readonly none: string;
-    readonly columns: readonly Column[];
-    readonly row: (item: T) => readonly string[];
-  },
-): void {
+interface PageOutput<T> {
+  readonly json: boolean;
+  readonly toJson: (item: T) => unknown;
+  readonly none: string;
+  readonly columns: readonly Column[];
+  readonly row: (item: T) => readonly string[];
+}
+
+export function printPage<T>(print: Print, page: Page<T>, output: PageOutput<T>): void {
   if (output.json) {
     printJson(print, pageJson(page, output.toJson));
     return;
@@ -74,6 +80,56 @@ export function printPage<T>(
   }
   print(formatTable(output.columns, page.data.map(output.row)));
   if (page.nextCursor) print(`\nmore: --cursor ${page.nextCursor}`);
+}
+
+/**
+ * A `list` subcommand: its filter flags (the admin API's parameter names, with "-" for "_") and
+ * the page flags, parsed as the API parses them (so the same errors), one page read from
+ * Postgres, printed by `printPage`.
+ */
+export function listSubcommand<F, T>(spec: {
+  readonly flags: NonNullable<ParseArgsConfig["options"]>;
+  readonly parse: (params: RawParams, nowMs: number) => Parsed<F>;
+  readonly read: (database: Database, filters: F) => Promise<Page<T>>;
+  readonly output: (redactor: Redactor) => Omit<PageOutput<T>, "json">;
+}): Subcommand {
+  return async (args, env, print) => {
+    const { values } = parseArgs({ args: [...args], options: { ...spec.flags, ...PAGE_OPTIONS } });
+    const { json, ...flags } = values;
+    const params = Object.fromEntries(
+      Object.entries(flags).map(([name, value]) => [
+        name.replaceAll("-", "_"),
+        typeof value === "string" ? value : undefined,
+      ]),
+    );
+    const filters = unwrap(spec.parse(params, Date.now()));
+    const page = await withDatabase(env, (database) => spec.read(database, filters));
+    printPage(print, page, { json: json === true, ...spec.output(readRedactor(env)) });
+    return 0;
+  };
+}
+
+/**
+ * A `show ID [--json]` subcommand: one row and what hangs off it, read from Postgres; with
+ * --json as the API answers it, else as `text` prints it. An unknown id is an error.
+ */
+export function showSubcommand<T, J>(spec: {
+  readonly usage: string;
+  /** What the id names, for "no delivery ID". */
+  readonly noun: string;
+  readonly read: (database: Database, id: string) => Promise<T | null>;
+  readonly json: (detail: T, redactor: Redactor) => J;
+  readonly text: (json: J, print: Print) => void;
+}): Subcommand {
+  return async (args, env, print) => {
+    const { id, json: asJson } = parseShowArgs(args, spec.usage);
+    const detail = await withDatabase(env, (database) => spec.read(database, id));
+    if (!detail) throw new CliError(`no ${spec.noun} ${id}`);
+    const json = spec.json(detail, readRedactor(env));
+    if (asJson) printJson(print, json);
+    else spec.text(json, print);
+    return 0;
+  };
 }
 
 /** `show ID [--json]`: the id, and whether to print JSON; no id is a usage error. */
