@@ -1,0 +1,170 @@
+// Redis Cluster: a real three-master cluster of our own (`redis-server --cluster-enabled yes`,
+// slots spread by `redis-cli --cluster create`), a gateway and a worker process started with
+// REDIS_CLUSTER_NODES (REDIS_URL points nowhere, to prove it is not used) and `ingest.shards: 3`.
+// Every event answered 202 is recorded and delivered to both targets; every shard took jobs;
+// the queues' keys are spread over more than one master (each queue has its own hash tag).
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { connectDatabase, type Database } from "@hookline/db";
+import {
+  createWorkerConnection,
+  ingestQueueNames,
+  queueKeysFor,
+  type RedisConnection,
+  type RedisEndpoint,
+} from "@hookline/queue";
+import {
+  CLAUSUM_SECRET,
+  clausumBody,
+  eventually,
+  freePort,
+  type HooklineProcess,
+  type Isolated,
+  isolate,
+  loadTestConfig,
+  type PrivateRedisCluster,
+  type RecordingTarget,
+  spawnHookline,
+  startPrivateRedisCluster,
+  startRecordingTarget,
+} from "@hookline/testkit";
+import { signRequest } from "@hookline/verify";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const EVENTS = 120;
+const SHARDS = 3;
+// A fixed prefix (the cluster is ours alone): the queues' hash tags, hence their masters, are
+// the same on every run.
+const PREFIX = "hlcluster";
+
+let iso: Isolated;
+let cluster: PrivateRedisCluster;
+let alpha: RecordingTarget;
+let beta: RecordingTarget;
+let database: Database;
+let redis: RedisConnection | undefined;
+let dir: string;
+const processes: HooklineProcess[] = [];
+let gatewayUrl: string;
+
+beforeAll(async () => {
+  iso = await isolate("rediscluster");
+  database = connectDatabase(iso.databaseUrl, { max: 2 });
+  dir = mkdtempSync(join(tmpdir(), "hookline-cluster-"));
+  cluster = await startPrivateRedisCluster(3);
+  alpha = await startRecordingTarget();
+  beta = await startRecordingTarget();
+  const port = await freePort();
+  const configPath = join(dir, "hookline.yaml");
+  writeFileSync(
+    configPath,
+    `
+server: { port: ${port}, host: 127.0.0.1, admin_port: ${await freePort([2])} }
+ingest: { shards: ${SHARDS} }
+sources:
+  - id: clausum
+    verify: { scheme: clausum, secrets: ["${CLAUSUM_SECRET}"] }
+targets:
+  - { id: alpha, url: "${alpha.url}/hooks" }
+  - { id: beta, url: "${beta.url}/hooks" }
+routes:
+  - { source: clausum, targets: [alpha, beta] }
+`,
+  );
+  gatewayUrl = `http://127.0.0.1:${port}`;
+  const env = {
+    HOOKLINE_CONFIG: configPath,
+    DATABASE_URL: iso.databaseUrl,
+    REDIS_URL: "redis://127.0.0.1:1",
+    REDIS_CLUSTER_NODES: cluster.env,
+    HOOKLINE_QUEUE_PREFIX: PREFIX,
+  };
+  const gateway = spawnHookline("gateway", env);
+  const worker = spawnHookline("worker", env);
+  processes.push(gateway, worker);
+  await Promise.all([
+    gateway.waitForLine((l) => l.msg === "gateway listening"),
+    worker.waitForLine((l) => l.msg === "worker running"),
+  ]);
+}, 120_000);
+
+afterAll(async () => {
+  for (const p of processes) p.kill("SIGKILL");
+  await Promise.all(processes.map((p) => p.exited));
+  redis?.disconnect();
+  await alpha?.close();
+  await beta?.close();
+  await database?.close();
+  await cluster?.stop();
+  await iso?.cleanup();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe("Redis Cluster with three ingest shards", () => {
+  it("accepts on every shard, delivers everything, and spreads keys over the masters", {
+    timeout: 120_000,
+  }, async () => {
+    const source = loadTestConfig(
+      `sources:\n  - id: clausum\n    verify: { scheme: clausum, secrets: ["${CLAUSUM_SECRET}"] }\n`,
+    ).sources[0];
+    if (!source) throw new Error("no source");
+    const statuses: number[] = [];
+    let next = 0;
+    const lane = async () => {
+      for (let n = next++; n < EVENTS; n = next++) {
+        const body = Buffer.from(clausumBody("case.updated", `case-${n}`));
+        const signed = signRequest(source.spec, { body, nowMs: Date.now(), eventType: "case.updated" });
+        if (!signed.ok) throw new Error(signed.message);
+        const response = await fetch(`${gatewayUrl}/webhooks/clausum`, {
+          method: "POST",
+          body,
+          headers: { "content-type": "application/json", ...signed.headers },
+        });
+        statuses.push(response.status);
+      }
+    };
+    await Promise.all(Array.from({ length: 8 }, lane));
+    expect(statuses.filter((s) => s === 202)).toHaveLength(EVENTS);
+
+    // Recorded once each, and every delivery succeeded at its target.
+    await eventually(
+      async () => {
+        const { rows } = await database.pool.query<{ events: number; done: number }>(
+          `select (select count(*)::int from events) as events,
+                  (select count(*)::int from deliveries where status = 'succeeded') as done`,
+        );
+        return rows[0]?.events === EVENTS && rows[0]?.done === 2 * EVENTS;
+      },
+      { timeoutMs: 60_000, what: `${EVENTS} events recorded and ${2 * EVENTS} deliveries succeeded` },
+    );
+    for (const target of [alpha, beta]) {
+      expect(new Set(target.hits.filter((h) => h.status === 200).map((h) => h.webhookId)).size).toBe(EVENTS);
+    }
+
+    // Every shard took jobs: BullMQ numbers each queue's jobs from its own counter (`<queue>:id`).
+    const endpoint: RedisEndpoint = { clusterNodes: cluster.nodes };
+    const keys = queueKeysFor(PREFIX, endpoint);
+    redis = createWorkerConnection(endpoint);
+    const jobsPerShard: Record<string, number> = {};
+    for (const name of ingestQueueNames(SHARDS))
+      jobsPerShard[name] = Number((await redis.get(`${keys.prefix(name)}:${name}:id`)) ?? 0);
+    for (const count of Object.values(jobsPerShard)) expect(count).toBeGreaterThan(0);
+
+    // The queues' keys live on more than one master, and the ingest shards are not all on one.
+    const perMaster = await cluster.keysPerMaster();
+    const shardMasters = new Set<number>();
+    for (const { port } of cluster.nodes)
+      if ((await cluster.scanMaster(port, `{${PREFIX}:ingest*`)).length > 0) shardMasters.add(port);
+    console.info(
+      `redis cluster: jobs per shard ${JSON.stringify(jobsPerShard)}; keys per master ${JSON.stringify(
+        Object.fromEntries(perMaster),
+      )}; ingest shards on ${shardMasters.size} masters`,
+    );
+    expect([...perMaster.values()].filter((n) => n > 0).length).toBeGreaterThan(1);
+    expect(shardMasters.size).toBeGreaterThan(1);
+
+    // Nothing went wrong on the way: no process logged an error.
+    for (const p of processes) expect(p.lines.filter((l) => l.includes('"level":50'))).toEqual([]);
+  });
+});
