@@ -2,7 +2,8 @@
 // slots spread by `redis-cli --cluster create`), a gateway and a worker process started with
 // REDIS_CLUSTER_NODES (REDIS_URL points nowhere, to prove it is not used) and `ingest.shards: 3`.
 // Every event answered 202 is recorded and delivered to both targets; every shard took jobs;
-// the queues' keys are spread over more than one master (each queue has its own hash tag).
+// the queues' keys are spread over more than one master (each queue has its own hash tag). A
+// delivery that fails for good raises an alert, whose coalescing script runs on the cluster too.
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -25,9 +26,11 @@ import {
   loadTestConfig,
   type PrivateRedisCluster,
   type RecordingTarget,
+  type Sink,
   spawnHookline,
   startPrivateRedisCluster,
   startRecordingTarget,
+  startSink,
 } from "@hookline/testkit";
 import { signRequest } from "@hookline/verify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -42,6 +45,9 @@ let iso: Isolated;
 let cluster: PrivateRedisCluster;
 let alpha: RecordingTarget;
 let beta: RecordingTarget;
+/** Answers 410: its deliveries fail at once, and raise delivery.failed. */
+let gone: Sink;
+let ops: Sink;
 let database: Database;
 let redis: RedisConnection | undefined;
 let dir: string;
@@ -55,6 +61,8 @@ beforeAll(async () => {
   cluster = await startPrivateRedisCluster(3);
   alpha = await startRecordingTarget();
   beta = await startRecordingTarget();
+  gone = await startSink(() => ({ status: 410 }));
+  ops = await startSink(() => ({ status: 200 }));
   const port = await freePort();
   const configPath = join(dir, "hookline.yaml");
   writeFileSync(
@@ -68,8 +76,12 @@ sources:
 targets:
   - { id: alpha, url: "${alpha.url}/hooks" }
   - { id: beta, url: "${beta.url}/hooks" }
+  - { id: gone, url: "${gone.url}/hooks" }
 routes:
-  - { source: clausum, targets: [alpha, beta] }
+  - { source: clausum, events: [case.updated], targets: [alpha, beta] }
+  - { source: clausum, events: [case.closed], targets: [gone] }
+alerts:
+  - { url: "${ops.url}/ops", format: slack, events: [delivery.failed] }
 `,
   );
   gatewayUrl = `http://127.0.0.1:${port}`;
@@ -95,6 +107,8 @@ afterAll(async () => {
   redis?.disconnect();
   await alpha?.close();
   await beta?.close();
+  await gone?.close();
+  await ops?.close();
   await database?.close();
   await cluster?.stop();
   await iso?.cleanup();
@@ -126,6 +140,15 @@ describe("Redis Cluster with three ingest shards", () => {
     };
     await Promise.all(Array.from({ length: 8 }, lane));
     expect(statuses.filter((s) => s === 202)).toHaveLength(EVENTS);
+    const closed = Buffer.from(clausumBody("case.closed", "case-closed"));
+    const signed = signRequest(source.spec, { body: closed, nowMs: Date.now(), eventType: "case.closed" });
+    if (!signed.ok) throw new Error(signed.message);
+    const closedResponse = await fetch(`${gatewayUrl}/webhooks/clausum`, {
+      method: "POST",
+      body: closed,
+      headers: { "content-type": "application/json", ...signed.headers },
+    });
+    expect(closedResponse.status).toBe(202);
 
     // Recorded once each, and every delivery succeeded at its target.
     await eventually(
@@ -134,10 +157,13 @@ describe("Redis Cluster with three ingest shards", () => {
           `select (select count(*)::int from events) as events,
                   (select count(*)::int from deliveries where status = 'succeeded') as done`,
         );
-        return rows[0]?.events === EVENTS && rows[0]?.done === 2 * EVENTS;
+        return rows[0]?.events === EVENTS + 1 && rows[0]?.done === 2 * EVENTS;
       },
-      { timeoutMs: 60_000, what: `${EVENTS} events recorded and ${2 * EVENTS} deliveries succeeded` },
+      { timeoutMs: 60_000, what: `${EVENTS + 1} events recorded and ${2 * EVENTS} deliveries succeeded` },
     );
+    // The failed delivery's alert went through the alerts queue and its Lua window on the cluster.
+    const [alert] = await ops.waitFor(1, 30_000);
+    expect(alert?.body.toString()).toContain("delivery.failed");
     for (const target of [alpha, beta]) {
       expect(new Set(target.hits.filter((h) => h.status === 200).map((h) => h.webhookId)).size).toBe(EVENTS);
     }
