@@ -12,6 +12,7 @@ import { connectDatabase, newId } from "@hookline/db";
 import type { Logger } from "@hookline/logger";
 import {
   createProducerConnection,
+  type IngestJob,
   ingestQueueNames,
   queueKeysFor,
   type RedisEndpoint,
@@ -75,11 +76,24 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       });
     });
   }
-  // Workers consume every shard any process has used (see @hookline/queue's ingest-shards.ts).
-  if (config.ingest.shards > 1)
-    await raiseIngestShards(redis, keys, config.ingest.shards).catch((error: unknown) =>
-      logger.warn({ err: error }, "ingest shards not recorded in Redis; workers record them too"),
+  // Workers consume every shard any process has used (see @hookline/queue's ingest-shards.ts),
+  // so the count is recorded before the first job goes to a shard: no job is ever queued where
+  // no worker will look. Recorded once; a failure (Redis down) fails that enqueue, and the next
+  // one tries again.
+  let shardsRecorded: Promise<void> | null = config.ingest.shards > 1 ? null : Promise.resolve();
+  const recordShards = () => {
+    shardsRecorded ??= raiseIngestShards(redis, keys, config.ingest.shards).then(
+      () => {},
+      (error: unknown) => {
+        shardsRecorded = null;
+        throw error;
+      },
     );
+    return shardsRecorded;
+  };
+  await recordShards().catch((error: unknown) =>
+    logger.warn({ err: error }, "ingest shards not recorded in Redis yet; the first request tries again"),
+  );
   const enqueueTimeoutMs = options.enqueueTimeoutMs ?? config.server.enqueueTimeoutMs;
   // Events that finish arriving together are written as one job (see @hookline/batch), one
   // batcher per shard. Requests take the shards in turn, not by source: one busy source would
@@ -87,18 +101,22 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   // is refused with more than one shard anyway.
   const batchers = queues.map((queue) => createIngestBatcher(queue, config.server.queueLingerMs));
   let turn = 0;
-  const nextBatcher = () => {
-    const batcher = batchers[turn % batchers.length] as (typeof batchers)[number];
-    turn = (turn + 1) % batchers.length;
-    return batcher;
-  };
+  const toQueue: (job: IngestJob) => Promise<undefined> =
+    batchers.length === 1
+      ? (job) => (batchers[0] as (typeof batchers)[number]).call(job)
+      : async (job) => {
+          await recordShards();
+          const batcher = batchers[turn] as (typeof batchers)[number];
+          turn = (turn + 1) % batchers.length;
+          return batcher.call(job);
+        };
 
   const appDeps: GatewayAppDeps = {
     sources: new Map(config.sources.map((s) => [s.id, s])),
     enqueue: async (job) => {
       // Fail at once while disconnected: BullMQ would otherwise wait for the connection.
       if (redis.status !== "ready") throw new Error(`redis is ${redis.status}`);
-      await withTimeout(nextBatcher().call(job), enqueueTimeoutMs, "enqueue");
+      await withTimeout(toQueue(job), enqueueTimeoutMs, "enqueue");
     },
     now: options.now ?? Date.now,
     newEventId: () => newId("evt"),

@@ -62,8 +62,6 @@ export function connectRedis(endpoint: RedisEndpoint, options: RedisOptions): Re
     ...(lazyConnect === undefined ? {} : { lazyConnect }),
     // Reconnecting to the whole cluster follows the same schedule as to one server.
     ...(retryStrategy ? { clusterRetryStrategy: (times: number) => retryStrategy(times) } : {}),
-    // A slot that moved (resharding, a failover) is followed rather than failed.
-    maxRedirections: 16,
   };
   return new Cluster(
     endpoint.clusterNodes.map((n) => ({ host: n.host, port: n.port })),
