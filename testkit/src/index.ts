@@ -41,8 +41,10 @@ export {
   freePort,
   type PrivatePostgres,
   type PrivateRedis,
+  type PrivateRedisCluster,
   startPrivatePostgres,
   startPrivateRedis,
+  startPrivateRedisCluster,
 } from "./services";
 export { type ReceivedRequest, type Sink, type SinkResponder, startSink } from "./sink";
 export {

@@ -226,3 +226,157 @@ export async function startPrivatePostgres(options: ServerAddress = {}): Promise
     },
   };
 }
+
+export interface PrivateRedisCluster {
+  /** The masters, as REDIS_CLUSTER_NODES lists them. */
+  readonly nodes: readonly { readonly host: string; readonly port: number }[];
+  /** `host:port,host:port,...` for REDIS_CLUSTER_NODES. */
+  readonly env: string;
+  /** Each master's port and its number of keys (DBSIZE). */
+  keysPerMaster(): Promise<Map<number, number>>;
+  /** Each master's keys that match `pattern` (SCAN on that master alone). */
+  scanMaster(port: number, pattern: string): Promise<string[]>;
+  stop(): Promise<void>;
+}
+
+/**
+ * A Redis Cluster of `masters` masters and no replicas, each a `redis-server --cluster-enabled
+ * yes` of our own on a free port (its cluster bus on port + 10000), slots spread by
+ * `redis-cli --cluster create`. Stopped and removed at stop() or, failing that, at exit.
+ */
+export async function startPrivateRedisCluster(masters = 3): Promise<PrivateRedisCluster> {
+  const dir = mkdtempSync(join(tmpdir(), "hookline-redis-cluster-"));
+  const children: ChildProcess[] = [];
+  const onExit = () => {
+    for (const child of children) child.kill("SIGKILL");
+    rmSync(dir, { recursive: true, force: true });
+  };
+  atExit.add(onExit);
+  const ports: number[] = [];
+  try {
+    for (let i = 0; i < masters; i++) {
+      let port = await freePort([10_000]);
+      while (ports.includes(port)) port = await freePort([10_000]);
+      ports.push(port);
+      children.push(
+        spawn(
+          "redis-server",
+          [
+            "--port",
+            String(port),
+            "--bind",
+            "127.0.0.1",
+            "--cluster-enabled",
+            "yes",
+            "--cluster-config-file",
+            `nodes-${port}.conf`,
+            "--cluster-node-timeout",
+            "5000",
+            "--dir",
+            dir,
+            "--appendonly",
+            "no",
+            "--save",
+            "",
+            "--daemonize",
+            "no",
+            "--loglevel",
+            "warning",
+          ],
+          { stdio: "ignore" },
+        ),
+      );
+    }
+    const ping = async (port: number) => {
+      const probe = new Redis(port, "127.0.0.1", {
+        lazyConnect: true,
+        maxRetriesPerRequest: 0,
+        retryStrategy: () => null,
+      });
+      probe.on("error", () => {});
+      try {
+        await probe.connect();
+        return probe;
+      } catch (error) {
+        probe.disconnect();
+        throw error;
+      }
+    };
+    const onNode = async <T>(port: number, fn: (redis: Redis) => Promise<T>): Promise<T> => {
+      const redis = await ping(port);
+      try {
+        return await fn(redis);
+      } finally {
+        redis.disconnect();
+      }
+    };
+    for (const port of ports)
+      await eventually(
+        async () => onNode(port, async (r) => (await r.ping()) === "PONG").catch(() => false),
+        {
+          timeoutMs: 20_000,
+          intervalMs: 50,
+          what: `redis (cluster node) on ${port}`,
+        },
+      );
+    execFileSync(
+      "redis-cli",
+      [
+        "--cluster",
+        "create",
+        ...ports.map((p) => `127.0.0.1:${p}`),
+        "--cluster-replicas",
+        "0",
+        "--cluster-yes",
+      ],
+      { stdio: "pipe", timeout: 60_000 },
+    );
+    // Every node must agree the cluster is up, with every slot served, before a client starts.
+    await eventually(
+      async () => {
+        for (const port of ports) {
+          const info = await onNode(port, (r) => r.call("CLUSTER", "INFO"));
+          if (typeof info !== "string" || !info.includes("cluster_state:ok")) return false;
+        }
+        return true;
+      },
+      { timeoutMs: 30_000, intervalMs: 100, what: "cluster_state:ok on every node" },
+    );
+    const nodes = ports.map((port) => ({ host: "127.0.0.1", port }));
+    return {
+      nodes,
+      env: nodes.map((n) => `${n.host}:${n.port}`).join(","),
+      keysPerMaster: async () =>
+        new Map(await Promise.all(ports.map(async (p) => [p, await onNode(p, (r) => r.dbsize())] as const))),
+      scanMaster: (port, pattern) =>
+        onNode(port, async (r) => {
+          const found: string[] = [];
+          let cursor = "0";
+          do {
+            const [next, keys] = await r.scan(cursor, "MATCH", pattern, "COUNT", 1000);
+            cursor = next;
+            found.push(...keys);
+          } while (cursor !== "0");
+          return found;
+        }),
+      stop: async () => {
+        atExit.delete(onExit);
+        await Promise.all(
+          children.map(
+            (child) =>
+              new Promise<void>((resolve) => {
+                if (child.exitCode !== null || child.signalCode !== null) return resolve();
+                child.once("exit", () => resolve());
+                child.kill("SIGKILL");
+              }),
+          ),
+        );
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  } catch (error) {
+    atExit.delete(onExit);
+    onExit();
+    throw error;
+  }
+}

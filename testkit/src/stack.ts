@@ -2,7 +2,12 @@ import { Writable } from "node:stream";
 import { formatIssues, type HooklineConfig, loadConfigText } from "@hookline/config";
 import { type IngestObserver, type RunningGateway, startGateway } from "@hookline/gateway";
 import { createLogger, type Logger } from "@hookline/logger";
-import { bullPrefix, createProducerConnection, deliveryQueueName } from "@hookline/queue";
+import {
+  createProducerConnection,
+  deliveryQueueName,
+  queueKeysFor,
+  type RedisEndpoint,
+} from "@hookline/queue";
 import { signRequest } from "@hookline/verify";
 import {
   type RunningWorker,
@@ -55,7 +60,7 @@ export function loadTestConfig(yaml: string, env: Record<string, string> = {}): 
 export interface StackShared {
   readonly config: HooklineConfig;
   readonly databaseUrl: string;
-  readonly redisUrl: string;
+  readonly redis: RedisEndpoint;
   readonly queuePrefix: string;
   readonly logger: Logger;
 }
@@ -75,7 +80,8 @@ export interface Stack {
 
 export interface StackOptions {
   readonly withWorker?: boolean;
-  readonly redisUrl?: string;
+  /** Another Redis than the isolated one (an unreachable one, to test an outage). */
+  readonly redis?: RedisEndpoint;
   /** Another database than the isolated one (an unreachable one, to test an outage). */
   readonly databaseUrl?: string;
   /** Sees every ingest request's outcome, as the metrics do. */
@@ -98,7 +104,7 @@ export async function startStack(
   const common: StackShared = {
     config,
     databaseUrl: options.databaseUrl ?? iso.databaseUrl,
-    redisUrl: options.redisUrl ?? iso.redisUrl,
+    redis: options.redis ?? iso.redisUrl,
     queuePrefix: iso.queuePrefix,
     logger,
   };
@@ -185,10 +191,11 @@ function typeFromBody(body: Buffer): string | undefined {
  * where a fixed sleep would only hope so.
  */
 export async function deliveryQueueIdle(stack: Stack, targetId: string): Promise<void> {
-  const connection = createProducerConnection(stack.shared.redisUrl);
-  const queue = new Queue(deliveryQueueName(targetId), {
+  const connection = createProducerConnection(stack.shared.redis);
+  const name = deliveryQueueName(targetId);
+  const queue = new Queue(name, {
     connection,
-    prefix: bullPrefix(stack.shared.queuePrefix),
+    prefix: queueKeysFor(stack.shared.queuePrefix, stack.shared.redis).prefix(name),
   });
   try {
     await eventually(

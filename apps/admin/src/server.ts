@@ -13,13 +13,14 @@ import {
   AuthLimiter,
   DeliveryQueues,
 } from "@hookline/operations";
+import type { RedisEndpoint } from "@hookline/queue";
 import { Redactor } from "@hookline/redact";
 import { createAdminApp } from "./app";
 
 export interface AdminServerOptions {
   readonly config: HooklineConfig;
   readonly databaseUrl: string;
-  readonly redisUrl: string;
+  readonly redis: RedisEndpoint;
   readonly queuePrefix: string;
   readonly logger: Logger;
   /**
@@ -72,9 +73,10 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Run
     createMetrics({ sources: config.sources.map((s) => s.id), targets: config.targets.map((t) => t.id) });
   const database = connectDatabase(options.databaseUrl, { max: 4, applicationName: "hookline-admin" });
   const queues = new DeliveryQueues(
-    options.redisUrl,
+    options.redis,
     options.queuePrefix,
     config.targets.map((t) => t.id),
+    config.ingest.shards,
   );
   const alerts = queues.alertRaiser(config.alerts, (error) =>
     logger.warn({ err: error }, "an alert could not be queued (Redis)"),

@@ -415,7 +415,7 @@ describe("when Redis is down", () => {
   it("retry answers 503 queue_unavailable and changes nothing", async () => {
     const offline = await startAdminServer({
       ...stack.shared,
-      redisUrl: "redis://127.0.0.1:1",
+      redis: "redis://127.0.0.1:1",
       adminToken: ADMIN_TOKEN,
       port: 0,
       host: "127.0.0.1",

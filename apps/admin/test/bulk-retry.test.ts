@@ -87,7 +87,7 @@ beforeAll(async () => {
   admin = await startAdminServer({
     config,
     databaseUrl: iso.databaseUrl,
-    redisUrl: iso.redisUrl,
+    redis: iso.redisUrl,
     queuePrefix: iso.queuePrefix,
     logger: createLogger({ level: "silent", name: "test" }),
     adminToken: ADMIN_TOKEN,

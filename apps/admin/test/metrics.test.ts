@@ -60,7 +60,7 @@ beforeAll(async () => {
   const common = {
     config: cfg,
     databaseUrl: iso.databaseUrl,
-    redisUrl: iso.redisUrl,
+    redis: iso.redisUrl,
     queuePrefix: iso.queuePrefix,
     logger,
   };

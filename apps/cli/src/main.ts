@@ -4,6 +4,7 @@ import { existsSync } from "node:fs";
 import { formatIssues, loadConfigFile } from "@hookline/config";
 import { migrateDatabase } from "@hookline/db";
 import { createLogger } from "@hookline/logger";
+import { redisEndpointOf } from "@hookline/queue";
 import { parseCommandArgs } from "./args";
 import type { ConfiguredCommand } from "./commands/ops";
 import { CliError, readConfig, readEnv } from "./context";
@@ -44,7 +45,7 @@ Commands:
   and Redis. None
   needs a running gateway. Lists take --limit N and --cursor C; every command takes --json.
 
-Environment: DATABASE_URL, REDIS_URL, HOOKLINE_CONFIG, HOOKLINE_ADMIN_TOKEN, PORT, HOOKLINE_QUEUE_PREFIX, LOG_LEVEL
+Environment: DATABASE_URL, REDIS_URL (or REDIS_CLUSTER_NODES), HOOKLINE_CONFIG, HOOKLINE_ADMIN_TOKEN, PORT, HOOKLINE_QUEUE_PREFIX, LOG_LEVEL
 `;
 
 const DEMO_SINK_PORT = 9999;
@@ -106,7 +107,7 @@ async function main(argv: string[]): Promise<number> {
     }
     case "migrate": {
       const env = readEnv();
-      await preflight(env.databaseUrl, env.redisUrl).catch((e: unknown) => {
+      await preflight(env.databaseUrl, redisEndpointOf(env)).catch((e: unknown) => {
         if (e instanceof PreflightError && e.service === "redis") return; // migrate needs only Postgres
         throw e;
       });

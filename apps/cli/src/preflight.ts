@@ -1,5 +1,5 @@
 import { ensureDatabase, splitDatabaseUrl } from "@hookline/db";
-import { Redis } from "ioredis";
+import { connectRedis, describeEndpoint, isCluster, type RedisEndpoint } from "@hookline/queue";
 import pg from "pg";
 
 /** A failure a person can act on: what is wrong, where, and how to fix it. No stack trace. */
@@ -49,12 +49,18 @@ const SERVICES = {
   },
 } as const satisfies Record<PreflightError["service"], unknown>;
 
-function notAnswering(service: PreflightError["service"], url: string, error: unknown): PreflightError {
-  const { name, start, urlVariable } = SERVICES[service];
+/** `at`: where the service was looked for, without secrets; `urlVariable`: the variable that said so. */
+function notAnswering(
+  service: PreflightError["service"],
+  at: string,
+  error: unknown,
+  urlVariable: string = SERVICES[service].urlVariable,
+): PreflightError {
+  const { name, start } = SERVICES[service];
   return new PreflightError(
     service,
     [
-      `${name} is not answering at ${safeUrl(url)} (${reason(error)}).`,
+      `${name} is not answering at ${at} (${reason(error)}).`,
       "  Start it, for example:",
       ...start.map((command) => `    ${command}`),
       `  or point ${urlVariable} at a running server.`,
@@ -70,14 +76,14 @@ export async function checkPostgres(url: string): Promise<void> {
     await client.connect();
     await client.query("select 1");
   } catch (error) {
-    throw notAnswering("postgres", url, error);
+    throw notAnswering("postgres", safeUrl(url), error);
   } finally {
     await client.end().catch(() => {});
   }
 }
 
-export async function checkRedis(url: string): Promise<void> {
-  const redis = new Redis(url, {
+export async function checkRedis(endpoint: RedisEndpoint): Promise<void> {
+  const redis = connectRedis(endpoint, {
     lazyConnect: true,
     maxRetriesPerRequest: 0,
     connectTimeout: 3_000,
@@ -91,15 +97,20 @@ export async function checkRedis(url: string): Promise<void> {
     await redis.connect();
     await redis.ping();
   } catch (caught) {
-    throw notAnswering("redis", url, firstError ?? caught);
+    throw notAnswering(
+      "redis",
+      describeEndpoint(endpoint),
+      firstError ?? caught,
+      isCluster(endpoint) ? "REDIS_CLUSTER_NODES" : "REDIS_URL",
+    );
   } finally {
     redis.disconnect();
   }
 }
 
 /** Both services, checked together so one run names every missing one. */
-export async function preflight(databaseUrl: string, redisUrl: string): Promise<void> {
-  const results = await Promise.allSettled([checkPostgres(databaseUrl), checkRedis(redisUrl)]);
+export async function preflight(databaseUrl: string, redis: RedisEndpoint): Promise<void> {
+  const results = await Promise.allSettled([checkPostgres(databaseUrl), checkRedis(redis)]);
   const failures = results.flatMap((r) => (r.status === "rejected" ? [r.reason as Error] : []));
   if (failures.length === 1) throw failures[0];
   if (failures.length > 1) throw new PreflightError("postgres", failures.map((f) => f.message).join("\n\n"));

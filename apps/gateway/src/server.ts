@@ -10,7 +10,14 @@ import { serve } from "@hono/node-server";
 import type { HooklineConfig } from "@hookline/config";
 import { connectDatabase, newId } from "@hookline/db";
 import type { Logger } from "@hookline/logger";
-import { bullPrefix, createProducerConnection, INGEST_QUEUE } from "@hookline/queue";
+import {
+  createProducerConnection,
+  type IngestJob,
+  ingestQueueNames,
+  queueKeysFor,
+  type RedisEndpoint,
+  raiseIngestShards,
+} from "@hookline/queue";
 import { Queue } from "bullmq";
 import { createGatewayApp, type GatewayAppDeps, type IngestObserver } from "./app";
 import { handleClientErrors } from "./client-error";
@@ -20,7 +27,7 @@ import { createIngestBatcher, type IngestQueue } from "./ingest-queue";
 export interface GatewayOptions {
   readonly config: HooklineConfig;
   readonly databaseUrl: string;
-  readonly redisUrl: string;
+  readonly redis: RedisEndpoint;
   readonly queuePrefix: string;
   readonly logger: Logger;
   /** Override the configured port (0 = any free port, for tests). */
@@ -50,12 +57,14 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
 
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
   const { config, logger } = options;
-  const redis = createProducerConnection(options.redisUrl);
-  const queue: IngestQueue = new Queue(INGEST_QUEUE, {
-    connection: redis,
-    prefix: bullPrefix(options.queuePrefix),
+  const redis = createProducerConnection(options.redis);
+  const keys = queueKeysFor(options.queuePrefix, options.redis);
+  // One queue per ingest shard, each with its own hash tag on a cluster (so on its own master).
+  const queues: IngestQueue[] = ingestQueueNames(config.ingest.shards).map((name) => {
+    const queue: IngestQueue = new Queue(name, { connection: redis, prefix: keys.prefix(name) });
+    queue.on("error", () => {}); // surfaced as 503s and /readyz
+    return queue;
   });
-  queue.on("error", () => {}); // surfaced as 503s and /readyz
   const database = connectDatabase(options.databaseUrl, { max: 2, applicationName: "hookline-gateway" });
   // Give Redis a moment to connect before taking traffic; if it is down we still start and answer 503.
   if (redis.status !== "ready") {
@@ -67,16 +76,47 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       });
     });
   }
+  // Workers consume every shard any process has used (see @hookline/queue's ingest-shards.ts),
+  // so the count is recorded before the first job goes to a shard: no job is ever queued where
+  // no worker will look. Recorded once; a failure (Redis down) fails that enqueue, and the next
+  // one tries again.
+  let shardsRecorded: Promise<void> | null = config.ingest.shards > 1 ? null : Promise.resolve();
+  const recordShards = () => {
+    shardsRecorded ??= raiseIngestShards(redis, keys, config.ingest.shards).then(
+      () => {},
+      (error: unknown) => {
+        shardsRecorded = null;
+        throw error;
+      },
+    );
+    return shardsRecorded;
+  };
+  await recordShards().catch((error: unknown) =>
+    logger.warn({ err: error }, "ingest shards not recorded in Redis yet; the first request tries again"),
+  );
   const enqueueTimeoutMs = options.enqueueTimeoutMs ?? config.server.enqueueTimeoutMs;
-  // Events that finish arriving together are written as one job (see @hookline/batch).
-  const batcher = createIngestBatcher(queue, config.server.queueLingerMs);
+  // Events that finish arriving together are written as one job (see @hookline/batch), one
+  // batcher per shard. Requests take the shards in turn, not by source: one busy source would
+  // otherwise load one master, and ordering (which would want a key's events in one shard)
+  // is refused with more than one shard anyway.
+  const batchers = queues.map((queue) => createIngestBatcher(queue, config.server.queueLingerMs));
+  let turn = 0;
+  const toQueue: (job: IngestJob) => Promise<undefined> =
+    batchers.length === 1
+      ? (job) => (batchers[0] as (typeof batchers)[number]).call(job)
+      : async (job) => {
+          await recordShards();
+          const batcher = batchers[turn] as (typeof batchers)[number];
+          turn = (turn + 1) % batchers.length;
+          return batcher.call(job);
+        };
 
   const appDeps: GatewayAppDeps = {
     sources: new Map(config.sources.map((s) => [s.id, s])),
     enqueue: async (job) => {
       // Fail at once while disconnected: BullMQ would otherwise wait for the connection.
       if (redis.status !== "ready") throw new Error(`redis is ${redis.status}`);
-      await withTimeout(batcher.call(job), enqueueTimeoutMs, "enqueue");
+      await withTimeout(toQueue(job), enqueueTimeoutMs, "enqueue");
     },
     now: options.now ?? Date.now,
     newEventId: () => newId("evt"),
@@ -99,7 +139,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
 
   const host = options.host ?? config.server.host;
   const release = async () => {
-    await queue.close().catch(() => {});
+    await Promise.all(queues.map((queue) => queue.close().catch(() => {})));
     redis.disconnect();
     await database.close().catch(() => {});
   };

@@ -38,7 +38,7 @@ beforeAll(async () => {
         "server: { body_limit: 64kb, retry_after: 7s, enqueue_timeout: 1s }",
       ),
     ),
-    { withWorker: false, redisUrl: "redis://127.0.0.1:1" },
+    { withWorker: false, redis: "redis://127.0.0.1:1" },
   );
   // Nor on this one: Postgres is down.
   noPostgres = await startStack(iso, config, {

@@ -13,7 +13,7 @@ import {
 } from "@hookline/alerts";
 import type { AlertConfig } from "@hookline/config";
 import type { Logger } from "@hookline/logger";
-import { ALERTS_QUEUE, createWorkerConnection } from "@hookline/queue";
+import { ALERTS_QUEUE, createWorkerConnection, type RedisEndpoint } from "@hookline/queue";
 import { type Job, Worker } from "bullmq";
 import { request } from "undici";
 import { USER_AGENT } from "./outbound";
@@ -22,7 +22,8 @@ import type { WorkerObserver } from "./worker";
 export const ALERT_TIMEOUT_MS = 10_000;
 
 export interface AlertWorkerOptions {
-  readonly redisUrl: string;
+  readonly redis: RedisEndpoint;
+  /** The alerts queue's BullMQ prefix (QueueKeys.prefix). */
   readonly prefix: string;
   readonly destinations: readonly AlertConfig[];
   readonly raiser: AlertRaiser;
@@ -61,7 +62,7 @@ export async function startAlertWorker(options: AlertWorkerOptions): Promise<Run
   const { logger, destinations } = options;
   const now = options.now ?? Date.now;
   const byKey = new Map(destinations.map((d) => [destinationKey(d.url), d]));
-  const connection = createWorkerConnection(options.redisUrl);
+  const connection = createWorkerConnection(options.redis);
   const worker = new Worker(
     ALERTS_QUEUE,
     async (job: Job) => {

@@ -5,7 +5,7 @@ import { type AlertRaiser, createAlertRaiser, destinationKey } from "@hookline/a
 import type { AlertConfig, HooklineConfig } from "@hookline/config";
 import { targetBacklogs } from "@hookline/db";
 import type { Logger } from "@hookline/logger";
-import { createWorkerConnection } from "@hookline/queue";
+import { createWorkerConnection, type RedisEndpoint } from "@hookline/queue";
 import type pg from "pg";
 import { startAlertWorker } from "./alert-job";
 import type { CircuitState } from "./circuit";
@@ -29,7 +29,8 @@ export interface Alerting {
 
 export interface AlertingOptions {
   readonly config: HooklineConfig;
-  readonly redisUrl: string;
+  readonly redis: RedisEndpoint;
+  /** The alerts queue's BullMQ prefix (QueueKeys.prefix); the backlog keys share its slot. */
   readonly prefix: string;
   readonly pool: pg.Pool;
   readonly logger: Logger;
@@ -42,7 +43,7 @@ export async function startAlerting(options: AlertingOptions): Promise<Alerting 
   const destinations = options.config.alerts;
   if (destinations.length === 0) return null;
   const { logger, prefix } = options;
-  const connection = createWorkerConnection(options.redisUrl);
+  const connection = createWorkerConnection(options.redis);
   // A Redis outage would otherwise log once per raise: once a minute is enough to be seen.
   let lastErrorLog = 0;
   const raiser: AlertRaiser = createAlertRaiser({
@@ -57,7 +58,7 @@ export async function startAlerting(options: AlertingOptions): Promise<Alerting 
     },
   });
   const worker = await startAlertWorker({
-    redisUrl: options.redisUrl,
+    redis: options.redis,
     prefix,
     destinations,
     raiser,

@@ -7,6 +7,7 @@ import { type Database, type IngestInput, type SetAside, setAsideIngest } from "
 import type { Logger } from "@hookline/logger";
 import {
   INGEST_BATCH_JOB_NAME,
+  INGEST_QUEUE,
   type IngestBatchJob,
   type IngestJob,
   ingestBatchJobSchema,
@@ -26,6 +27,15 @@ export interface IngestJobDeps {
   readonly record: IngestRecorder;
   readonly firstAttempts: FirstAttempts;
   readonly onSetAside?: (reason: SetAsideReason) => void;
+}
+
+/**
+ * An ingest job's number is its events' place in acceptance order only in shard 0 (the queue
+ * `ingest`, the one shard per-key ordering allows): the other shards count on their own, so
+ * their events carry no place (null) and are never held for ordering.
+ */
+function numbered(job: Job): string | undefined {
+  return job.queueName === INGEST_QUEUE ? job.id : undefined;
 }
 
 export function createIngestProcessor(
@@ -60,7 +70,8 @@ export function createIngestProcessor(
       if (!(error instanceof ZodError)) throw error;
       // Unreadable: nothing can be recorded from it, whatever is retried.
       await setAside({
-        id: `job-${job.id ?? "unknown"}`,
+        // Shards number their jobs each from 1: the queue tells them apart.
+        id: `job-${job.queueName === INGEST_QUEUE ? "" : `${job.queueName}-`}${job.id ?? "unknown"}`,
         sourceId: null,
         eventIds: [],
         reason: "invalid_job",
@@ -71,13 +82,13 @@ export function createIngestProcessor(
     }
     if (parsed.kind === "batch") {
       // One by one after a failed batch; only the events that can never be recorded are set aside.
-      await recordBatch({ ...deps, setAside: setAsideEvent }, job.id, parsed.events);
+      await recordBatch({ ...deps, setAside: setAsideEvent }, numbered(job), parsed.events);
       return;
     }
     const { data } = parsed;
     const log = deps.logger.child({ source: data.sourceId, eventId: data.eventId });
     const plan = await deps.firstAttempts.plan([
-      await toIngestInput(deps.config, data, ingestSeq(job.id, 0)),
+      await toIngestInput(deps.config, data, ingestSeq(numbered(job), 0)),
     ]);
     const traced = traceRecording(plan.inputs);
     let outcome: Awaited<ReturnType<IngestRecorder>>;

@@ -32,7 +32,7 @@ import {
   releaseHeads,
 } from "@hookline/db";
 import type { Logger } from "@hookline/logger";
-import { advanceIngestFloor, type Redis } from "@hookline/queue";
+import { advanceIngestFloor, type RedisConnection } from "@hookline/queue";
 import type { InlineAttempts } from "./inline-attempt";
 import { Underway } from "./underway";
 
@@ -50,8 +50,8 @@ const MIN_TICK_GAP_MS = 10;
 
 export interface OrderingDeps {
   readonly pool: Database["pool"];
-  readonly redis: Redis;
-  /** The BullMQ prefix (bullPrefix). */
+  readonly redis: RedisConnection;
+  /** The BullMQ prefix of ingest shard 0, the only one numbering events in acceptance order. */
   readonly prefix: string;
   readonly inline: InlineAttempts;
   readonly isConfigured: (targetId: string) => boolean;

@@ -6,14 +6,15 @@ import {
   MAINTENANCE_QUEUE,
   PURGE_JOB_NAME,
   RETENTION_SCHEDULER_ID,
+  type RedisEndpoint,
 } from "@hookline/queue";
 import { type Job, Queue, Worker } from "bullmq";
 
 export interface RetentionOptions {
   readonly retention: RetentionConfig;
   readonly pool: Database["pool"];
-  readonly redisUrl: string;
-  /** The BullMQ prefix (bullPrefix(queuePrefix)). */
+  readonly redis: RedisEndpoint;
+  /** The maintenance queue's BullMQ prefix (QueueKeys.prefix). */
   readonly prefix: string;
   readonly logger: Logger;
   readonly now?: () => number;
@@ -49,7 +50,7 @@ function purgeNow(
 export async function startRetention(options: RetentionOptions): Promise<RunningRetention> {
   const { retention, logger } = options;
   const now = options.now ?? Date.now;
-  const connection = createWorkerConnection(options.redisUrl);
+  const connection = createWorkerConnection(options.redis);
   const queue = new Queue(MAINTENANCE_QUEUE, { connection, prefix: options.prefix });
   queue.on("error", () => {});
   if (retention.eventsMs === null && retention.attemptsMs === null) {
@@ -69,7 +70,7 @@ export async function startRetention(options: RetentionOptions): Promise<Running
     logger.warn({ err: error }, "could not schedule the retention purge");
   }
   // BullMQ does not close a connection it was handed: close() does.
-  const workerConnection = createWorkerConnection(options.redisUrl);
+  const workerConnection = createWorkerConnection(options.redis);
   const worker = new Worker(
     MAINTENANCE_QUEUE,
     async (job: Job) => {

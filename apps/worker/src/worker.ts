@@ -2,7 +2,7 @@ import type { HooklineConfig } from "@hookline/config";
 import { connectDatabase } from "@hookline/db";
 import type { Logger } from "@hookline/logger";
 import {
-  bullPrefix,
+  ALERTS_QUEUE,
   createWorkerConnection,
   type DeliveryJob,
   deliveryQueueName,
@@ -10,6 +10,11 @@ import {
   type IngestBatchJob,
   type IngestJob,
   infraBackoffMs,
+  ingestQueueName,
+  MAINTENANCE_QUEUE,
+  queueKeysFor,
+  type RedisEndpoint,
+  raiseIngestShards,
 } from "@hookline/queue";
 import { Queue, Worker, type WorkerOptions } from "bullmq";
 import { startAlerting } from "./alerting";
@@ -22,6 +27,7 @@ import { createIngestProcessor } from "./ingest-job";
 import { createIngestRecorder } from "./ingest-recorder";
 import { createInlineAttempts, type TargetRuntime } from "./inline-attempt";
 import { createOrdering, type Ordering } from "./ordering";
+import { runEvery } from "./periodic";
 import type { SetAsideReason } from "./permanent-error";
 import { createReconciler } from "./reconciler";
 import { startRetention } from "./retention";
@@ -33,6 +39,8 @@ import { createTransport } from "./transport";
 const TARGET_STATE_INTERVAL_MS = 500;
 /** How often the ingest floor is read when no ingest job of this process nudges (ordering.ts). */
 const ORDERING_INTERVAL_MS = 50;
+/** How often a worker looks whether some process has started using more ingest shards. */
+const INGEST_SHARDS_INTERVAL_MS = 10_000;
 
 export interface WorkerObserver {
   attempt(targetId: string, outcome: "succeeded" | "retrying" | "failed", seconds: number): void;
@@ -54,7 +62,7 @@ export interface WorkerObserver {
 export interface WorkerRunOptions {
   readonly config: HooklineConfig;
   readonly databaseUrl: string;
-  readonly redisUrl: string;
+  readonly redis: RedisEndpoint;
   readonly queuePrefix: string;
   readonly logger: Logger;
   readonly observer?: WorkerObserver;
@@ -72,7 +80,8 @@ export interface RunningWorker {
 export async function startWorker(options: WorkerRunOptions): Promise<RunningWorker> {
   const { config, logger } = options;
   const now = options.now ?? Date.now;
-  const prefix = bullPrefix(options.queuePrefix);
+  // One hash tag per queue on a cluster, the one shared tag on a single Redis.
+  const keys = queueKeysFor(options.queuePrefix, options.redis);
   // Every setting comes from the parsed config; its schema owns the defaults.
   const workerConfig = config.worker;
   const database = connectDatabase(options.databaseUrl, {
@@ -85,13 +94,13 @@ export async function startWorker(options: WorkerRunOptions): Promise<RunningWor
   const attempts = createAttemptWriter(database.pool, { onHeads: (heads) => ordering?.offer(heads) });
   // So are the events of concurrently running ingest jobs (see ingest-recorder.ts).
   const recordIngested = createIngestRecorder(database.pool);
-  const producer = createWorkerConnection(options.redisUrl);
+  const producer = createWorkerConnection(options.redis);
 
   // alerts: (none configured: null). Raised from what this worker sees, sent on their own queue.
   const alerting = await startAlerting({
     config,
-    redisUrl: options.redisUrl,
-    prefix,
+    redis: options.redis,
+    prefix: keys.prefix(ALERTS_QUEUE),
     pool: database.pool,
     logger,
     ...(options.observer ? { observer: options.observer } : {}),
@@ -113,7 +122,8 @@ export async function startWorker(options: WorkerRunOptions): Promise<RunningWor
       options.observer?.circuit(target.id, to);
       alerting?.circuitChanged(target.id, from, to);
     });
-    const queue = new Queue<DeliveryJob>(deliveryQueueName(target.id), { connection: producer, prefix });
+    const name = deliveryQueueName(target.id);
+    const queue = new Queue<DeliveryJob>(name, { connection: producer, prefix: keys.prefix(name) });
     runtimes.set(target.id, {
       target,
       queue,
@@ -154,7 +164,7 @@ export async function startWorker(options: WorkerRunOptions): Promise<RunningWor
   ordering = createOrdering({
     pool: database.pool,
     redis: producer,
-    prefix,
+    prefix: keys.prefix(INGEST_QUEUE),
     inline,
     isConfigured,
     logger,
@@ -169,9 +179,9 @@ export async function startWorker(options: WorkerRunOptions): Promise<RunningWor
     workerConnections.push(connection);
     return connection;
   };
-  const workerSettings = (concurrency: number): WorkerOptions => ({
-    connection: track(createWorkerConnection(options.redisUrl)),
-    prefix,
+  const workerSettings = (queue: string, concurrency: number): WorkerOptions => ({
+    connection: track(createWorkerConnection(options.redis)),
+    prefix: keys.prefix(queue),
     concurrency,
     lockDuration: workerConfig.lockDurationMs,
     stalledInterval: workerConfig.stalledIntervalMs,
@@ -180,21 +190,56 @@ export async function startWorker(options: WorkerRunOptions): Promise<RunningWor
     settings: { backoffStrategy: (attemptsMade: number) => infraBackoffMs(attemptsMade) },
   });
 
-  const ingestWorker = new Worker<IngestJob | IngestBatchJob>(
-    INGEST_QUEUE,
-    createIngestProcessor({
-      config,
-      pool: database.pool,
-      logger,
-      record: recordIngested,
-      firstAttempts,
-      onSetAside: (reason) => options.observer?.ingestSetAside(reason),
-    }),
-    workerSettings(workerConfig.ingestConcurrency),
-  );
+  const watch = (w: Worker) => {
+    w.on("error", (error) => logger.error({ err: error }, "worker error"));
+    w.on("failed", (job, error) => {
+      if (job)
+        logger.warn(
+          { queue: w.name, job: job.id, attempt: job.attemptsMade, err: error },
+          "job failed; will retry",
+        );
+    });
+  };
+  const processIngest = createIngestProcessor({
+    config,
+    pool: database.pool,
+    logger,
+    record: recordIngested,
+    firstAttempts,
+    onSetAside: (reason) => options.observer?.ingestSetAside(reason),
+  });
+  // Every ingest shard any process of this installation has used, not only the configured ones:
+  // after `ingest.shards` is lowered, the shards given up may still hold jobs (ingest-shards.ts).
+  const knownShards = async (): Promise<number> => {
+    try {
+      return await raiseIngestShards(producer, keys, config.ingest.shards);
+    } catch (error) {
+      logger.warn({ err: error }, "ingest shards not read from Redis; consuming the configured ones");
+      return config.ingest.shards;
+    }
+  };
+  const ingestWorkers: Worker<IngestJob | IngestBatchJob>[] = [];
+  const addIngestWorkers = (shards: number): Worker[] => {
+    const added: Worker[] = [];
+    for (let shard = ingestWorkers.length; shard < shards; shard++) {
+      const name = ingestQueueName(shard);
+      const w = new Worker<IngestJob | IngestBatchJob>(
+        name,
+        processIngest,
+        // `worker.ingest_concurrency` is per shard: each shard is a queue of its own.
+        workerSettings(name, workerConfig.ingestConcurrency),
+      );
+      // A completed ingest job may move the floor below which ordered deliveries can be released.
+      if (shard === 0) w.on("completed", () => ordering?.nudge());
+      watch(w);
+      ingestWorkers.push(w);
+      added.push(w);
+    }
+    return added;
+  };
 
   const deliveryWorkers = [...runtimes.values()].map(({ target, transport, circuit, slots }) => {
-    const settings = workerSettings(target.concurrency);
+    const settings = workerSettings(deliveryQueueName(target.id), target.concurrency);
     if (target.rateLimit)
       settings.limiter = { max: target.rateLimit.max, duration: target.rateLimit.durationMs };
     return new Worker<DeliveryJob>(
@@ -215,26 +260,31 @@ export async function startWorker(options: WorkerRunOptions): Promise<RunningWor
     );
   });
 
-  // A completed ingest job may move the floor below which ordered deliveries can be released.
-  ingestWorker.on("completed", () => ordering?.nudge());
-
-  const all = [ingestWorker, ...deliveryWorkers];
-  for (const w of all) {
-    w.on("error", (error) => logger.error({ err: error }, "worker error"));
-    w.on("failed", (job, error) => {
-      if (job)
-        logger.warn(
-          { queue: w.name, job: job.id, attempt: job.attemptsMade, err: error },
-          "job failed; will retry",
-        );
-    });
-  }
-  await Promise.all(all.map((w) => w.waitUntilReady()));
+  for (const w of deliveryWorkers) watch(w);
+  const shards = await knownShards();
+  if (shards > config.ingest.shards)
+    logger.warn(
+      { configured: config.ingest.shards, consumed: shards },
+      "consuming more ingest shards than configured: a process of this installation used more (see docs/scaling.md)",
+    );
+  addIngestWorkers(shards);
+  const all = () => [...ingestWorkers, ...deliveryWorkers];
+  await Promise.all(all().map((w) => w.waitUntilReady()));
+  // A gateway started later with more shards (a rolling deploy that raises ingest.shards) is
+  // noticed within INGEST_SHARDS_INTERVAL_MS, so its shards are never left unconsumed.
+  const shardWatch = runEvery(
+    INGEST_SHARDS_INTERVAL_MS,
+    async () => {
+      const added = addIngestWorkers(await knownShards());
+      if (added.length > 0) logger.info({ shards: ingestWorkers.length }, "consuming more ingest shards");
+    },
+    (error) => logger.warn({ err: error }, "ingest shards not checked"),
+  );
   const retention = await startRetention({
     retention: config.retention,
     pool: database.pool,
-    redisUrl: options.redisUrl,
-    prefix,
+    redis: options.redis,
+    prefix: keys.prefix(MAINTENANCE_QUEUE),
     logger,
   });
   const reconciler = createReconciler({
@@ -255,7 +305,8 @@ export async function startWorker(options: WorkerRunOptions): Promise<RunningWor
       closing ??= (async () => {
         await reconciler.close();
         await control.close();
-        await Promise.all(all.map((w) => w.close()));
+        await shardWatch.close();
+        await Promise.all(all().map((w) => w.close()));
         await ordering?.close();
         await inline.drain();
         await retention.close();

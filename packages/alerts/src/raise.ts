@@ -4,9 +4,9 @@
 // goes when the minute is up (then minute by minute while they keep coming).
 import { createHash, randomUUID } from "node:crypto";
 import type { AlertConfig, AlertType } from "@hookline/config";
+import type { RedisConnection } from "@hookline/queue";
 import { ALERTS_QUEUE } from "@hookline/queue";
 import { type Job, Queue } from "bullmq";
-import type { Redis } from "ioredis";
 import type { Alert } from "./message";
 
 const ALERT_WINDOW_MS = 60_000;
@@ -74,7 +74,8 @@ export interface AlertRaiser {
 }
 
 export interface AlertRaiserOptions {
-  readonly connection: Redis;
+  readonly connection: RedisConnection;
+  /** The alerts queue's BullMQ prefix (QueueKeys.prefix); the coalescing keys share its slot. */
   readonly prefix: string;
   readonly destinations: readonly AlertConfig[];
   readonly windowMs?: number;

@@ -17,6 +17,7 @@ describe("parseEnv", () => {
     expect(parsed({})).toEqual({
       databaseUrl: "postgres://postgres@127.0.0.1:5432/hookline",
       redisUrl: "redis://127.0.0.1:6379",
+      redisClusterNodes: null,
       configPath: "./hookline.yaml",
       adminToken: null,
       port: null,
@@ -45,12 +46,25 @@ describe("parseEnv", () => {
     ).toEqual({
       databaseUrl: "postgresql://u:p@db:5432/x",
       redisUrl: "rediss://cache:6380/2",
+      redisClusterNodes: null,
       configPath: "/etc/hookline.yaml",
       adminToken: "0123456789abcdef",
       port: 3000,
       queuePrefix: "hl_test-1",
       logLevel: "debug",
     });
+  });
+
+  it("reads a cluster's nodes from REDIS_CLUSTER_NODES", () => {
+    expect(
+      parsed({ REDIS_CLUSTER_NODES: "10.0.0.1:7000, redis-b:7001,[::1]:7002" }).redisClusterNodes,
+    ).toEqual([
+      { host: "10.0.0.1", port: 7000 },
+      { host: "redis-b", port: 7001 },
+      { host: "::1", port: 7002 },
+    ]);
+    for (const bad of ["10.0.0.1", "a:0", "a:70000", "a:1,,b:2", "redis://a:1"])
+      expect(problems({ REDIS_CLUSTER_NODES: bad })).toEqual(["REDIS_CLUSTER_NODES"]);
   });
 
   it("reports every bad variable", () => {

@@ -37,8 +37,24 @@ function checkUrl(issues: ConfigIssue[], name: string, value: string, protocols:
   }
 }
 
+/** `host:port,host:port,...`: the cluster nodes to start from, or the problem with the text. */
+function parseClusterNodes(text: string): { host: string; port: number }[] | string {
+  const nodes: { host: string; port: number }[] = [];
+  for (const item of text.split(",")) {
+    const entry = item.trim();
+    // host:port, or [ipv6]:port
+    const match = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9.-]+)):(\d{1,5})$/.exec(entry);
+    const port = Number(match?.[3]);
+    const host = match?.[1] ?? match?.[2];
+    if (!host || !(port >= 1 && port <= 65535))
+      return `expected host:port[,host:port...], got ${JSON.stringify(entry)}`;
+    nodes.push({ host, port });
+  }
+  return nodes;
+}
+
 /**
- * Reads DATABASE_URL, REDIS_URL, HOOKLINE_CONFIG, HOOKLINE_ADMIN_TOKEN, PORT,
+ * Reads DATABASE_URL, REDIS_URL, REDIS_CLUSTER_NODES, HOOKLINE_CONFIG, HOOKLINE_ADMIN_TOKEN, PORT,
  * HOOKLINE_QUEUE_PREFIX and LOG_LEVEL, applying the documented defaults. Never throws.
  */
 export function parseEnv(env: Env): ParseEnvResult {
@@ -49,6 +65,15 @@ export function parseEnv(env: Env): ParseEnvResult {
 
   const redisUrl = read(env, "REDIS_URL") ?? ENV_DEFAULTS.REDIS_URL;
   checkUrl(issues, "REDIS_URL", redisUrl, ["redis:", "rediss:"]);
+
+  // A cluster replaces REDIS_URL (which is then not used).
+  let redisClusterNodes: { host: string; port: number }[] | null = null;
+  const clusterText = read(env, "REDIS_CLUSTER_NODES");
+  if (clusterText !== undefined) {
+    const nodes = parseClusterNodes(clusterText);
+    if (typeof nodes === "string") issues.push({ path: "REDIS_CLUSTER_NODES", message: nodes });
+    else redisClusterNodes = nodes;
+  }
 
   const configPath = read(env, "HOOKLINE_CONFIG") ?? ENV_DEFAULTS.HOOKLINE_CONFIG;
 
@@ -82,7 +107,10 @@ export function parseEnv(env: Env): ParseEnvResult {
   }
 
   if (issues.length > 0) return { ok: false, issues };
-  return { ok: true, env: { databaseUrl, redisUrl, configPath, adminToken, port, queuePrefix, logLevel } };
+  return {
+    ok: true,
+    env: { databaseUrl, redisUrl, redisClusterNodes, configPath, adminToken, port, queuePrefix, logLevel },
+  };
 }
 
 /** Applies the settings the environment overrides: PORT replaces server.port. */

@@ -238,6 +238,29 @@ describe("loadConfigText: worker", () => {
   });
 });
 
+describe("loadConfigText: ingest", () => {
+  it("has one shard by default and reads ingest.shards", () => {
+    expect(load("").ingest).toEqual({ shards: 1 });
+    expect(load("ingest: { shards: 3 }\n").ingest).toEqual({ shards: 3 });
+    expect(issues("ingest: { shards: 0 }\n").map((i) => i.path)).toEqual(["ingest.shards"]);
+  });
+
+  it("refuses per-key ordering with more than one shard", () => {
+    const text = `ingest: { shards: 2 }
+sources:
+${HMAC_SOURCE}targets:
+  - { id: svc, url: "https://svc.example.com/hook" }
+routes:
+  - { source: acme, targets: [svc] }
+  - { source: acme, targets: [svc], ordering_key: "/data/id" }
+`;
+    const found = issues(text);
+    expect(found.map((i) => i.path)).toEqual(["routes[1].ordering_key"]);
+    expect(found[0]?.message).toContain("ingest.shards: 1");
+    expect(load(text.replace("shards: 2", "shards: 1")).routes[1]?.orderingKey).not.toBeNull();
+  });
+});
+
 describe("loadConfigText: alerts", () => {
   it("has none by default, and fills each destination's defaults", () => {
     expect(load("").alerts).toEqual([]);

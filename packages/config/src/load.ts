@@ -13,6 +13,7 @@ import { describe, rootSchema } from "./schema.js";
 import {
   asList,
   buildAdmin,
+  buildIngest,
   buildRetention,
   buildRoute,
   buildServer,
@@ -95,6 +96,19 @@ function validateDocument(
   const routes = rawRoutes.map((raw, i) => buildRoute(raw, i, sourceIds, targetIds, issues));
 
   const retention = buildRetention(present(expanded.retention), issues);
+  const ingest = buildIngest(present(expanded.ingest), issues);
+  // Per-key ordering follows one acceptance order: BullMQ's job numbers of one ingest queue
+  // (packages/queue's ingest-floor.ts). Shards number their jobs each on their own, so there is
+  // no order across them, and an order made up across shards would need a Redis call that
+  // touches every shard's slot: ordered routes need a single shard.
+  if (ingest !== undefined && ingest.shards > 1)
+    rawRoutes.forEach((raw, i) => {
+      if (isRecord(raw) && raw.ordering_key !== undefined)
+        issues.push({
+          at: ["routes", i, "ordering_key"],
+          message: `per-key ordering needs ingest.shards: 1 (it is ${ingest.shards}): shards have no common acceptance order`,
+        });
+    });
   const worker = buildWorker(present(expanded.worker), issues);
   const alerts = asList(expanded.alerts, "alerts", issues).map((raw, i) => buildAlert(raw, i, issues));
   const admin = buildAdmin(present(expanded.admin), issues);
@@ -107,6 +121,7 @@ function validateDocument(
     kept.length > 0 ||
     server === undefined ||
     retention === undefined ||
+    ingest === undefined ||
     worker === undefined ||
     admin === undefined
   )
@@ -119,6 +134,7 @@ function validateDocument(
       targets: targets.filter((t): t is TargetConfig => t !== undefined),
       routes: routes.filter((r): r is RouteConfig => r !== undefined),
       retention,
+      ingest,
       worker,
       alerts: alerts.filter((a): a is AlertConfig => a !== undefined),
       admin,

@@ -245,6 +245,10 @@ export const retentionSchema = z.strictObject({
   interval: duration(1).optional(),
 });
 
+export const ingestSchema = z.strictObject({
+  shards: integer(1, 256).optional(),
+});
+
 export const workerSchema = z.strictObject({
   lock_duration: duration(1).optional(),
   stalled_interval: duration(1).optional(),
@@ -289,6 +293,7 @@ export const rootSchema = z.strictObject({
   targets: z.unknown().optional(),
   routes: z.unknown().optional(),
   retention: z.unknown().optional(),
+  ingest: z.unknown().optional(),
   worker: z.unknown().optional(),
   alerts: z.unknown().optional(),
   admin: z.unknown().optional(),

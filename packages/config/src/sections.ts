@@ -13,6 +13,7 @@ import {
   adminSchema,
   adminTokenSchema,
   describe,
+  ingestSchema,
   type RawSource,
   type RawTarget,
   retentionSchema,
@@ -28,6 +29,7 @@ import type {
   AdminConfig,
   AdminTokenConfig,
   Destination,
+  IngestConfig,
   OrderingKeySpec,
   RetentionConfig,
   RouteConfig,
@@ -531,6 +533,12 @@ export function buildRetention(raw: unknown, issues: Issue[]): RetentionConfig |
     attemptsMs: parsed.attempts === undefined ? d.attemptsMs : parsed.attempts,
     intervalMs: parsed.interval ?? d.intervalMs,
   };
+}
+
+export function buildIngest(raw: unknown, issues: Issue[]): IngestConfig | undefined {
+  const parsed = validate(ingestSchema, raw ?? {}, ["ingest"], issues);
+  if (parsed === undefined) return undefined;
+  return { shards: parsed.shards ?? DEFAULTS.ingest.shards };
 }
 
 export function buildWorker(raw: unknown, issues: Issue[]): WorkerConfig | undefined {

@@ -146,6 +146,15 @@ export interface RetentionConfig {
   readonly intervalMs: number; // how often the purge job runs; default 1h
 }
 
+/** How events go into Redis. */
+export interface IngestConfig {
+  /**
+   * Ingest queues, each with its own hash tag, so a Redis Cluster shares the load. Gateways
+   * take turns over them; workers consume every one. Default 1.
+   */
+  readonly shards: number;
+}
+
 /** How the worker process runs its queues; a crashed worker's jobs come back after at most lockDurationMs + stalledIntervalMs. */
 export interface WorkerConfig {
   readonly lockDurationMs: number; // default 15s
@@ -202,6 +211,7 @@ export interface HooklineConfig {
   readonly targets: readonly TargetConfig[];
   readonly routes: readonly RouteConfig[];
   readonly retention: RetentionConfig;
+  readonly ingest: IngestConfig;
   readonly worker: WorkerConfig;
   readonly alerts: readonly AlertConfig[];
   readonly admin: AdminConfig;
@@ -211,6 +221,8 @@ export interface HooklineConfig {
 export interface HooklineEnv {
   readonly databaseUrl: string;
   readonly redisUrl: string;
+  /** REDIS_CLUSTER_NODES: a Redis Cluster's nodes to start from; when set, REDIS_URL is not used. */
+  readonly redisClusterNodes: readonly { readonly host: string; readonly port: number }[] | null;
   readonly configPath: string;
   readonly adminToken: string | null;
   readonly port: number | null;

@@ -21,14 +21,17 @@ import {
 } from "@hookline/db";
 import type { CircuitState, WatchedQueue } from "@hookline/metrics";
 import {
-  bullPrefix,
+  ALERTS_QUEUE,
   createProducerConnection,
   type DeliveryJob,
   deliveryJobsByQueue,
   deliveryQueueName,
-  INGEST_QUEUE,
+  ingestQueueNames,
   MAINTENANCE_QUEUE,
-  type Redis,
+  type QueueKeys,
+  queueKeysFor,
+  type RedisConnection,
+  type RedisEndpoint,
 } from "@hookline/queue";
 import type { Redactor } from "@hookline/redact";
 import { routableEvent, routeEvent } from "@hookline/routing";
@@ -45,17 +48,19 @@ export class QueueUnavailableError extends Error {
 
 /** Producer-side handles on the delivery queues (and, for metrics, every other queue). */
 export class DeliveryQueues {
-  readonly #redis: Redis;
-  readonly #prefix: string;
+  readonly #redis: RedisConnection;
+  readonly #keys: QueueKeys;
   readonly #queues = new Map<string, Queue>();
 
   constructor(
-    redisUrl: string,
+    redis: RedisEndpoint,
     queuePrefix: string,
     private readonly targetIds: readonly string[] = [],
+    /** `ingest.shards`: the ingest queues the metrics report on. */
+    private readonly ingestShards = 1,
   ) {
-    this.#redis = createProducerConnection(redisUrl);
-    this.#prefix = bullPrefix(queuePrefix);
+    this.#redis = createProducerConnection(redis);
+    this.#keys = queueKeysFor(queuePrefix, redis);
   }
 
   /**
@@ -67,13 +72,18 @@ export class DeliveryQueues {
     onError: (error: unknown) => void,
   ): AlertRaiser | undefined {
     if (destinations.length === 0) return undefined;
-    return createAlertRaiser({ connection: this.#redis, prefix: this.#prefix, destinations, onError });
+    return createAlertRaiser({
+      connection: this.#redis,
+      prefix: this.#keys.prefix(ALERTS_QUEUE),
+      destinations,
+      onError,
+    });
   }
 
   queue(name: string): Queue {
     let queue = this.#queues.get(name);
     if (!queue) {
-      queue = new Queue(name, { connection: this.#redis, prefix: this.#prefix });
+      queue = new Queue(name, { connection: this.#redis, prefix: this.#keys.prefix(name) });
       queue.on("error", () => {}); // reported as queue_unavailable to the caller
       this.#queues.set(name, queue);
     }
@@ -109,9 +119,13 @@ export class DeliveryQueues {
     );
   }
 
-  /** The queues the metrics report on: ingest, maintenance and one per configured target. */
+  /** The queues the metrics report on: each ingest shard, maintenance and one per configured target. */
   watched(): WatchedQueue[] {
-    return [INGEST_QUEUE, MAINTENANCE_QUEUE, ...this.targetIds.map(deliveryQueueName)].map((name) => ({
+    return [
+      ...ingestQueueNames(this.ingestShards),
+      MAINTENANCE_QUEUE,
+      ...this.targetIds.map(deliveryQueueName),
+    ].map((name) => ({
       name,
       queue: this.queue(name),
     }));

@@ -3,12 +3,50 @@
 import type { JobsOptions } from "bullmq";
 import { z } from "zod";
 
-/** Every queue shares one Redis Cluster hash slot: `{prefix}` is a hash tag. */
+/**
+ * The BullMQ prefix every queue shares on a single Redis: `{prefix}`. Its braces make it a hash
+ * tag, so these keys were already in one slot; they stay as they are, so an upgrade finds the
+ * jobs it left queued.
+ */
 export function bullPrefix(queuePrefix: string): string {
   return `{${queuePrefix}}`;
 }
 
+/** Where the keys of each queue live. */
+export interface QueueKeys {
+  /** BullMQ's `prefix` option for `queue`. */
+  prefix(queue: string): string;
+  /** A key of Hookline's own that belongs to no queue (config fingerprint, ingest shards). */
+  own(name: string): string;
+}
+
+/**
+ * On a single Redis every queue shares `{prefix}`. On a cluster each queue has its own hash tag,
+ * `{prefix:queue}`: BullMQ's scripts touch many keys of one queue (so they must share a slot),
+ * never two queues, so queues can be spread over the masters.
+ */
+export function queueKeys(queuePrefix: string, layout: "one-slot" | "slot-per-queue"): QueueKeys {
+  const shared = bullPrefix(queuePrefix);
+  return {
+    prefix: layout === "one-slot" ? () => shared : (queue) => `{${queuePrefix}:${queue}}`,
+    own: (name) => `${shared}:${name}`,
+  };
+}
+
 export const INGEST_QUEUE = "ingest";
+
+/**
+ * Ingest shard `shard`'s queue: shard 0 keeps the name `ingest` (one shard is what every
+ * install had before shards), the others are `ingest-1`, `ingest-2`, ...
+ */
+export function ingestQueueName(shard: number): string {
+  return shard === 0 ? INGEST_QUEUE : `${INGEST_QUEUE}-${shard}`;
+}
+
+/** The queues of `shards` ingest shards, shard 0 first. */
+export function ingestQueueNames(shards: number): string[] {
+  return Array.from({ length: Math.max(1, shards) }, (_, i) => ingestQueueName(i));
+}
 export const MAINTENANCE_QUEUE = "maintenance";
 /** Hookline's own events (alerts:), sent to their destinations with retries, apart from deliveries. */
 export const ALERTS_QUEUE = "alerts";

@@ -4,7 +4,7 @@
 // one the previous process left; a difference is worth a warning (during a rolling deploy it is
 // expected, once).
 import { createHash } from "node:crypto";
-import { Redis } from "ioredis";
+import { connectRedis, type RedisEndpoint } from "./redis";
 
 /** SHA-256 of the config file's bytes (values taken from the environment are not part of it). */
 export function configFingerprint(fileText: string | Buffer): string {
@@ -16,11 +16,11 @@ export function configFingerprint(fileText: string | Buffer): string {
  * connection of its own (one that queues the command until it has connected).
  */
 export async function swapConfigFingerprint(
-  redisUrl: string,
+  endpoint: RedisEndpoint,
   prefix: string,
   fingerprint: string,
 ): Promise<string | null> {
-  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1, connectTimeout: 2_000 });
+  const redis = connectRedis(endpoint, { maxRetriesPerRequest: 1, connectTimeout: 2_000 });
   redis.on("error", () => {});
   try {
     const previous = await redis.call("SET", `${prefix}:config-fingerprint`, fingerprint, "GET");

@@ -2,4 +2,18 @@ export * from "./catalog";
 export { configFingerprint, swapConfigFingerprint } from "./config-fingerprint";
 export * from "./ingest-batch";
 export { advanceIngestFloor, ingestSeq } from "./ingest-floor";
-export { createProducerConnection, createWorkerConnection, type Redis } from "./redis";
+export { raiseIngestShards } from "./ingest-shards";
+export {
+  type Cluster,
+  connectRedis,
+  createProducerConnection,
+  createWorkerConnection,
+  describeEndpoint,
+  isCluster,
+  queueKeysFor,
+  type Redis,
+  type RedisConnection,
+  type RedisEndpoint,
+  type RedisNode,
+  redisEndpointOf,
+} from "./redis";

@@ -8,8 +8,8 @@
 // aside. Walking it forward is cheap: job numbers are dense, finished jobs are removed (or carry
 // `finishedOn`), and each call resumes from where the last one stopped.
 import { createHash } from "node:crypto";
-import type { Redis } from "ioredis";
 import { INGEST_QUEUE } from "./catalog";
+import type { RedisConnection } from "./redis";
 
 /** More events than this never share an ingest job (INGEST_BATCH_MAX_EVENTS is far below). */
 const EVENTS_PER_JOB = 65_536n;
@@ -42,9 +42,11 @@ const FLOOR_SHA = createHash("sha1").update(FLOOR_SCRIPT).digest("hex");
 
 /**
  * Moves the ingest floor forward and returns it as a place in acceptance order: every event
- * below it is recorded. `prefix` is the BullMQ prefix (bullPrefix).
+ * below it is recorded. `prefix` is the ingest queue's BullMQ prefix (QueueKeys.prefix). Only
+ * shard 0 (the queue `ingest`) numbers events in acceptance order: with more shards there is no
+ * single order, and the config refuses ordered routes.
  */
-export async function advanceIngestFloor(redis: Redis, prefix: string): Promise<bigint> {
+export async function advanceIngestFloor(redis: RedisConnection, prefix: string): Promise<bigint> {
   const queueKey = `${prefix}:${INGEST_QUEUE}`;
   const args = [2, `${queueKey}:ordering-floor`, `${queueKey}:id`, `${queueKey}:`, MAX_STEPS] as const;
   let floor: unknown;

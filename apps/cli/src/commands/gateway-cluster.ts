@@ -5,6 +5,7 @@ import cluster, { type Worker } from "node:cluster";
 import { availableParallelism } from "node:os";
 import type { HooklineConfig, HooklineEnv } from "@hookline/config";
 import type { Logger } from "@hookline/logger";
+import { redisEndpointOf } from "@hookline/queue";
 import { gatewayProcessEntry } from "../entry-points";
 import { startTracingFromEnv } from "../tracing";
 import type { Running } from "./run";
@@ -30,7 +31,7 @@ export async function runGatewayChild(
   const gateway = await startGateway({
     config,
     databaseUrl: env.databaseUrl,
-    redisUrl: env.redisUrl,
+    redis: redisEndpointOf(env),
     queuePrefix: env.queuePrefix,
     logger: log,
   });

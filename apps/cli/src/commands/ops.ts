@@ -12,6 +12,7 @@ import {
 } from "@hookline/admin";
 import type { HooklineConfig, HooklineEnv } from "@hookline/config";
 import { type AuditActor, connectDatabase, type Database, type Page } from "@hookline/db";
+import { redisEndpointOf } from "@hookline/queue";
 import { Redactor } from "@hookline/redact";
 import { parseCommandArgs } from "../args";
 import { CliError, readRedactor } from "../context";
@@ -157,9 +158,10 @@ export async function withAdminContext<T>(
   config: HooklineConfig,
   fn: (ctx: AdminContext) => Promise<T>,
 ): Promise<T> {
-  await preflight(env.databaseUrl, env.redisUrl);
+  const redis = redisEndpointOf(env);
+  await preflight(env.databaseUrl, redis);
   const database = connectDatabase(env.databaseUrl, { max: 2, applicationName: "hookline-cli" });
-  const queues = new DeliveryQueues(env.redisUrl, env.queuePrefix);
+  const queues = new DeliveryQueues(redis, env.queuePrefix);
   const alerts = queues.alertRaiser(config.alerts, (error) =>
     process.stderr.write(
       `hookline: an alert could not be queued: ${error instanceof Error ? error.message : String(error)}\n`,

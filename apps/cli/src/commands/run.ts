@@ -4,7 +4,7 @@ import { migrateDatabase } from "@hookline/db";
 import type { RunningGateway } from "@hookline/gateway";
 import type { Logger } from "@hookline/logger";
 import { createMetrics } from "@hookline/metrics";
-import { bullPrefix, configFingerprint, swapConfigFingerprint } from "@hookline/queue";
+import { bullPrefix, configFingerprint, redisEndpointOf, swapConfigFingerprint } from "@hookline/queue";
 import type { RunningWorker } from "@hookline/worker";
 import { preflight, safeUrl } from "../preflight";
 import { startTracingFromEnv } from "../tracing";
@@ -33,7 +33,7 @@ async function compareConfig(env: HooklineEnv, logger: Logger): Promise<void> {
   }
   const mine = configFingerprint(text);
   try {
-    const previous = await swapConfigFingerprint(env.redisUrl, bullPrefix(env.queuePrefix), mine);
+    const previous = await swapConfigFingerprint(redisEndpointOf(env), bullPrefix(env.queuePrefix), mine);
     if (previous !== null && previous !== mine)
       logger.warn(
         { config: mine.slice(0, 12), previous: previous.slice(0, 12) },
@@ -54,7 +54,7 @@ export async function run(
 ): Promise<void> {
   // A process forked for `server.workers` > 1 runs only the gateway; its primary runs the rest.
   if (isGatewayChild()) return runGatewayChild(config, env, logger);
-  await preflight(env.databaseUrl, env.redisUrl);
+  await preflight(env.databaseUrl, redisEndpointOf(env));
   const tracing = startTracingFromEnv(logger);
   await compareConfig(env, logger);
   if (parts.migrate) {
@@ -64,7 +64,7 @@ export async function run(
   const common = {
     config,
     databaseUrl: env.databaseUrl,
-    redisUrl: env.redisUrl,
+    redis: redisEndpointOf(env),
     queuePrefix: env.queuePrefix,
     logger,
   };
