@@ -1,8 +1,7 @@
 import { type AttemptJson, deliveryDetailJson, deliveryJson, parseDeliveryListParams } from "@hookline/admin";
-import type { HooklineEnv } from "@hookline/config";
 import { getDeliveryDetail, listDeliveries } from "@hookline/db";
 import { formatTable, indent, shortTime } from "../table";
-import { listOrShow, listSubcommand, type Print, plural, showSubcommand } from "./ops";
+import { listOrShow, listSubcommand, plural, showSubcommand } from "./ops";
 
 export const DELIVERIES_USAGE = `hookline deliveries list [--status failed[,retrying]] [--target ID] [--source ID] [--event EVENT_ID]
                          [--since 2h|ISO] [--until 2h|ISO] [--limit N] [--cursor C] [--json]
@@ -18,45 +17,34 @@ export const DELIVERY_FILTER_OPTIONS = {
   until: { type: "string" },
 } as const;
 
-/** `hookline deliveries list|show`: reads the database directly; the gateway need not run. */
-export async function deliveriesCommand(
-  args: readonly string[],
-  env: HooklineEnv,
-  print: Print,
-): Promise<number> {
-  return listOrShow(args, env, print, { list: listCommand, show: showCommand }, DELIVERIES_USAGE);
-}
-
 const listCommand = listSubcommand({
   flags: DELIVERY_FILTER_OPTIONS,
   parse: parseDeliveryListParams,
   read: (database, filters) => listDeliveries(database.pool, filters),
-  output: (redactor) => {
-    return {
-      toJson: (d) => deliveryJson(d, redactor),
-      none: "no deliveries match",
-      columns: [
-        { header: "ID" },
-        { header: "UPDATED (UTC)" },
-        { header: "TARGET" },
-        { header: "STATUS" },
-        { header: "ATTEMPTS", align: "right" },
-        { header: "LAST", align: "right" },
-        { header: "EVENT" },
-        { header: "LAST ERROR", max: 48 },
-      ],
-      row: (d) => [
-        d.id,
-        shortTime(d.updatedAt),
-        d.targetId,
-        d.status,
-        String(d.attemptCount),
-        d.lastStatusCode === null ? "-" : String(d.lastStatusCode),
-        d.eventId,
-        d.lastError === null ? "" : redactor.text(d.lastError),
-      ],
-    };
-  },
+  output: (redactor) => ({
+    toJson: (d) => deliveryJson(d, redactor),
+    none: "no deliveries match",
+    columns: [
+      { header: "ID" },
+      { header: "UPDATED (UTC)" },
+      { header: "TARGET" },
+      { header: "STATUS" },
+      { header: "ATTEMPTS", align: "right" },
+      { header: "LAST", align: "right" },
+      { header: "EVENT" },
+      { header: "LAST ERROR", max: 48 },
+    ],
+    row: (d) => [
+      d.id,
+      shortTime(d.updatedAt),
+      d.targetId,
+      d.status,
+      String(d.attemptCount),
+      d.lastStatusCode === null ? "-" : String(d.lastStatusCode),
+      d.eventId,
+      d.lastError === null ? "" : redactor.text(d.lastError),
+    ],
+  }),
 });
 
 const showCommand = showSubcommand({
@@ -92,3 +80,6 @@ export function attemptTable(attempts: readonly AttemptJson[]): string {
     ]),
   );
 }
+
+/** `hookline deliveries list|show`: reads the database directly; the gateway need not run. */
+export const deliveriesCommand = listOrShow(DELIVERIES_USAGE, { list: listCommand, show: showCommand });

@@ -1,22 +1,12 @@
 import { eventDetailJson, eventSummaryJson, parseEventParams } from "@hookline/admin";
-import type { HooklineEnv } from "@hookline/config";
 import { getEventDetail, listEvents } from "@hookline/db";
 import { formatTable, indent, shortTime } from "../table";
 import { attemptTable } from "./deliveries";
-import { listOrShow, listSubcommand, type Print, plural, showSubcommand } from "./ops";
+import { listOrShow, listSubcommand, plural, showSubcommand } from "./ops";
 
 export const EVENTS_USAGE = `hookline events list [--source ID] [--type TYPE] [--provider-id REF] [--since 2h|ISO] [--until 2h|ISO]
                      [--limit N] [--cursor C] [--json]
 hookline events show EVENT_ID [--json]`;
-
-/** `hookline events list|show`: reads the database directly; the gateway need not run. */
-export async function eventsCommand(
-  args: readonly string[],
-  env: HooklineEnv,
-  print: Print,
-): Promise<number> {
-  return listOrShow(args, env, print, { list: listCommand, show: showCommand }, EVENTS_USAGE);
-}
 
 const listCommand = listSubcommand({
   flags: {
@@ -102,3 +92,6 @@ const showCommand = showSubcommand({
     }
   },
 });
+
+/** `hookline events list|show`: reads the database directly; the gateway need not run. */
+export const eventsCommand = listOrShow(EVENTS_USAGE, { list: listCommand, show: showCommand });

@@ -38,17 +38,16 @@ export type ConfiguredCommand = (
 ) => Promise<number>;
 
 /** `hookline events|deliveries list|show`: runs the subcommand named first; anything else is a usage error. */
-export async function listOrShow(
-  args: readonly string[],
-  env: HooklineEnv,
-  print: Print,
-  commands: { readonly list: Subcommand; readonly show: Subcommand },
+export function listOrShow(
   usage: string,
-): Promise<number> {
-  const [sub, ...rest] = args;
-  if (sub === "list") return commands.list(rest, env, print);
-  if (sub === "show") return commands.show(rest, env, print);
-  throw new CliError(`usage:\n${usage}`);
+  commands: { readonly list: Subcommand; readonly show: Subcommand },
+): Subcommand {
+  return (args, env, print) => {
+    const [sub, ...rest] = args;
+    if (sub === "list") return commands.list(rest, env, print);
+    if (sub === "show") return commands.show(rest, env, print);
+    throw new CliError(`usage:\n${usage}`);
+  };
 }
 
 /** The flags every `list` takes besides its filters, with the API's names. */
