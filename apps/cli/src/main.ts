@@ -36,6 +36,8 @@ Commands:
   resume TARGET         hold a target's deliveries (they are created and wait), then send what waited
   purge [--older-than 30d] [--attempts-older-than 30d]
                         delete old rows now, in batches, as the retention job does (default: config)
+  partition [--period daily|weekly] [--status]
+                        make events and delivery_attempts time-partitioned (retention.partitioning), in place
   audit [--actor NAME] [--action ACTION] [--since 2h|ISO] [--until ...] [--json]
                         who retried, replayed, paused, resumed, purged or signed in (newest first)
 
@@ -228,6 +230,11 @@ async function main(argv: string[]): Promise<number> {
       const env = readEnv();
       const { pauseCommand } = await import("./commands/targets");
       return pauseCommand(command === "pause", rest, env, () => readConfig(env), print);
+    }
+    case "partition": {
+      const env = readEnv();
+      const { partitionCommand } = await import("./commands/partition");
+      return partitionCommand(rest, env, () => readConfig(env), print);
     }
     case "purge": {
       const env = readEnv();

@@ -144,7 +144,15 @@ export interface RetentionConfig {
   readonly eventsMs: number | null; // null = keep forever
   readonly attemptsMs: number | null;
   readonly intervalMs: number; // how often the purge job runs; default 1h
+  /**
+   * `events` and `delivery_attempts` as time partitions (one per UTC day or ISO week) that the
+   * retention job creates ahead and drops whole; `none` (default): plain tables, batched deletes.
+   * An install becomes partitioned with `hookline partition` (docs/scaling.md#partitioning).
+   */
+  readonly partitioning: RetentionPartitioning;
 }
+
+export type RetentionPartitioning = "none" | "daily" | "weekly";
 
 /** How the worker process runs its queues; a crashed worker's jobs come back after at most lockDurationMs + stalledIntervalMs. */
 export interface WorkerConfig {
