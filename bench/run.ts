@@ -23,6 +23,7 @@ import {
 import { BENCH_FILTER, benchConfig, ensureBuilt, startHookline } from "./lib/hookline";
 import { type BenchInfra, createInfra } from "./lib/infra";
 import { type IngestLoadResult, runIngestLoad } from "./lib/ingest-load";
+import { measureDayDrop } from "./lib/partition-drop";
 import { CLAUSUM_SECRET, fixedRequest, ORDERING_KEYS, ORDERING_POINTER, PAYLOAD_BYTES } from "./lib/payload";
 import {
   type Child,
@@ -53,6 +54,7 @@ const TARGETS = {
   orderedRatio: 0.8,
   filteredRatio: 0.95,
   gatewayRssMb: 200,
+  partitionDropRatio: 5,
 } as const;
 
 interface IngestEntry extends IngestLoadResult {
@@ -453,6 +455,14 @@ async function main(): Promise<void> {
       await sink.stop();
       children.splice(children.indexOf(sink), 1);
     }
+
+    // ---------------------------------------------------------------- 4. retention by partition
+    if (settings.phases.has("partition")) {
+      log(
+        `\n## 4. Retention: one day of ${settings.partitionEvents.toLocaleString("en-US")} events, batched delete vs partition drop`,
+      );
+      results.partition = await measureDayDrop(settings.adminDatabaseUrl, settings.partitionEvents, log);
+    }
   } finally {
     await cleanup();
   }
@@ -753,6 +763,13 @@ function targetRows(results: Record<string, unknown>): Row[] {
       (v) => v >= TARGETS.growthRatio,
       "x",
     ),
+    row(
+      "retention of a day: partition drop vs batched delete",
+      "partition.ratio",
+      `>= ${TARGETS.partitionDropRatio}x`,
+      (v) => v >= TARGETS.partitionDropRatio,
+      "x",
+    ),
   );
   return rows;
 }
@@ -798,6 +815,11 @@ function markdown(results: Record<string, unknown>): string {
     `| empty tables, ordered by ${g("ordered.keys")} keys | ${g("ordered.events_per_s")} | ${g("ordered.p50_ms", 1)} | ${g("ordered.p99_ms", 1)} | ${g("ordered.offered_per_s")} |`,
     `| empty tables, a filter on the route | ${g("filtered.events_per_s")} | ${g("filtered.p50_ms", 1)} | ${g("filtered.p99_ms", 1)} | ${g("filtered.offered_per_s")} |`,
     `| ${g("growth.seeded_events")} events already stored | ${g("growth.events_per_s")} | ${g("growth.p50_ms", 1)} | ${g("growth.p99_ms", 1)} | ${g("growth.offered_per_s")} |`,
+    "",
+    `| retention of one day (${g("partition.events")} events, their deliveries and attempts) | seconds | table bytes after |`,
+    "|---|---:|---:|",
+    `| batched delete (plain tables, \`retention.partitioning: none\`) | ${g("partition.batched_delete_s", 2)} | ${g("partition.bytes_after.batched")} |`,
+    `| partition drop (\`retention.partitioning: daily\`) | ${g("partition.partition_drop_s", 2)} | ${g("partition.bytes_after.partitioned")} |`,
     "",
     "| target | goal | measured | met |",
     "|---|---|---:|:---:|",

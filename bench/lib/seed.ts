@@ -7,19 +7,39 @@ import pg from "pg";
 const CHUNK = 250_000;
 
 /** Fixed for the whole seeding: now() would differ between statements, and so would the ids. */
-const NOW = new Date().toISOString();
+const NOW = new Date();
+
+/** Where the seeded events fall: `hours` hours up to `end` (default: the last 72 hours). */
+export interface SeedWindow {
+  readonly end: Date;
+  readonly hours: number;
+}
+
 /** Every expression is a function of the row number i, so the tables can be filled apart. */
-const AT = (n: number) =>
-  `('${NOW}'::timestamptz - interval '72 hours' + (i::double precision / ${n}) * interval '72 hours')`;
-const EVENT_ID = (n: number) =>
-  `'evt_' || lpad(to_hex((extract(epoch from ${AT(n)}) * 1000)::bigint), 12, '0') || '7' || substr(md5('e' || i), 1, 19)`;
+function expressions(n: number, window: SeedWindow) {
+  const end = window.end.toISOString();
+  const at = `('${end}'::timestamptz - interval '${window.hours} hours' + (i::double precision / ${n}) * interval '${window.hours} hours')`;
+  // Ids as ids.ts makes them: the prefix, then the time they were made (48-bit ms) in hex, so a
+  // partitioned install (retention.partitioning) files each row in its day.
+  const timed = (prefix: string, time: string, salt: string) =>
+    `'${prefix}_' || lpad(to_hex((extract(epoch from ${time}) * 1000)::bigint), 12, '0') || '7' || substr(md5(${salt}), 1, 19)`;
+  return {
+    AT: at,
+    EVENT_ID: timed("evt", at, "'e' || i"),
+    ATTEMPT_ID: timed("att", `(${at} + (k - 1) * interval '1 minute')`, "'a' || i || '-' || k"),
+  };
+}
 const DELIVERY_ID = "'dlv_' || md5('d' || i)";
 
 export async function seedGrowth(
   databaseUrl: string,
   n: number,
   log: (line: string) => void,
+  window: SeedWindow = { end: NOW, hours: 72 },
 ): Promise<number> {
+  const ex = expressions(n, window);
+  const AT = (_n: number) => ex.AT;
+  const EVENT_ID = (_n: number) => ex.EVENT_ID;
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   const started = performance.now();
@@ -64,7 +84,7 @@ export async function seedGrowth(
         from ${range}`);
       await client.query(`
         insert into delivery_attempts (id, delivery_id, attempt_number, started_at, duration_ms, status_code, response_body, error)
-        select 'att_' || md5('a' || i || '-' || k), ${DELIVERY_ID}, k, ${AT(n)} + (k - 1) * interval '1 minute',
+        select ${ex.ATTEMPT_ID}, ${DELIVERY_ID}, k, ${AT(n)} + (k - 1) * interval '1 minute',
           3 + i % 17, case when i % 50 = 0 then 503 else 200 end,
           case when i % 50 = 0 then 'upstream unavailable' else 'ok' end,
           case when i % 50 = 0 then 'http_503' else null end

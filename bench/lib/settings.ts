@@ -3,8 +3,8 @@
 // whole default run within about twenty minutes on a 2-core machine.
 import { execFileSync } from "node:child_process";
 
-export type Phase = "ingest" | "drain" | "e2e" | "ordered" | "filtered" | "growth";
-const PHASES: readonly Phase[] = ["ingest", "drain", "e2e", "ordered", "filtered", "growth"];
+export type Phase = "ingest" | "drain" | "e2e" | "ordered" | "filtered" | "growth" | "partition";
+const PHASES: readonly Phase[] = ["ingest", "drain", "e2e", "ordered", "filtered", "growth", "partition"];
 export type LoadGenerator = "autocannon" | "wrk";
 export type GatewayWorkers = number | "auto";
 
@@ -31,6 +31,8 @@ export interface BenchSettings {
   readonly e2eRate: number | null;
   readonly connections: number;
   readonly growthEvents: number;
+  /** Events in the one day the partition phase deletes, batched and by partition. */
+  readonly partitionEvents: number;
   /** Events queued before the consumer starts, in the drain phase. */
   readonly drainEvents: number;
   readonly loadGenerator: LoadGenerator;
@@ -67,7 +69,7 @@ function onPath(binary: string): boolean {
 
 export function readSettings(env: NodeJS.ProcessEnv = process.env): BenchSettings {
   const seconds = int(env, "BENCH_SECONDS", 0);
-  const phaseList = (env.BENCH_PHASES ?? "ingest,drain,e2e,ordered,filtered,growth")
+  const phaseList = (env.BENCH_PHASES ?? "ingest,drain,e2e,ordered,filtered,growth,partition")
     .split(",")
     .map((p) => p.trim());
   const phases = new Set<Phase>();
@@ -92,6 +94,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): BenchSetting
     e2eRate: rate > 0 ? rate : null,
     connections: int(env, "BENCH_CONNECTIONS", 50, 1),
     growthEvents: int(env, "BENCH_GROWTH_EVENTS", 1_000_000, 0),
+    partitionEvents: int(env, "BENCH_PARTITION_EVENTS", 1_000_000, 1),
     drainEvents: int(env, "BENCH_DRAIN_EVENTS", 20_000, 1),
     loadGenerator,
     profile: env.BENCH_PROFILE === "1" || env.BENCH_PROFILE === "true",

@@ -5,6 +5,7 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import {
   connectDatabase,
+  convertToPartitioned,
   type Database,
   encodeCursor,
   listAudit,
@@ -18,6 +19,9 @@ import { closeAll, type Isolated, isolate } from "@hookline/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const EVENTS = 100_000;
+/** explain-partitioned.test.ts runs this file again on an install converted to daily partitions. */
+const partitioning: "none" | "daily" =
+  (globalThis as { hooklineExplainPartitioning?: "daily" }).hooklineExplainPartitioning ?? "none";
 const COOKBOOK = resolve(import.meta.dirname, "../../../docs/sql-cookbook.md");
 
 let iso: Isolated;
@@ -45,7 +49,16 @@ async function explain(
   const root = result.rows[0]?.["QUERY PLAN"][0]?.Plan;
   if (!root) throw new Error("no plan");
   const text = await database.pool.query<{ "QUERY PLAN": string }>(`explain ${sql}`, [...params]);
-  return { scans: seqScans(root), plan: text.rows.map((r) => r["QUERY PLAN"]).join("\n") };
+  // A partition made ahead is empty, and the planner reads an empty table whole: nothing to
+  // read. Such a scan is allowed when the partition really has no row; any other is not.
+  const scans: string[] = [];
+  for (const relation of seqScans(root)) {
+    const empty =
+      partitioning !== "none" &&
+      (await database.pool.query(`select 1 from ${JSON.stringify(relation)} limit 1`)).rowCount === 0;
+    if (!empty) scans.push(relation);
+  }
+  return { scans, plan: text.rows.map((r) => r["QUERY PLAN"]).join("\n") };
 }
 
 /** A pool stand-in that records the statements a query function sends (and finds nothing). */
@@ -61,7 +74,7 @@ function recorder(): { pool: Database["pool"]; statements: Array<{ sql: string; 
 }
 
 beforeAll(async () => {
-  iso = await isolate("explain");
+  iso = await isolate(partitioning === "none" ? "explain" : "explainpart");
   database = connectDatabase(iso.databaseUrl, { max: 2 });
   const q = (sql: string) => database.pool.query(sql, [EVENTS]);
   // One INSERT ... SELECT generate_series per table: 30 days of traffic from four sources.
@@ -109,6 +122,7 @@ beforeAll(async () => {
                   (array['delivery.retry', 'event.replay', 'target.pause', 'login', 'login_failed'])[g % 5 + 1],
                   'dlv_' || g, '{}'::jsonb, '10.0.0.' || g % 250
            from generate_series(1, $1::int / 2) g`);
+  if (partitioning !== "none") await convertToPartitioned(database.pool, { period: partitioning });
   await database.pool.query("analyze");
 }, 120_000);
 

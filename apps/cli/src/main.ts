@@ -38,6 +38,8 @@ Commands:
   resume TARGET         hold a target's deliveries (they are created and wait), then send what waited
   purge [--older-than 30d] [--attempts-older-than 30d]
                         delete old rows now, in batches, as the retention job does (default: config)
+  partition [--period daily|weekly] [--status]
+                        make events and delivery_attempts time-partitioned (retention.partitioning), in place
   audit [--actor NAME] [--action ACTION] [--since 2h|ISO] [--until ...] [--json]
                         who retried, replayed, paused, resumed, purged or signed in (newest first)
 
@@ -213,6 +215,8 @@ async function main(argv: string[]): Promise<number> {
       const { pauseCommand } = await import("./commands/targets");
       return runConfigured(pauseCommand(command === "pause"), rest, print);
     }
+    case "partition":
+      return runConfigured((await import("./commands/partition")).partitionCommand, rest, print);
     case "purge":
       return runConfigured((await import("./commands/purge")).purgeCommand, rest, print);
     default:

@@ -1,5 +1,11 @@
 import type { RetentionConfig } from "@hookline/config";
-import { type Database, type PurgeCounts, purgeOlderThan } from "@hookline/db";
+import {
+  type Database,
+  type MaintainReport,
+  maintainPartitions,
+  type PurgeCounts,
+  purgeOlderThan,
+} from "@hookline/db";
 import type { Logger } from "@hookline/logger";
 import {
   createWorkerConnection,
@@ -26,20 +32,41 @@ export interface RunningRetention {
   close(): Promise<void>;
 }
 
-/** One purge with the configured cutoffs; null cutoffs keep their rows. */
-function purgeNow(
+/**
+ * One purge with the configured cutoffs; null cutoffs keep their rows. On a partitioned install
+ * the partitions come first (made ahead, expired ones dropped whole); the batched delete then
+ * takes what a partition drop left (partitions kept for a delivery in progress, stray rows).
+ */
+async function purgeNow(
   pool: Database["pool"],
   retention: RetentionConfig,
   nowMs: number,
+  logger: Logger,
   batchSize = 5_000,
-): Promise<PurgeCounts> {
-  return purgeOlderThan(pool, {
-    eventsBefore: retention.eventsMs === null ? null : new Date(nowMs - retention.eventsMs),
-    attemptsBefore: retention.attemptsMs === null ? null : new Date(nowMs - retention.attemptsMs),
+): Promise<PurgeCounts & { partitions: MaintainReport | null }> {
+  const eventsBefore = retention.eventsMs === null ? null : new Date(nowMs - retention.eventsMs);
+  const attemptsBefore = retention.attemptsMs === null ? null : new Date(nowMs - retention.attemptsMs);
+  const partitions = await maintainPartitions(pool, {
+    // Tables partitioned while the config says none: keep them working (daily) and say so.
+    period: retention.partitioning === "none" ? "daily" : retention.partitioning,
+    now: new Date(nowMs),
+    eventsBefore,
+    attemptsBefore,
+  });
+  if (partitions === null && retention.partitioning !== "none")
+    logger.warn(
+      `retention.partitioning is ${retention.partitioning} but the tables are not partitioned: run \`hookline partition\``,
+    );
+  if (partitions !== null && retention.partitioning === "none")
+    logger.warn("the tables are partitioned but retention.partitioning is none: managing daily partitions");
+  const counts = await purgeOlderThan(pool, {
+    eventsBefore,
+    attemptsBefore,
     batchSize,
     pauseMs: 10,
     now: new Date(nowMs),
   });
+  return { ...counts, partitions };
 }
 
 /**
@@ -53,7 +80,8 @@ export async function startRetention(options: RetentionOptions): Promise<Running
   const connection = createWorkerConnection(options.redis);
   const queue = new Queue(MAINTENANCE_QUEUE, { connection, prefix: options.prefix });
   queue.on("error", () => {});
-  if (retention.eventsMs === null && retention.attemptsMs === null) {
+  // Partitions are made ahead by this job, so it runs even when nothing is ever deleted.
+  if (retention.eventsMs === null && retention.attemptsMs === null && retention.partitioning === "none") {
     await queue.removeJobScheduler(RETENTION_SCHEDULER_ID);
     await queue.close();
     connection.disconnect();
@@ -76,8 +104,28 @@ export async function startRetention(options: RetentionOptions): Promise<Running
     async (job: Job) => {
       if (job.name !== PURGE_JOB_NAME) return;
       const started = now();
-      const counts = await purgeNow(options.pool, retention, started, options.batchSize);
-      logger.info({ ...counts, ms: now() - started }, "retention purge done");
+      const { partitions, ...counts } = await purgeNow(
+        options.pool,
+        retention,
+        started,
+        logger,
+        options.batchSize,
+      );
+      logger.info(
+        {
+          ...counts,
+          ...(partitions === null
+            ? {}
+            : {
+                partitions_created: partitions.created,
+                partitions_dropped: partitions.dropped,
+                partitions_kept: partitions.kept,
+                deliveries_with_partitions: partitions.deliveries,
+              }),
+          ms: now() - started,
+        },
+        "retention purge done",
+      );
     },
     { connection: workerConnection, prefix: options.prefix, concurrency: 1 },
   );

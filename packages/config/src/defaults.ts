@@ -32,7 +32,7 @@ export const DEFAULTS = {
   },
   route: { events: ["*"], transformTimeoutMs: 100 },
   alert: { format: "standard-webhooks", backlogThreshold: 1_000 },
-  retention: { eventsMs: 30 * DAY, attemptsMs: 30 * DAY, intervalMs: HOUR },
+  retention: { eventsMs: 30 * DAY, attemptsMs: 30 * DAY, intervalMs: HOUR, partitioning: "none" },
   ingest: { shards: 1 },
   worker: {
     lockDurationMs: 15 * SECOND,

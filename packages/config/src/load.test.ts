@@ -66,6 +66,7 @@ describe("loadConfigText: defaults", () => {
       eventsMs: 2_592_000_000,
       attemptsMs: 2_592_000_000,
       intervalMs: 3_600_000,
+      partitioning: "none",
     });
   });
 
@@ -133,7 +134,7 @@ targets:
 routes:
   - { source: acme, events: ["order.*", "refund.created"], targets: [svc, svc], ordering_key: "/data/a~1b/c~0d" }
   - { source: acme, targets: [svc], ordering_key: { header: X-Shop-Id } }
-retention: { events: forever, attempts: 7d, interval: 10m }
+retention: { events: forever, attempts: 7d, interval: 10m, partitioning: weekly }
 `);
     expect(config.server).toEqual({
       host: "127.0.0.1",
@@ -189,7 +190,12 @@ retention: { events: forever, attempts: 7d, interval: 10m }
       transform: null,
     });
     expect(config.routes[1]?.orderingKey).toEqual({ kind: "header", name: "x-shop-id" });
-    expect(config.retention).toEqual({ eventsMs: null, attemptsMs: 604_800_000, intervalMs: 600_000 });
+    expect(config.retention).toEqual({
+      eventsMs: null,
+      attemptsMs: 604_800_000,
+      intervalMs: 600_000,
+      partitioning: "weekly",
+    });
   });
 
   it.each([

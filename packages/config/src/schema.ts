@@ -243,6 +243,7 @@ export const retentionSchema = z.strictObject({
   events: retentionDuration.optional(),
   attempts: retentionDuration.optional(),
   interval: duration(1).optional(),
+  partitioning: z.enum(["none", "daily", "weekly"]).optional(),
 });
 
 export const ingestSchema = z.strictObject({

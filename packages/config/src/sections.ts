@@ -532,6 +532,7 @@ export function buildRetention(raw: unknown, issues: Issue[]): RetentionConfig |
     eventsMs: parsed.events === undefined ? d.eventsMs : parsed.events,
     attemptsMs: parsed.attempts === undefined ? d.attemptsMs : parsed.attempts,
     intervalMs: parsed.interval ?? d.intervalMs,
+    partitioning: parsed.partitioning ?? d.partitioning,
   };
 }
 

@@ -144,6 +144,12 @@ export interface RetentionConfig {
   readonly eventsMs: number | null; // null = keep forever
   readonly attemptsMs: number | null;
   readonly intervalMs: number; // how often the purge job runs; default 1h
+  /**
+   * `events` and `delivery_attempts` as time partitions (one per UTC day or ISO week) that the
+   * retention job creates ahead and drops whole; `none` (default): plain tables, batched deletes.
+   * An install becomes partitioned with `hookline partition` (docs/scaling.md#partitioning).
+   */
+  readonly partitioning: RetentionPartitioning;
 }
 
 /** How events go into Redis. */
@@ -154,6 +160,8 @@ export interface IngestConfig {
    */
   readonly shards: number;
 }
+
+export type RetentionPartitioning = "none" | "daily" | "weekly";
 
 /** How the worker process runs its queues; a crashed worker's jobs come back after at most lockDurationMs + stalledIntervalMs. */
 export interface WorkerConfig {

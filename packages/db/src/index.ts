@@ -13,6 +13,28 @@ export { decodeCursor, encodeCursor, type PageCursor } from "./cursor";
 export { fanoutDeliveryId, type IdPrefix, newId } from "./ids";
 export { MIGRATIONS_FOLDER, type MigrateOutcome, migrateDatabase } from "./migrate";
 export {
+  boundId,
+  type ConvertOptions,
+  type ConvertReport,
+  convertToPartitioned,
+  DEFAULT_AHEAD,
+  type DropOptions,
+  type DropReport,
+  dropExpiredPartitions,
+  ensurePartitions,
+  listPartitions,
+  type MaintainOptions,
+  type MaintainReport,
+  maintainPartitions,
+  nextBoundary,
+  PARTITIONED_TABLES,
+  type PartitionedTable,
+  type PartitionInfo,
+  type PartitionPeriod,
+  partitionedTables,
+  periodStart,
+} from "./partitioning";
+export {
   type BulkRetryOptions,
   countDeliveries,
   createReplayDeliveries,

@@ -1,6 +1,12 @@
 import { parseArgs } from "node:util";
 import { type HooklineConfig, type HooklineEnv, parseDuration } from "@hookline/config";
-import { BatchAuditRow, type PurgeCounts, purgeOlderThan } from "@hookline/db";
+import {
+  BatchAuditRow,
+  type MaintainReport,
+  maintainPartitions,
+  type PurgeCounts,
+  purgeOlderThan,
+} from "@hookline/db";
 import { CliError } from "../context";
 import { CLI_ACTOR, type Print, plural, printJson, withDatabase } from "./ops";
 
@@ -37,6 +43,13 @@ export async function purgeCommand(
   const now = Date.now();
   let eventsBefore: Date | null;
   let attemptsBefore: Date | null;
+  // The period new partitions get; daily when there is no config to say (flags only).
+  let partitioning = "daily";
+  if (values["older-than"] !== undefined || values["attempts-older-than"] !== undefined) {
+    try {
+      partitioning = config().retention.partitioning;
+    } catch {}
+  }
   if (values["older-than"] !== undefined || values["attempts-older-than"] !== undefined) {
     const events = values["older-than"];
     eventsBefore = events === undefined ? null : cutoff("older-than", events, now);
@@ -44,6 +57,7 @@ export async function purgeCommand(
     attemptsBefore = attempts === undefined ? null : cutoff("attempts-older-than", attempts, now);
   } else {
     const { retention } = config();
+    partitioning = retention.partitioning;
     eventsBefore = retention.eventsMs === null ? null : new Date(now - retention.eventsMs);
     attemptsBefore = retention.attemptsMs === null ? null : new Date(now - retention.attemptsMs);
   }
@@ -62,20 +76,31 @@ export async function purgeCommand(
       attempts_before: attemptsBefore?.toISOString() ?? null,
     },
   });
-  const counts: PurgeCounts = await withDatabase(env, (database) =>
-    purgeOlderThan(database.pool, {
+  const { counts, partitions } = await withDatabase(env, async (database) => {
+    // A partitioned install: whole partitions first, as the retention job does.
+    const partitions: MaintainReport | null = await maintainPartitions(database.pool, {
+      period: partitioning === "weekly" ? "weekly" : "daily",
+      eventsBefore,
+      attemptsBefore,
+    });
+    const counts: PurgeCounts = await purgeOlderThan(database.pool, {
       eventsBefore,
       attemptsBefore,
       batchSize,
       pauseMs: 10,
-      audit: (tx, totals) => audit.record(tx, { ...totals }),
-    }),
-  );
+      audit: (tx, totals) =>
+        audit.record(tx, { ...totals, partitions_dropped: partitions?.dropped.length ?? 0 }),
+    });
+    return { counts, partitions };
+  });
   if (values.json) {
     printJson(print, {
       events_before: eventsBefore?.toISOString() ?? null,
       attempts_before: attemptsBefore?.toISOString() ?? null,
       deleted: counts,
+      ...(partitions === null
+        ? {}
+        : { partitions_dropped: partitions.dropped, partitions_kept: partitions.kept }),
     });
     return 0;
   }
@@ -85,6 +110,11 @@ export async function purgeCommand(
       `        ${plural(counts.delivery_attempts, "attempt log")} older than ${attemptsBefore?.toISOString() ?? "forever (kept)"}`,
       `        ${plural(counts.event_duplicates, "duplicate receipt")}`,
       `        ${plural(counts.dedupe_keys, "expired de-duplication key")}`,
+      ...(partitions === null
+        ? []
+        : [
+            `dropped ${plural(partitions.dropped.length, "partition")}${partitions.dropped.length > 0 ? ` (${partitions.dropped.join(", ")})` : ""}`,
+          ]),
     ].join("\n"),
   );
   return 0;

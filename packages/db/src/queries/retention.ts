@@ -31,8 +31,8 @@ export type PurgeCounts = Record<PurgeTable, number>;
  * an index look-up per id, never a scan of the table), so no
  * statement holds locks for long and ingest and delivery never stall behind a purge.
  *
- * - Events older than the cutoff go, with their deliveries and attempts (ON DELETE CASCADE),
- *   except events that still have a delivery in progress (pending or retrying).
+ * - Events older than the cutoff go, with their deliveries and attempts, except events that
+ *   still have a delivery in progress (pending or retrying).
  * - Attempt logs older than their own cutoff go, even when their event stays.
  * - Provider-duplicate receipts older than the events cutoff go.
  * - De-duplication keys go only once their window has passed (`expires_at`), whatever the
@@ -45,10 +45,13 @@ export async function purgeOlderThan(pool: pg.Pool, options: PurgeOptions): Prom
   const counts: PurgeCounts = { events: 0, delivery_attempts: 0, event_duplicates: 0, dedupe_keys: 0 };
   const audit = options.audit;
   let audited = false;
+  // A statement that deletes from several tables says how many rows of its own it deleted (`deleted`).
+  const count = (result: pg.QueryResult<{ deleted?: number }>) =>
+    result.rows[0]?.deleted ?? result.rowCount ?? 0;
   const run = async (table: PurgeTable, sql: string, params: unknown[]): Promise<number> => {
-    if (audit === undefined) return (await pool.query(sql, params)).rowCount ?? 0;
+    if (audit === undefined) return count(await pool.query(sql, params));
     return transaction(pool, async (tx) => {
-      const deleted = (await tx.query(sql, params)).rowCount ?? 0;
+      const deleted = count(await tx.query(sql, params));
       if (deleted > 0 || !audited) await audit(tx, { ...counts, [table]: counts[table] + deleted });
       audited = true;
       return deleted;
@@ -78,15 +81,26 @@ export async function purgeOlderThan(pool: pg.Pool, options: PurgeOptions): Prom
     await loop(
       "events",
       eventBatch,
-      `delete from events where id = any(array(
-         select e.id from events e
-         where e.received_at < $1
-           and not exists (
-             select 1 from deliveries d where d.event_id = e.id and d.status in ('pending', 'retrying')
-           )
-         order by e.received_at nulls first -- the received_at index, read backwards
-         limit ${eventBatch}
-       ))`,
+      // Deliveries and attempts are deleted by name, not left to ON DELETE CASCADE: a
+      // partitioned install has no foreign keys (see partitioning.ts), and on one that has, the
+      // cascade then finds nothing left to do.
+      `with gone as (
+         delete from events where id = any(array(
+           select e.id from events e
+           where e.received_at < $1
+             and not exists (
+               select 1 from deliveries d where d.event_id = e.id and d.status in ('pending', 'retrying')
+             )
+           order by e.received_at nulls first -- the received_at index, read backwards
+           limit ${eventBatch}
+         ))
+         returning id
+       ), gone_deliveries as (
+         delete from deliveries where event_id = any(array(select id from gone)) returning id
+       ), gone_attempts as (
+         delete from delivery_attempts where delivery_id = any(array(select id from gone_deliveries))
+       )
+       select count(*)::int as deleted from gone`,
       [options.eventsBefore],
     );
     await loop(
