@@ -1,5 +1,4 @@
 import { parseArgs } from "node:util";
-import type { HooklineConfig, HooklineEnv } from "@hookline/config";
 import {
   convertToPartitioned,
   listPartitions,
@@ -9,7 +8,7 @@ import {
   partitionedTables,
 } from "@hookline/db";
 import { CliError } from "../context";
-import { type Print, printJson, withDatabase } from "./ops";
+import { type ConfiguredCommand, printJson, withDatabase } from "./ops";
 
 export const PARTITION_USAGE = "hookline partition [--period daily|weekly] [--status] [--json]";
 
@@ -19,12 +18,7 @@ export const PARTITION_USAGE = "hookline partition [--period daily|weekly] [--st
  * transaction (a crash leaves the install as it was; run it again), and on an install that is
  * already partitioned only adds partitions that are missing. `--status` changes nothing.
  */
-export async function partitionCommand(
-  args: readonly string[],
-  env: HooklineEnv,
-  config: () => HooklineConfig,
-  print: Print,
-): Promise<number> {
+export const partitionCommand: ConfiguredCommand = async (args, env, config, print) => {
   const { values } = parseArgs({
     args: [...args],
     options: {
@@ -79,4 +73,4 @@ export async function partitionCommand(
       );
     return 0;
   });
-}
+};

@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { type HooklineConfig, type HooklineEnv, parseDuration } from "@hookline/config";
+import { parseDuration } from "@hookline/config";
 import {
   BatchAuditRow,
   type MaintainReport,
@@ -8,7 +8,7 @@ import {
   purgeOlderThan,
 } from "@hookline/db";
 import { CliError } from "../context";
-import { CLI_ACTOR, type Print, plural, printJson, withDatabase } from "./ops";
+import { CLI_ACTOR, type ConfiguredCommand, plural, printJson, withDatabase } from "./ops";
 
 export const PURGE_USAGE =
   "hookline purge [--older-than 30d|forever] [--attempts-older-than 30d|forever] [--batch-size N] [--json]";
@@ -25,12 +25,7 @@ function cutoff(flag: string, text: string, nowMs: number): Date | null {
  * `retention`; `--older-than` sets both cutoffs (attempts may have their own). De-duplication
  * keys are only removed once their window has passed, so de-duplication still holds.
  */
-export async function purgeCommand(
-  args: readonly string[],
-  env: HooklineEnv,
-  config: () => HooklineConfig,
-  print: Print,
-): Promise<number> {
+export const purgeCommand: ConfiguredCommand = async (args, env, config, print) => {
   const { values } = parseArgs({
     args: [...args],
     options: {
@@ -118,4 +113,4 @@ export async function purgeCommand(
     ].join("\n"),
   );
   return 0;
-}
+};

@@ -67,16 +67,18 @@ export async function purgeOlderThan(pool: pg.Pool, options: PurgeOptions): Prom
     }
   };
 
-  if (options.attemptsBefore) {
-    await loop(
-      "delivery_attempts",
+  /** Rows of `table` whose `column` is before `before`, oldest first, by their id. */
+  const oldest = (table: "delivery_attempts" | "event_duplicates", column: string, before: Date) =>
+    loop(
+      table,
       batchSize,
-      `delete from delivery_attempts where id = any(array(
-         select id from delivery_attempts where started_at < $1 order by started_at limit ${batchSize}
+      `delete from ${table} where id = any(array(
+         select id from ${table} where ${column} < $1 order by ${column} limit ${batchSize}
        ))`,
-      [options.attemptsBefore],
+      [before],
     );
-  }
+
+  if (options.attemptsBefore) await oldest("delivery_attempts", "started_at", options.attemptsBefore);
   if (options.eventsBefore) {
     await loop(
       "events",
@@ -103,14 +105,7 @@ export async function purgeOlderThan(pool: pg.Pool, options: PurgeOptions): Prom
        select count(*)::int as deleted from gone`,
       [options.eventsBefore],
     );
-    await loop(
-      "event_duplicates",
-      batchSize,
-      `delete from event_duplicates where id = any(array(
-         select id from event_duplicates where received_at < $1 order by received_at limit ${batchSize}
-       ))`,
-      [options.eventsBefore],
-    );
+    await oldest("event_duplicates", "received_at", options.eventsBefore);
   }
   // Re-checking expires_at in the outer DELETE keeps a key that was re-claimed (its window
   // renewed, so a new row version at another ctid) between the inner select and the delete.
