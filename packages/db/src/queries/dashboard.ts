@@ -58,6 +58,7 @@ async function readStats(pool: pg.Pool, kinds: readonly string[]): Promise<StatR
     text: `select kind, subject, detail,
               coalesce(sum(n) filter (where in_hour), 0) as hour, sum(n) as day, max(latest) as latest
        from ${STATS_WINDOW} w
+       where kind <> 'attempt_ms' or in_hour -- durations: the last hour's only
        group by kind, subject, detail`,
     values: [kinds],
   });
