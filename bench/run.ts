@@ -23,6 +23,7 @@ import {
 import { BENCH_FILTER, benchConfig, ensureBuilt, startHookline } from "./lib/hookline";
 import { type BenchInfra, createInfra } from "./lib/infra";
 import { type IngestLoadResult, runIngestLoad } from "./lib/ingest-load";
+import { measureOverview } from "./lib/overview";
 import { measureDayDrop } from "./lib/partition-drop";
 import { CLAUSUM_SECRET, fixedRequest, ORDERING_KEYS, ORDERING_POINTER, PAYLOAD_BYTES } from "./lib/payload";
 import {
@@ -39,7 +40,7 @@ import {
   waitForQuiet,
 } from "./lib/proc";
 import { profileMarkdown, summariseProfiles } from "./lib/profile";
-import { seedGrowth } from "./lib/seed";
+import { emptyGrowth, seedGrowth } from "./lib/seed";
 import { type GatewayWorkers, type Phase, readSettings } from "./lib/settings";
 
 const TARGETS = {
@@ -55,6 +56,7 @@ const TARGETS = {
   filteredRatio: 0.95,
   gatewayRssMb: 200,
   partitionDropRatio: 5,
+  overviewMs: 50,
 } as const;
 
 interface IngestEntry extends IngestLoadResult {
@@ -435,7 +437,23 @@ async function main(): Promise<void> {
 
       if (settings.phases.has("growth")) {
         log(`\n## 3. Growth: ${settings.growthEvents.toLocaleString("en-US")} events already in the tables`);
+        // The dashboard overview at a tenth of the history first (seeded the same way, then
+        // emptied), then at full size: its latency must not grow with what is stored.
+        const tenth = Math.round(settings.growthEvents / 10);
+        let overviewAtTenth: Awaited<ReturnType<typeof measureOverview>> | null = null;
+        if (tenth >= 1_000) {
+          await seedGrowth(infra.databaseUrl, tenth, log);
+          overviewAtTenth = await measureOverview(infra.databaseUrl);
+          log(
+            `  dashboard overview, ${tenth.toLocaleString("en-US")} events stored: p50 ${overviewAtTenth.p50Ms.toFixed(1)} ms, p95 ${overviewAtTenth.p95Ms.toFixed(1)} ms`,
+          );
+          await emptyGrowth(infra.databaseUrl);
+        }
         await seedGrowth(infra.databaseUrl, settings.growthEvents, log);
+        const overview = await measureOverview(infra.databaseUrl);
+        log(
+          `  dashboard overview, ${settings.growthEvents.toLocaleString("en-US")} events stored: p50 ${overview.p50Ms.toFixed(1)} ms, p95 ${overview.p95Ms.toFixed(1)} ms`,
+        );
         const h = await start("growth");
         await measureE2e(ctx, 500, Math.max(2, settings.warmupSeconds));
         const growthRate =
@@ -450,6 +468,14 @@ async function main(): Promise<void> {
           seeded_events: settings.growthEvents,
           ratio: empty ? round(grown.eventsPerS / empty.eventsPerS, 2) : null,
           p99_ratio: empty ? round(grown.p99Ms / empty.p99Ms, 2) : null,
+          // GET / of the dashboard: its six reads at once, over a warm pool (bench/lib/overview.ts).
+          overview_p50_ms: round(overview.p50Ms, 1),
+          overview_p95_ms: round(overview.p95Ms, 1),
+          overview_at_tenth: overviewAtTenth && {
+            events: tenth,
+            p50_ms: round(overviewAtTenth.p50Ms, 1),
+            p95_ms: round(overviewAtTenth.p95Ms, 1),
+          },
         };
       }
       await sink.stop();
@@ -770,6 +796,20 @@ function targetRows(results: Record<string, unknown>): Row[] {
       (v) => v >= TARGETS.partitionDropRatio,
       "x",
     ),
+    row(
+      "dashboard overview p95 (1M events stored)",
+      "growth.overview_p95_ms",
+      `< ${TARGETS.overviewMs} ms`,
+      (v) => v < TARGETS.overviewMs,
+      " ms",
+    ),
+    row(
+      "dashboard overview p95 (100k events stored)",
+      "growth.overview_at_tenth.p95_ms",
+      `< ${TARGETS.overviewMs} ms`,
+      (v) => v < TARGETS.overviewMs,
+      " ms",
+    ),
   );
   return rows;
 }
@@ -820,6 +860,11 @@ function markdown(results: Record<string, unknown>): string {
     "|---|---:|---:|",
     `| batched delete (plain tables, \`retention.partitioning: none\`) | ${g("partition.batched_delete_s", 2)} | ${g("partition.bytes_after.batched")} |`,
     `| partition drop (\`retention.partitioning: daily\`) | ${g("partition.partition_drop_s", 2)} | ${g("partition.bytes_after.partitioned")} |`,
+    "",
+    "| dashboard overview (`GET /`, its six reads at once) | p50 ms | p95 ms |",
+    "|---|---:|---:|",
+    `| ${g("growth.overview_at_tenth.events")} events stored | ${g("growth.overview_at_tenth.p50_ms", 1)} | ${g("growth.overview_at_tenth.p95_ms", 1)} |`,
+    `| ${g("growth.seeded_events")} events stored | ${g("growth.overview_p50_ms", 1)} | ${g("growth.overview_p95_ms", 1)} |`,
     "",
     "| target | goal | measured | met |",
     "|---|---|---:|:---:|",

@@ -106,3 +106,14 @@ export async function seedGrowth(
   }
   return (performance.now() - started) / 1000;
 }
+
+/** Empties what seedGrowth wrote (the overview's statistics go with it: TRUNCATE triggers). */
+export async function emptyGrowth(databaseUrl: string): Promise<void> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    await client.query("truncate events, deliveries, delivery_attempts, dedupe_keys, event_duplicates");
+  } finally {
+    await client.end();
+  }
+}

@@ -1,6 +1,8 @@
 // Every query ops run — the SQL cookbook's, and the ones behind the admin API, the CLI, bulk
-// retry and the retention purge — is served by an index: EXPLAIN against 100,000 events (with
-// 150,000 deliveries and attempts) shows no sequential scan.
+// retry, the retention purge and the dashboard's overview — is served by an index: EXPLAIN against
+// 100,000 events (with 150,000 deliveries and attempts) shows no sequential scan. The overview's
+// statistics are read whole, and may be: stats_5m holds the last 25 hours of 5-minute buckets
+// (the overview reads 24 of them) and stats_deltas the changes not yet folded, seconds of writes.
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import {
@@ -8,6 +10,9 @@ import {
   convertToPartitioned,
   type Database,
   encodeCursor,
+  foldStats,
+  getOverview,
+  getTargetHealth,
   listAudit,
   listDeliveries,
   listEvents,
@@ -64,14 +69,24 @@ async function explain(
 /** A pool stand-in that records the statements a query function sends (and finds nothing). */
 function recorder(): { pool: Database["pool"]; statements: Array<{ sql: string; params: unknown[] }> } {
   const statements: Array<{ sql: string; params: unknown[] }> = [];
+  const query = async (sql: string | { text: string; values?: unknown[] }, params: unknown[] = []) => {
+    if (typeof sql === "string") statements.push({ sql, params });
+    else statements.push({ sql: sql.text, params: sql.values ?? [] });
+    // An advisory lock asked for is granted; every other query finds nothing.
+    return {
+      rows: [{ ok: true }].filter(() => /advisory/.test(typeof sql === "string" ? sql : sql.text)),
+      rowCount: 0,
+    };
+  };
   const pool = {
-    query: async (sql: string, params: unknown[] = []) => {
-      statements.push({ sql, params });
-      return { rows: [], rowCount: 0 };
-    },
+    query,
+    connect: async () => ({ query, release: () => {} }),
   } as unknown as Database["pool"];
   return { pool, statements };
 }
+
+/** Read whole by design (see the top of this file). */
+const READ_WHOLE = new Set(["stats_5m", "stats_deltas"]);
 
 beforeAll(async () => {
   iso = await isolate(partitioning === "none" ? "explain" : "explainpart");
@@ -122,6 +137,8 @@ beforeAll(async () => {
                   (array['delivery.retry', 'event.replay', 'target.pause', 'login', 'login_failed'])[g % 5 + 1],
                   'dlv_' || g, '{}'::jsonb, '10.0.0.' || g % 250
            from generate_series(1, $1::int / 2) g`);
+  // The overview's statistics of that traffic (the triggers kept them as it was written).
+  await foldStats(database.pool);
   if (partitioning !== "none") await convertToPartitioned(database.pool, { period: partitioning });
   await database.pool.query("analyze");
 }, 120_000);
@@ -206,6 +223,9 @@ describe("the admin API's and CLI's queries", () => {
           { targets: ["fraud-service", "audit-log"], onBatch: async () => {} },
         ),
     ],
+    ["dashboard overview: counts and events per hour", (p) => getOverview(p)],
+    ["dashboard overview: target health", (p) => getTargetHealth(p)],
+    ["dashboard overview: statistics fold", (p) => foldStats(p)],
     [
       "retention purge",
       (p) =>
@@ -221,8 +241,12 @@ describe("the admin API's and CLI's queries", () => {
     await run(pool);
     expect(statements.length).toBeGreaterThan(0);
     for (const s of statements) {
+      if (/^\s*(begin|commit|rollback)\s*$/i.test(s.sql)) continue;
       const { scans, plan } = await explain(s.sql, s.params);
-      expect(scans, `${s.sql}\n${plan}`).toEqual([]);
+      expect(
+        scans.filter((t) => !READ_WHOLE.has(t)),
+        `${s.sql}\n${plan}`,
+      ).toEqual([]);
     }
   });
 });

@@ -31,12 +31,18 @@ import { runEvery } from "./periodic";
 import type { SetAsideReason } from "./permanent-error";
 import { createReconciler } from "./reconciler";
 import { startRetention } from "./retention";
+import { startStatsFold } from "./stats-fold";
 import { createTargetControl } from "./target-control";
 import { TargetSlots } from "./target-slots";
 import { createTransport } from "./transport";
 
 /** How often each worker reads the targets' pause state: a pause holds everywhere within a second. */
 const TARGET_STATE_INTERVAL_MS = 500;
+/**
+ * How often the overview's statistics are folded: the deltas not yet folded, which every
+ * overview read adds up, stay a few seconds of writes.
+ */
+const STATS_FOLD_INTERVAL_MS = 2_000;
 /** How often the ingest floor is read when no ingest job of this process nudges (ordering.ts). */
 const ORDERING_INTERVAL_MS = 50;
 /** How often a worker looks whether some process has started using more ingest shards. */
@@ -296,6 +302,7 @@ export async function startWorker(options: WorkerRunOptions): Promise<RunningWor
     onReconciled: (targetId, count) => options.observer?.deliveriesReconciled(targetId, count),
     onTargetRemoved: (count) => options.observer?.deliveriesTargetRemoved(count),
   });
+  const statsFold = startStatsFold(database.pool, STATS_FOLD_INTERVAL_MS, logger);
   logger.info({ targets: config.targets.map((t) => t.id) }, "worker running");
 
   let closing: Promise<void> | undefined;
@@ -304,6 +311,7 @@ export async function startWorker(options: WorkerRunOptions): Promise<RunningWor
     close: () => {
       closing ??= (async () => {
         await reconciler.close();
+        await statsFold.close();
         await control.close();
         await shardWatch.close();
         await Promise.all(all().map((w) => w.close()));

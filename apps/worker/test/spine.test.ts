@@ -1,4 +1,4 @@
-import { connectDatabase, type Database } from "@hookline/db";
+import { connectDatabase, type Database, getOverview, getTargetHealth } from "@hookline/db";
 import {
   closeAll,
   deliveryQueueIdle,
@@ -132,6 +132,33 @@ describe("de-duplication", () => {
     expect(await statusOf(b)).toEqual([]);
     await deliveryQueueIdle(stack, "fraud-service");
     expect(fraud.received.length).toBe(before + 1);
+  });
+});
+
+describe("the dashboard overview's statistics", () => {
+  it("are folded by the running worker and match the tables", async () => {
+    const res = await sendSigned(stack, "clausum", clausumBody("case.created", "c-overview"));
+    expect(res.status).toBe(202);
+    const { id } = (await res.json()) as { id: string };
+    await eventually(async () => (await statusOf(id)).every((r) => r.status === "succeeded") && true);
+    // Every delta folded (the worker folds every 2 s), and nothing the tables hold left out.
+    await eventually(
+      async () =>
+        Number(
+          (await database.pool.query<{ n: string }>("select count(*) as n from stats_deltas")).rows[0]?.n,
+        ) === 0,
+      { what: "the worker to fold the statistics" },
+    );
+    const direct = await database.pool.query<{ events: number; deliveries: number; attempts: number }>(
+      `select (select count(*) from events)::int as events,
+              (select count(*) from deliveries where status = 'succeeded')::int as deliveries,
+              (select count(*) from delivery_attempts where status_code between 200 and 299)::int as attempts`,
+    );
+    const overview = await getOverview(database.pool);
+    const health = await getTargetHealth(database.pool);
+    expect(overview.eventsBySource.get("clausum")?.day).toBe(direct.rows[0]?.events);
+    expect(overview.deliveriesByStatus.get("succeeded")?.day).toBe(direct.rows[0]?.deliveries);
+    expect([...health.values()].reduce((n, h) => n + h.succeeded, 0)).toBe(direct.rows[0]?.attempts);
   });
 });
 

@@ -141,6 +141,13 @@ export {
   type StoredSession,
 } from "./queries/sessions";
 export {
+  DURATION_BOUNDS_MS,
+  type FoldResult,
+  foldStats,
+  histogramQuantile,
+  STATS_BUCKET_MINUTES,
+} from "./queries/stats";
+export {
   setTargetPaused,
   type TargetBacklog,
   type TargetState,

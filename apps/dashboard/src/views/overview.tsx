@@ -1,4 +1,4 @@
-import type { DeliveryStatus, Overview, TargetHealth } from "@hookline/db";
+import { type DeliveryStatus, type Overview, STATS_BUCKET_MINUTES, type TargetHealth } from "@hookline/db";
 import type { CircuitState } from "@hookline/metrics";
 import { count, duration } from "../format";
 import { Layout } from "./layout";
@@ -226,7 +226,11 @@ export const OverviewPage = (props: { data: OverviewData; env: PageEnv }) => {
     <Layout title="Overview" nav="overview" env={props.env}>
       <div class="page-head">
         <h1>Overview</h1>
-        <p class="muted">Deliveries by their current status, counted by last change. Times are UTC.</p>
+        <p class="muted">
+          Deliveries by their current status, counted by last change. Counted in {STATS_BUCKET_MINUTES}-minute
+          steps: “last hour” is the {STATS_BUCKET_MINUTES} minutes in progress and the{" "}
+          {60 - STATS_BUCKET_MINUTES} before them, “last 24 h” likewise. Times are UTC.
+        </p>
       </div>
       <StatusTiles overview={overview} />
 
@@ -245,7 +249,9 @@ export const OverviewPage = (props: { data: OverviewData; env: PageEnv }) => {
                 <th>Circuit</th>
                 <th>Success · 1 h</th>
                 <th class="num">Attempts · 1 h</th>
-                <th class="num">p95 · 1 h</th>
+                <th class="num" title="estimated from a histogram of attempt durations">
+                  p95 · 1 h
+                </th>
                 <th>Last success</th>
                 <th class="num" title="pending or retrying">
                   Waiting

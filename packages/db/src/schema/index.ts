@@ -3,4 +3,5 @@ export * from "./audit-log";
 export * from "./deliveries";
 export * from "./events";
 export * from "./ingest-failures";
+export * from "./stats";
 export * from "./target-states";
