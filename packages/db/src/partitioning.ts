@@ -159,6 +159,13 @@ export async function convertToPartitioned(pool: pg.Pool, options: ConvertOption
          from pg_index i join pg_class c on c.oid = i.indexrelid where i.indrelid = to_regclass($1)`,
         [table],
       );
+      // The overview's statistics triggers (migration 0010), as they name the table: a statement
+      // trigger fires only for the table a statement names, so they move to the new parent.
+      const triggers = await tx.query<{ name: string; def: string }>(
+        `select tgname as name, pg_get_triggerdef(oid) as def
+         from pg_trigger where tgrelid = to_regclass($1) and not tgisinternal`,
+        [table],
+      );
       await tx.query(`lock table ${ident(table)} in access exclusive mode`);
       await tx.query(`alter table ${ident(table)} rename to ${ident(legacy)}`);
       for (const index of indexes.rows) {
@@ -174,6 +181,9 @@ export async function convertToPartitioned(pool: pg.Pool, options: ConvertOption
       );
       await tx.query(`alter table ${ident(table)} add constraint ${ident(`${table}_pkey`)} primary key (id)`);
       for (const index of indexes.rows) if (!index.primary) await tx.query(index.def);
+      // Before rows move below: what leaves the legacy table (its triggers) and what arrives in
+      // the parent (these) then cancel out in the statistics.
+      for (const trigger of triggers.rows) await tx.query(trigger.def);
       await tx.query(`create table ${ident(`${table}_default`)} partition of ${ident(table)} default`);
       const bound = boundId(prefix, nextBoundary(now, options.period));
       // Ids at or after the bound (a clock ahead, a hand-made id) cannot stay in the legacy
@@ -189,6 +199,8 @@ export async function convertToPartitioned(pool: pg.Pool, options: ConvertOption
       await tx.query(
         `alter table ${ident(table)} attach partition ${ident(legacy)} for values from (minvalue) to (${literal(bound)})`,
       );
+      for (const trigger of triggers.rows)
+        await tx.query(`drop trigger ${ident(trigger.name)} on ${ident(legacy)}`);
       converted.push(table);
     }
   });
