@@ -10,6 +10,7 @@ import {
   listEvents,
   listIngestFailures,
   newId,
+  type Page,
 } from "@hookline/db";
 import type { Logger } from "@hookline/logger";
 import {
@@ -297,25 +298,27 @@ function mountApi(
   // prefix, and the document, though it holds no secret, maps the surface for whoever reads it.
   // Built on first request, when every route is registered.
   let document: ReturnType<typeof openApiDocument> | undefined;
+  /** One page of a listing read with `filters`, as the API answers it. */
+  const listed = async <F, T, J>(
+    filters: F,
+    list: (pool: AdminContext["database"]["pool"], filters: F) => Promise<Page<T>>,
+    toJson: (item: T) => J,
+  ) => pageJson(await list(ctx.database.pool, filters), toJson);
   app.openapi(routes.openapi, (c) => {
     document ??= openApiDocument(app);
     return c.json(document, 200);
   });
 
-  app.openapi(routes.audit, async (c) => {
-    const filters = auditFilters(c.req.valid("query"), now());
-    const page = await listAudit(ctx.database.pool, filters);
-    return c.json(
-      pageJson(page, (a) => auditJson(a, ctx.redactor)),
+  app.openapi(routes.audit, async (c) =>
+    c.json(
+      await listed(auditFilters(c.req.valid("query"), now()), listAudit, (a) => auditJson(a, ctx.redactor)),
       200,
-    );
-  });
+    ),
+  );
 
-  app.openapi(routes.events, async (c) => {
-    const filters = eventFilters(c.req.valid("query"), now());
-    const page = await listEvents(ctx.database.pool, filters);
-    return c.json(pageJson(page, eventSummaryJson), 200);
-  });
+  app.openapi(routes.events, async (c) =>
+    c.json(await listed(eventFilters(c.req.valid("query"), now()), listEvents, eventSummaryJson), 200),
+  );
 
   app.openapi(routes.event, async (c) => {
     const { id } = c.req.valid("param");
@@ -378,22 +381,23 @@ function mountApi(
     return c.json(targetJson(target), 200);
   });
 
-  app.openapi(routes.ingestFailures, async (c) => {
-    const page = await listIngestFailures(ctx.database.pool, pageParams(c.req.valid("query")));
-    return c.json(
-      pageJson(page, (f) => ingestFailureJson(f, ctx.redactor)),
+  app.openapi(routes.ingestFailures, async (c) =>
+    c.json(
+      await listed(pageParams(c.req.valid("query")), listIngestFailures, (f) =>
+        ingestFailureJson(f, ctx.redactor),
+      ),
       200,
-    );
-  });
+    ),
+  );
 
-  app.openapi(routes.deliveries, async (c) => {
-    const filters = deliveryListFilters(c.req.valid("query"), now());
-    const page = await listDeliveries(ctx.database.pool, filters);
-    return c.json(
-      pageJson(page, (d) => deliveryJson(d, ctx.redactor)),
+  app.openapi(routes.deliveries, async (c) =>
+    c.json(
+      await listed(deliveryListFilters(c.req.valid("query"), now()), listDeliveries, (d) =>
+        deliveryJson(d, ctx.redactor),
+      ),
       200,
-    );
-  });
+    ),
+  );
 
   app.openapi(documentBody(app, routes.retryMany), async (c) => {
     const query = c.req.valid("query");

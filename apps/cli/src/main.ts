@@ -5,10 +5,11 @@ import { formatIssues, loadConfigFile } from "@hookline/config";
 import { migrateDatabase } from "@hookline/db";
 import { createLogger } from "@hookline/logger";
 import { redisEndpointOf } from "@hookline/queue";
+import { withoutPassword } from "@hookline/redact";
 import { parseCommandArgs } from "./args";
 import type { ConfiguredCommand } from "./commands/ops";
 import { CliError, readConfig, readEnv } from "./context";
-import { PreflightError, preflight, safeUrl } from "./preflight";
+import { PreflightError, preflight } from "./preflight";
 
 const USAGE = `Usage: hookline <command> [options]
 
@@ -115,7 +116,7 @@ async function main(argv: string[]): Promise<number> {
       });
       const { createdDatabase } = await migrateDatabase(env.databaseUrl);
       print(
-        `${createdDatabase ? "created database and " : ""}applied migrations to ${safeUrl(env.databaseUrl)}`,
+        `${createdDatabase ? "created database and " : ""}applied migrations to ${withoutPassword(env.databaseUrl)}`,
       );
       return 0;
     }

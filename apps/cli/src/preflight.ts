@@ -1,5 +1,6 @@
 import { ensureDatabase, splitDatabaseUrl } from "@hookline/db";
 import { connectRedis, describeEndpoint, isCluster, type RedisEndpoint } from "@hookline/queue";
+import { withoutPassword } from "@hookline/redact";
 import pg from "pg";
 
 /** A failure a person can act on: what is wrong, where, and how to fix it. No stack trace. */
@@ -10,17 +11,6 @@ export class PreflightError extends Error {
   ) {
     super(message);
     this.name = "PreflightError";
-  }
-}
-
-/** The URL with any password hidden, for messages. */
-export function safeUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = "****";
-    return u.toString();
-  } catch {
-    return "(unparsable URL)";
   }
 }
 
@@ -76,7 +66,7 @@ export async function checkPostgres(url: string): Promise<void> {
     await client.connect();
     await client.query("select 1");
   } catch (error) {
-    throw notAnswering("postgres", safeUrl(url), error);
+    throw notAnswering("postgres", withoutPassword(url), error);
   } finally {
     await client.end().catch(() => {});
   }

@@ -113,49 +113,49 @@ export const textParam = () =>
     .transform((raw, ctx) => present(raw, ctx))
     .meta({ maxLength: MAX_PARAM_LENGTH });
 
-const timeParam = () =>
+/**
+ * A parameter `read` turns into a value, or null when it cannot: refused with `why` (given the
+ * text) and `code`. Blank is absent.
+ */
+const readParam = <T>(
+  read: (text: string) => T | null,
+  why: (text: string) => string,
+  code: ParamErrorCode = "invalid_parameter",
+) =>
   z
     .string()
     .optional()
-    .transform((raw, ctx): TimeFilter | undefined => {
+    .transform((raw, ctx): T | undefined => {
       const text = present(raw, ctx);
       if (text === undefined) return undefined;
-      return (
-        readTimeFilter(text) ??
-        refuse(
-          ctx,
-          raw,
-          `expected an ISO-8601 time (2026-05-29T18:30:00Z) or a duration back from now (30m, 2h, 7d), got "${text.slice(0, 64)}"`,
-        )
-      );
-    })
-    .meta({
-      description: "An ISO-8601 time (2026-05-29T18:30:00Z) or a duration back from now (30m, 2h, 7d).",
-      examples: ["2h"],
+      return read(text) ?? refuse(ctx, raw, why(text), code);
     });
 
-const limitParam = z
-  .string()
-  .optional()
-  .transform((raw, ctx) => {
-    const text = present(raw, ctx);
-    if (text === undefined) return undefined;
-    const n = /^\d+$/.test(text) ? Number(text) : Number.NaN;
-    if (!Number.isInteger(n) || n < 1 || n > MAX_PAGE_SIZE)
-      return refuse(ctx, raw, `expected an integer from 1 to ${MAX_PAGE_SIZE}`);
-    return n;
-  })
-  .meta({ type: "integer", minimum: 1, maximum: MAX_PAGE_SIZE, description: "Page size." });
+/** What a parameter was, quoted and cut short, after what it should have been. */
+const got = (expected: string) => (text: string) => `${expected}, got "${text.slice(0, 64)}"`;
 
-const cursorParam = z
-  .string()
-  .optional()
-  .transform((raw, ctx) => {
-    const text = present(raw, ctx);
-    if (text === undefined) return undefined;
-    return decodeCursor(text) ? text : refuse(ctx, raw, "not a cursor this API gave out", "invalid_cursor");
-  })
-  .meta({ description: "The `next_cursor` of the previous page." });
+const timeParam = () =>
+  readParam(
+    readTimeFilter,
+    got("expected an ISO-8601 time (2026-05-29T18:30:00Z) or a duration back from now (30m, 2h, 7d)"),
+  ).meta({
+    description: "An ISO-8601 time (2026-05-29T18:30:00Z) or a duration back from now (30m, 2h, 7d).",
+    examples: ["2h"],
+  });
+
+const limitParam = readParam(
+  (text) => {
+    const n = /^\d+$/.test(text) ? Number(text) : Number.NaN;
+    return Number.isInteger(n) && n >= 1 && n <= MAX_PAGE_SIZE ? n : null;
+  },
+  () => `expected an integer from 1 to ${MAX_PAGE_SIZE}`,
+).meta({ type: "integer", minimum: 1, maximum: MAX_PAGE_SIZE, description: "Page size." });
+
+const cursorParam = readParam(
+  (text) => (decodeCursor(text) ? text : null),
+  () => "not a cursor this API gave out",
+  "invalid_cursor",
+).meta({ description: "The `next_cursor` of the previous page." });
 
 /** `failed` or `failed,retrying`. */
 export function parseStatuses(text: string): DeliveryStatus[] | null {
@@ -167,37 +167,18 @@ export function parseStatuses(text: string): DeliveryStatus[] | null {
   return [...new Set(parts)] as DeliveryStatus[];
 }
 
-const statusParam = z
-  .string()
-  .optional()
-  .transform((raw, ctx) => {
-    const text = present(raw, ctx);
-    if (text === undefined) return undefined;
-    return (
-      parseStatuses(text) ??
-      refuse(
-        ctx,
-        raw,
-        `expected one or more of ${DELIVERY_STATUSES.join(", ")} (comma-separated), got "${text.slice(0, 64)}"`,
-      )
-    );
-  })
-  .meta({
-    description: `One or more of ${DELIVERY_STATUSES.join(", ")}, comma-separated.`,
-    examples: ["failed,retrying"],
-  });
+const statusParam = readParam(
+  parseStatuses,
+  got(`expected one or more of ${DELIVERY_STATUSES.join(", ")} (comma-separated)`),
+).meta({
+  description: `One or more of ${DELIVERY_STATUSES.join(", ")}, comma-separated.`,
+  examples: ["failed,retrying"],
+});
 
-const actionParam = z
-  .string()
-  .optional()
-  .transform((raw, ctx): AuditAction | undefined => {
-    const text = present(raw, ctx);
-    if (text === undefined) return undefined;
-    return isAuditAction(text)
-      ? text
-      : refuse(ctx, raw, `expected one of ${AUDIT_ACTIONS.join(", ")}, got "${text.slice(0, 64)}"`);
-  })
-  .meta({ enum: [...AUDIT_ACTIONS] });
+const actionParam = readParam(
+  (text): AuditAction | null => (isAuditAction(text) ? text : null),
+  got(`expected one of ${AUDIT_ACTIONS.join(", ")}`),
+).meta({ enum: [...AUDIT_ACTIONS] });
 
 /** `limit` and `cursor` alone: listings without filters. */
 export const PageQuery = z.object({ limit: limitParam, cursor: cursorParam });

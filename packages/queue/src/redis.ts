@@ -1,3 +1,4 @@
+import { withoutPassword } from "@hookline/redact";
 // Connections to Redis: one server (REDIS_URL) or a Redis Cluster (REDIS_CLUSTER_NODES). Both
 // kinds take the same commands; BullMQ takes either as its connection.
 import { Cluster, type ClusterOptions, Redis, type RedisOptions } from "ioredis";
@@ -40,13 +41,7 @@ export function isCluster(
 export function describeEndpoint(endpoint: RedisEndpoint): string {
   if (isCluster(endpoint))
     return `cluster ${endpoint.clusterNodes.map((n) => `${n.host}:${n.port}`).join(",")}`;
-  try {
-    const u = new URL(endpoint);
-    if (u.password) u.password = "****";
-    return u.toString();
-  } catch {
-    return "(unparsable URL)";
-  }
+  return withoutPassword(endpoint);
 }
 
 /**

@@ -4,4 +4,5 @@ export {
   REDACTED,
   Redactor,
   shortenSignature,
+  withoutPassword,
 } from "./redact";

@@ -110,6 +110,17 @@ export class Redactor {
 }
 
 /** A target's URL as it may be shown: scheme, host and path; no credentials, no query. */
+/** The URL as it is, its password (if any) masked: for saying which server did not answer. */
+export function withoutPassword(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = "****";
+    return u.toString();
+  } catch {
+    return "(unparsable URL)";
+  }
+}
+
 export function displayUrl(url: string): string {
   try {
     const u = new URL(url);

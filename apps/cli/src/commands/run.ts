@@ -5,8 +5,9 @@ import type { RunningGateway } from "@hookline/gateway";
 import type { Logger } from "@hookline/logger";
 import { createMetrics } from "@hookline/metrics";
 import { bullPrefix, configFingerprint, redisEndpointOf, swapConfigFingerprint } from "@hookline/queue";
+import { withoutPassword } from "@hookline/redact";
 import type { RunningWorker } from "@hookline/worker";
-import { preflight, safeUrl } from "../preflight";
+import { preflight } from "../preflight";
 import { startTracingFromEnv } from "../tracing";
 import { forkGateways, gatewayProcessCount, isGatewayChild, runGatewayChild } from "./gateway-cluster";
 
@@ -59,7 +60,7 @@ export async function run(
   await compareConfig(env, logger);
   if (parts.migrate) {
     const { createdDatabase } = await migrateDatabase(env.databaseUrl);
-    logger.info({ database: safeUrl(env.databaseUrl), createdDatabase }, "migrations applied");
+    logger.info({ database: withoutPassword(env.databaseUrl), createdDatabase }, "migrations applied");
   }
   const common = {
     config,
