@@ -10,8 +10,10 @@ import {
   type IngestInput,
   type IngestOutcome,
   sentContent,
+  TRANSFORM_ERROR,
 } from "@hookline/db";
 import type { Logger } from "@hookline/logger";
+import type { FailedDelivery } from "./alerting";
 import type { InlineAttempts, Reservation } from "./inline-attempt";
 
 export interface FirstAttemptObserver {
@@ -25,6 +27,8 @@ export interface FirstAttemptDeps {
   /** Configured targets: a delivery to another is left to the reconciler. */
   readonly isConfigured: (targetId: string) => boolean;
   readonly observer?: FirstAttemptObserver;
+  /** A delivery created failed (its route's transform failed): a delivery.failed alert. */
+  readonly deliveryFailed?: (targetId: string, failed: FailedDelivery) => void;
 }
 
 /** First attempts planned for events about to be recorded. */
@@ -126,6 +130,12 @@ export function createFirstAttempts(deps: FirstAttemptDeps): FirstAttempts {
                   },
                   log,
                 );
+              } else if (delivery.status === "failed" && outcome.kind === "created") {
+                deps.deliveryFailed?.(delivery.targetId, {
+                  deliveryId: delivery.id,
+                  eventId: (planned[i] as IngestInput).eventId,
+                  reason: TRANSFORM_ERROR,
+                });
               } else if (delivery.held) {
                 if (outcome.kind === "created") count(delivery.targetId, "held");
               } else if (delivery.status === "pending" || delivery.status === "retrying") {

@@ -11,6 +11,7 @@ import {
   dueLiveDeliveries,
   failRemovedTargetDeliveries,
   type LiveDelivery,
+  type RemovedTargetDelivery,
   type SweepPosition,
 } from "@hookline/db";
 import type { Logger } from "@hookline/logger";
@@ -29,7 +30,8 @@ export interface ReconcilerDeps {
   readonly logger: Logger;
   readonly now: () => number;
   readonly onReconciled?: (targetId: string, count: number) => void;
-  readonly onTargetRemoved?: (count: number) => void;
+  /** Deliveries just ended as failed (target_removed): counted, and each a delivery.failed alert. */
+  readonly onTargetRemoved?: (ended: readonly RemovedTargetDelivery[]) => void;
 }
 
 export interface SweepResult {
@@ -106,9 +108,10 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
         "reconciler: live deliveries had no queue job; queued them again",
       );
     }
-    const removedTarget = await failRemovedTargetDeliveries(deps.pool, removed);
+    const ended = await failRemovedTargetDeliveries(deps.pool, removed);
+    const removedTarget = ended.length;
     if (removedTarget > 0) {
-      deps.onTargetRemoved?.(removedTarget);
+      deps.onTargetRemoved?.(ended);
       deps.logger.warn(
         { deliveries: removedTarget },
         "reconciler: deliveries to a target no longer configured ended as failed (target_removed)",

@@ -1,5 +1,5 @@
 import type { HooklineConfig } from "@hookline/config";
-import { connectDatabase } from "@hookline/db";
+import { connectDatabase, TARGET_REMOVED } from "@hookline/db";
 import type { Logger } from "@hookline/logger";
 import {
   ALERTS_QUEUE,
@@ -165,6 +165,7 @@ export async function startWorker(options: WorkerRunOptions): Promise<RunningWor
   const firstAttempts = createFirstAttempts({
     inline,
     isConfigured,
+    deliveryFailed: (targetId, failed) => deliveryObserver.deliveryFailed?.(targetId, failed),
     ...(options.observer ? { observer: options.observer } : {}),
   });
   ordering = createOrdering({
@@ -300,7 +301,15 @@ export async function startWorker(options: WorkerRunOptions): Promise<RunningWor
     logger,
     now,
     onReconciled: (targetId, count) => options.observer?.deliveriesReconciled(targetId, count),
-    onTargetRemoved: (count) => options.observer?.deliveriesTargetRemoved(count),
+    onTargetRemoved: (ended) => {
+      options.observer?.deliveriesTargetRemoved(ended.length);
+      for (const d of ended)
+        deliveryObserver.deliveryFailed?.(d.targetId, {
+          deliveryId: d.id,
+          eventId: d.eventId,
+          reason: TARGET_REMOVED,
+        });
+    },
   });
   const statsFold = startStatsFold(database.pool, STATS_FOLD_INTERVAL_MS, logger);
   logger.info({ targets: config.targets.map((t) => t.id) }, "worker running");

@@ -76,8 +76,15 @@ targets:
     url: ${target.url}/hooks
   - id: held
     url: ${target.url}/held
+  - id: shaped
+    url: ${target.url}/shaped
 routes:
-  - { source: clausum, targets: [broken, healthy, held] }
+  - { source: clausum, events: ["fraud.*"], targets: [broken, healthy, held] }
+  - source: clausum
+    events: ["shape.*"]
+    targets: [shaped]
+    transform: '$error("no shape for " & event)'
+
 alerts:
   - url: ${ops.url}/ops
     signing_secret: "${ALERT_SECRET}"
@@ -224,6 +231,25 @@ describe("alerts", () => {
       .split("\n")
       .find((l) => l.includes("alert not delivered; retrying"));
     expect(retryLine).toContain(`"destination":"${ops.url}/…"`);
+  });
+
+  it("a delivery created failed (its transform erred) is a delivery.failed alert too", async () => {
+    ops.respond(() => ({ status: 200, body: "ok" }));
+    expect((await sendSigned(stack, "clausum", clausumBody("shape.broken", "case_shape"))).status).toBe(202);
+    await eventually(() => alertsOf(ops, "delivery.failed").some((a) => a.data.target_id === "shaped"), {
+      what: "delivery.failed for the transform's target",
+    });
+    const alert = alertsOf(ops, "delivery.failed").find((a) => a.data.target_id === "shaped");
+    const failed = await database.pool.query<{ id: string; event_id: string }>(
+      "select id, event_id from deliveries where target_id = 'shaped' and status = 'failed'",
+    );
+    expect(failed.rows).toHaveLength(1);
+    expect(alert?.data).toMatchObject({
+      delivery_id: failed.rows[0]?.id,
+      event_id: failed.rows[0]?.event_id,
+      reason: "transform_error",
+      count: 1,
+    });
   });
 });
 

@@ -33,6 +33,8 @@ const RETRY_MS = 5_000;
 
 let iso: Isolated;
 let sink: Sink;
+/** Hookline's own alerts (alerts:): a delivery ended as target_removed is one. */
+let ops: Sink;
 let stack: Stack;
 let database: Database;
 let ingest: Queue;
@@ -48,6 +50,7 @@ beforeAll(async () => {
     if (failFirst.delete(request.path)) return { status: 500 };
     return { status: 200 };
   });
+  ops = await startSink();
   stack = await startStack(
     iso,
     loadTestConfig(`
@@ -61,6 +64,10 @@ targets:
 routes:
   - { source: klariqo, targets: [sink] }
 worker: { reconcile_interval: 200ms, reconcile_grace: 300ms, removed_target_grace: 500ms }
+alerts:
+  - url: ${ops.url}/ops
+    signing_secret: "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD"
+    events: [delivery.failed]
 `),
     {
       workerObserver: observeWorker({
@@ -75,7 +82,7 @@ worker: { reconcile_interval: 200ms, reconcile_grace: 300ms, removed_target_grac
   deliveries = new Queue(deliveryQueueName("sink"), { connection, prefix: bullPrefix(iso.queuePrefix) });
 });
 
-afterAll(() => closeAll(ingest, deliveries, stack, database, sink, iso));
+afterAll(() => closeAll(ingest, deliveries, stack, database, sink, ops, iso));
 
 const job = (patch: Partial<IngestJob> = {}): IngestJob => ({
   eventId: newId("evt"),
@@ -231,5 +238,12 @@ describe("the reconciler", () => {
       return d?.status === "failed" ? d : undefined;
     });
     expect(row.last_error).toBe("target_removed");
+    // Ended as failed, so ops hear of it as of any failed delivery.
+    const alert = await eventually(() =>
+      ops.received
+        .map((r) => JSON.parse(r.body.toString()) as { type: string; data: Record<string, unknown> })
+        .find((b) => b.type === "delivery.failed" && b.data.target_id === "gone"),
+    );
+    expect(alert.data).toMatchObject({ delivery_id: row.id, event_id: eventId, reason: "target_removed" });
   });
 });

@@ -128,6 +128,7 @@ export {
   dueLiveDeliveries,
   failRemovedTargetDeliveries,
   type LiveDelivery,
+  type RemovedTargetDelivery,
   type SweepPosition,
   TARGET_REMOVED,
 } from "./queries/reconcile";

@@ -59,12 +59,23 @@ export async function dueLiveDeliveries(
 export const TARGET_REMOVED = "target_removed";
 
 /** Ends live deliveries whose target is gone: `failed`, `last_error = 'target_removed'`. Returns how many. */
-export async function failRemovedTargetDeliveries(pool: pg.Pool, ids: readonly string[]): Promise<number> {
-  if (ids.length === 0) return 0;
-  const result = await pool.query(
+/** A delivery the reconciler ended as failed (target_removed). */
+export interface RemovedTargetDelivery {
+  readonly id: string;
+  readonly targetId: string;
+  readonly eventId: string;
+}
+
+export async function failRemovedTargetDeliveries(
+  pool: pg.Pool,
+  ids: readonly string[],
+): Promise<RemovedTargetDelivery[]> {
+  if (ids.length === 0) return [];
+  const result = await pool.query<RemovedTargetDelivery>(
     `update deliveries set status = 'failed', last_error = '${TARGET_REMOVED}', next_attempt_at = null, updated_at = now()
-     where id = any($1::text[]) and status in ('pending', 'retrying')`,
+     where id = any($1::text[]) and status in ('pending', 'retrying')
+     returning id, target_id as "targetId", event_id as "eventId"`,
     [ids],
   );
-  return result.rowCount ?? 0;
+  return result.rows;
 }
