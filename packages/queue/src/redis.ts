@@ -1,6 +1,6 @@
-import { withoutPassword } from "@hookline/redact";
 // Connections to Redis: one server (REDIS_URL) or a Redis Cluster (REDIS_CLUSTER_NODES). Both
 // kinds take the same commands; BullMQ takes either as its connection.
+import { withoutPassword } from "@hookline/redact";
 import { Cluster, type ClusterOptions, Redis, type RedisOptions } from "ioredis";
 import { type QueueKeys, queueKeys } from "./catalog";
 
