@@ -145,6 +145,30 @@ describe("poison metadata", () => {
     });
   });
 
+  it("a Clausum event whose data is nested too deeply to serialise again: recorded once (keyed by its body hash), its re-send a duplicate", async () => {
+    // JSON.parse takes this nesting; JSON.stringify of it overflows the stack. The worker
+    // computes Clausum's key (the gateway leaves it), so a throw there would fail the job forever.
+    const body = `{"event":"deep.nested","timestamp":"t","data":${"[".repeat(20_000)}${"]".repeat(20_000)}}`;
+    const first = await send("clausum", body, { eventType: "deep.nested" });
+    expect(first.status).toBe(202);
+    const key = await eventually(async () => {
+      const row = await database.pool.query<{ dedupe_key: string }>(
+        "select dedupe_key from events where id = $1",
+        [first.id],
+      );
+      return row.rows[0]?.dedupe_key;
+    });
+    expect(key).toMatch(/^body:[0-9a-f]{64}$/);
+    expect((await send("clausum", body, { eventType: "deep.nested" })).status).toBe(202);
+    await eventually(async () => {
+      const row = await database.pool.query<{ duplicate_count: number }>(
+        "select duplicate_count from events where id = $1",
+        [first.id],
+      );
+      return row.rows[0]?.duplicate_count === 1;
+    });
+  });
+
   it("after all of it: every accepted event is recorded and no ingest job is failing or waiting to retry", async () => {
     // The barrier: a good event sent last. Once it is delivered, the earlier jobs have run.
     const good = await send("stripe", '{"id":"evt_good","type":"x.a"}');
@@ -152,7 +176,7 @@ describe("poison metadata", () => {
     await eventually(async () => {
       return sink.received.some((r) => r.headers["webhook-id"] === good.id);
     });
-    expect(await eventCount()).toBe(2); // the keyed event and this one
+    expect(await eventCount()).toBe(3); // the keyed event, the deeply nested one and this one
     const counts = await queue.getJobCounts("failed", "delayed", "wait", "active");
     expect(counts).toEqual({ failed: 0, delayed: 0, wait: 0, active: 0 });
   });

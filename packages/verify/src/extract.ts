@@ -82,7 +82,11 @@ export function dedupeKeyOfBody(body: Uint8Array, sources: readonly BodyDedupeSo
   return dedupeKey(new BodyView(body, {}), sources);
 }
 
-/** `<header value>`, `json:<sha256 of the JSON array of values>` or `body:<sha256>`. */
+/**
+ * `<header value>`, `json:<sha256 of the JSON array of values>` or `body:<sha256>`. Never
+ * throws: values nested too deeply to serialise again (JSON.parse takes deeper nesting than
+ * JSON.stringify gives back) fall back to the body's hash, the same wherever it is computed.
+ */
 export function dedupeKey(view: BodyView, sources: readonly DedupeSource[]): string {
   for (const source of sources) {
     if (source === "body") break;
@@ -93,10 +97,19 @@ export function dedupeKey(view: BodyView, sources: readonly DedupeSource[]): str
     }
     const values = source.paths.map((path) => view.at(path));
     if (values.some((v) => v !== undefined)) {
-      return `json:${sha256Hex(JSON.stringify(values.map((v) => (v === undefined ? null : v))))}`;
+      const text = serialised(values.map((v) => (v === undefined ? null : v)));
+      return text === null ? bodyKey(view.body) : `json:${sha256Hex(text)}`;
     }
   }
   return bodyKey(view.body);
+}
+
+function serialised(values: unknown[]): string | null {
+  try {
+    return JSON.stringify(values);
+  } catch {
+    return null; // RangeError: nested deeper than the stack allows
+  }
 }
 
 function splitPath(path: string): string[] | null {

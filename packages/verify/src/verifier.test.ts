@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { createVerifier, PRESET_NAMES, SCHEME_NAMES, signRequest } from "./index.js";
+import { createVerifier, dedupeKeyOfBody, PRESET_NAMES, SCHEME_NAMES, signRequest } from "./index.js";
 import { EXAMPLES, edKeys, roundTrip, signed, utf8, verifierFor, verifyWith } from "./test-helpers.js";
 import type { HeaderMap, SourceSpec, VerifyRequest, VerifySpec } from "./types.js";
 
@@ -253,6 +253,17 @@ describe("event type and de-duplication", () => {
     expect(run(spec, '{"event":"e","data":{"id":7}}').dedupeKey).toBe(`json:${sha('["e",7,null]')}`);
     expect(run(spec, '{"other":1}').dedupeKey).toBe(`body:${sha('{"other":1}')}`);
     expect(run(spec, "plain").dedupeKey).toBe(`body:${sha("plain")}`);
+  });
+
+  it("json key of values nested too deeply to serialise: the body hash, and never a throw", () => {
+    // JSON.parse takes this; JSON.stringify of it overflows the stack.
+    const deep = `{"event":"e","data":${"[".repeat(20_000)}${"]".repeat(20_000)}}`;
+    const spec = none({ dedupeKey: { json: ["event", "data"] } });
+    expect(run(spec, deep).dedupeKey).toBe(`body:${sha(deep)}`);
+    const verifier = verifierFor(spec);
+    const chain = verifier.bodyDedupe;
+    expect(chain).not.toBeNull();
+    if (chain) expect(dedupeKeyOfBody(utf8(deep), chain)).toBe(`body:${sha(deep)}`);
   });
 
   it("header key with body fallback; explicit body", () => {
