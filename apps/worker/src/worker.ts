@@ -17,7 +17,7 @@ import {
   raiseIngestShards,
 } from "@hookline/queue";
 import { Queue, Worker, type WorkerOptions } from "bullmq";
-import { startAlerting } from "./alerting";
+import { type FailedDelivery, startAlerting } from "./alerting";
 import type { DeliveryObserver } from "./attempt";
 import { createAttemptWriter } from "./attempt-batch";
 import { CircuitBreaker, type CircuitState } from "./circuit";
@@ -112,10 +112,13 @@ export async function startWorker(options: WorkerRunOptions): Promise<RunningWor
     ...(options.observer ? { observer: options.observer } : {}),
     ...options.alertTiming,
   });
+  // However a delivery ends failed (an attempt, a failed transform, a removed target): an alert.
+  const deliveryFailed = (targetId: string, failed: FailedDelivery) =>
+    alerting?.deliveryFailed(targetId, failed);
   const deliveryObserver: DeliveryObserver = {
     attempt: (targetId, outcome, seconds) => options.observer?.attempt(targetId, outcome, seconds),
     firstSuccess: (targetId, lag) => options.observer?.firstSuccess(targetId, lag),
-    deliveryFailed: (targetId, failed) => alerting?.deliveryFailed(targetId, failed),
+    deliveryFailed,
   };
 
   const runtimes = new Map<string, TargetRuntime>();
@@ -165,7 +168,7 @@ export async function startWorker(options: WorkerRunOptions): Promise<RunningWor
   const firstAttempts = createFirstAttempts({
     inline,
     isConfigured,
-    deliveryFailed: (targetId, failed) => deliveryObserver.deliveryFailed?.(targetId, failed),
+    deliveryFailed,
     ...(options.observer ? { observer: options.observer } : {}),
   });
   ordering = createOrdering({
@@ -304,7 +307,7 @@ export async function startWorker(options: WorkerRunOptions): Promise<RunningWor
     onTargetRemoved: (ended) => {
       options.observer?.deliveriesTargetRemoved(ended.length);
       for (const d of ended)
-        deliveryObserver.deliveryFailed?.(d.targetId, {
+        deliveryFailed(d.targetId, {
           deliveryId: d.id,
           eventId: d.eventId,
           reason: TARGET_REMOVED,
