@@ -339,11 +339,8 @@ export async function dropExpiredPartitions(pool: pg.Pool, options: DropOptions)
   for (const p of await expired("events", options.eventsBefore)) {
     const range = p.from === null ? "event_id < $1" : "event_id < $1 and event_id >= $2";
     const params = p.from === null ? [p.to] : [p.to, p.from];
-    const live = await pool.query(
-      `select 1 from deliveries where status in ${LIVE} and ${range} limit 1`,
-      params,
-    );
-    if (live.rowCount !== 0) {
+    const anyLive = `select 1 from deliveries where status in ${LIVE} and ${range} limit 1`;
+    if ((await pool.query(anyLive, params)).rowCount !== 0) {
       kept.push(p.name);
       continue;
     }
@@ -364,11 +361,7 @@ export async function dropExpiredPartitions(pool: pg.Pool, options: DropOptions)
       // Dropping takes the parent's lock, so no replay or retry can start on these events now;
       // one that did in between is seen here, and the partition stays (rolled back).
       await tx.query(`drop table ${ident(p.name)}`);
-      const again = await tx.query(
-        `select 1 from deliveries where status in ${LIVE} and ${range} limit 1`,
-        params,
-      );
-      if (again.rowCount !== 0) throw new BecameLive();
+      if ((await tx.query(anyLive, params)).rowCount !== 0) throw new BecameLive();
       deliveries += (await tx.query(`delete from deliveries where ${range}`, params)).rowCount ?? 0;
       return true;
     }).catch((error: unknown) => {
