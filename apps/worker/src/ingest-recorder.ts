@@ -47,6 +47,9 @@ export async function toIngestInput(
     headers: data.headers,
     body,
   });
+  // The gateway leaves a key the body alone decides to us (the schema holds one of the two).
+  // Taken before any transform sees the parsed body, which routing and the key share.
+  const dedupeKey = data.dedupeKey ?? dedupeKeyOfBody(body, data.dedupeFrom ?? ["body"], () => event.json());
   const routed = routeEvent(config.routes, event);
   const orderingKeys =
     seq !== null && routed.some((r) => r.orderingKey !== null)
@@ -70,8 +73,7 @@ export async function toIngestInput(
     eventId: data.eventId,
     sourceId: data.sourceId,
     eventType: data.eventType,
-    // The gateway leaves a key the body alone decides to us (the schema holds one of the two).
-    dedupeKey: data.dedupeKey ?? dedupeKeyOfBody(body, data.dedupeFrom ?? ["body"]),
+    dedupeKey,
     providerId: data.providerId,
     receivedAt: new Date(data.receivedAt),
     headers: data.headers,

@@ -22,13 +22,23 @@ const NOT_JSON = Symbol("not-json");
 /** Lazily parses the body as JSON, at most once per request. */
 export class BodyView {
   private json: unknown = UNPARSED;
+  /**
+   * `parse`: the body's JSON as someone else already parses it (undefined: not JSON), so it is
+   * parsed once; by default the view parses it itself.
+   */
   constructor(
     readonly body: Uint8Array,
     readonly headers: HeaderMap,
+    private readonly parse?: () => unknown,
   ) {}
 
   parsed(): unknown {
     if (this.json === UNPARSED) {
+      if (this.parse) {
+        const value = this.parse();
+        this.json = value === undefined ? NOT_JSON : value;
+        return this.json;
+      }
       try {
         this.json = JSON.parse(asBuffer(this.body).toString("utf8"));
       } catch {
@@ -77,9 +87,16 @@ export function bodyOnly(sources: readonly DedupeSource[]): readonly BodyDedupeS
   return sources.every((s): s is BodyDedupeSource => s === "body" || !("header" in s)) ? sources : null;
 }
 
-/** The key `dedupeKey` gives for a body-only chain, from the body's bytes alone. */
-export function dedupeKeyOfBody(body: Uint8Array, sources: readonly BodyDedupeSource[]): string {
-  return dedupeKey(new BodyView(body, {}), sources);
+/**
+ * The key `dedupeKey` gives for a body-only chain, from the body's bytes alone. `json`: the
+ * body already parsed by the caller (undefined when it is not JSON), to parse it once.
+ */
+export function dedupeKeyOfBody(
+  body: Uint8Array,
+  sources: readonly BodyDedupeSource[],
+  json?: () => unknown,
+): string {
+  return dedupeKey(new BodyView(body, {}, json), sources);
 }
 
 /**
