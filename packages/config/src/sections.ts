@@ -109,21 +109,23 @@ export function buildServer(raw: unknown, issues: Issue[]): ServerConfig | undef
   const trustedProxies = buildAddressList(parsed.trusted_proxies, ["server", "trusted_proxies"], issues);
   if (trustedProxies === undefined) return undefined;
   const server: ServerConfig = {
-    host: parsed.host ?? d.host,
-    port: parsed.port ?? d.port,
-    adminHost: parsed.admin_host ?? d.adminHost,
-    adminPort: parsed.admin_port ?? d.adminPort,
-    bodyLimitBytes: parsed.body_limit ?? d.bodyLimitBytes,
-    workers: parsed.workers ?? d.workers,
-    queueLingerMs: parsed.queue_linger ?? d.queueLingerMs,
-    enqueueTimeoutMs: parsed.enqueue_timeout ?? d.enqueueTimeoutMs,
-    bodyIdleTimeoutMs: parsed.body_idle_timeout ?? d.bodyIdleTimeoutMs,
-    headersTimeoutMs: parsed.headers_timeout ?? d.headersTimeoutMs,
-    requestTimeoutMs: parsed.request_timeout ?? d.requestTimeoutMs,
+    ...withDefaults(parsed, d, {
+      host: "host",
+      port: "port",
+      adminHost: "admin_host",
+      adminPort: "admin_port",
+      bodyLimitBytes: "body_limit",
+      workers: "workers",
+      queueLingerMs: "queue_linger",
+      enqueueTimeoutMs: "enqueue_timeout",
+      bodyIdleTimeoutMs: "body_idle_timeout",
+      headersTimeoutMs: "headers_timeout",
+      requestTimeoutMs: "request_timeout",
+      requireHttpsTargets: "require_https_targets",
+    }),
     retryAfterSeconds:
       parsed.retry_after === undefined ? d.retryAfterSeconds : Math.ceil(parsed.retry_after / 1000),
     trustedProxies: trustedProxies ?? d.trustedProxies,
-    requireHttpsTargets: parsed.require_https_targets ?? d.requireHttpsTargets,
   };
   if (server.port !== 0 && server.port === server.adminPort) {
     issues.push({ at: ["server", "admin_port"], message: `must differ from server.port (${server.port})` });
@@ -147,6 +149,27 @@ export function specPathToYaml(path: string): PathSegment[] {
 
 export function compact<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
+
+/** What `withDefaults` returns: each listed field, as parsed or as its default. */
+type Filled<P, D, K> = { readonly [F in keyof K & keyof D]: D[F] | Exclude<P[K[F] & keyof P], undefined> };
+
+/**
+ * Each field of `keys` from its YAML key in `parsed`, or from `defaults` where the key (or the
+ * whole mapping) is absent; a null is kept (retention's `forever`). The YAML keys are listed
+ * rather than derived: most leave out the field's unit (`body_limit` fills `bodyLimitBytes`).
+ */
+function withDefaults<
+  P extends object,
+  D extends object,
+  const K extends { readonly [F in keyof D]?: keyof P },
+>(parsed: P | undefined, defaults: D, keys: K): Filled<P, D, K> {
+  const filled: Partial<Record<keyof D, unknown>> = {};
+  for (const field of Object.keys(keys) as (keyof K & keyof D)[]) {
+    const value = parsed?.[keys[field] as keyof P];
+    filled[field] = value === undefined ? defaults[field] : value;
+  }
+  return filled as Filled<P, D, K>;
 }
 
 export function toSpec(raw: RawSource): SourceSpec {
@@ -408,17 +431,19 @@ export function buildTarget(
     id: parsed.id,
     url: parsed.url,
     destination,
-    timeoutMs: parsed.timeout ?? d.timeoutMs,
-    connectTimeoutMs: parsed.connect_timeout ?? d.connectTimeoutMs,
+    ...withDefaults(parsed, d, {
+      timeoutMs: "timeout",
+      connectTimeoutMs: "connect_timeout",
+      concurrency: "concurrency",
+    }),
     retryScheduleMs: parsed.retry?.schedule ?? [...d.retryScheduleMs],
     rateLimit: parsed.rate_limit ?? null,
-    concurrency: parsed.concurrency ?? d.concurrency,
     signingSecrets,
     headers,
-    circuitBreaker: {
-      failureThreshold: parsed.circuit_breaker?.failure_threshold ?? d.circuitBreaker.failureThreshold,
-      cooldownMs: parsed.circuit_breaker?.cooldown ?? d.circuitBreaker.cooldownMs,
-    },
+    circuitBreaker: withDefaults(parsed.circuit_breaker, d.circuitBreaker, {
+      failureThreshold: "failure_threshold",
+      cooldownMs: "cooldown",
+    }),
     tls,
   };
 }
@@ -527,34 +552,32 @@ export function parseJsonPointer(pointer: string): string[] | null {
 export function buildRetention(raw: unknown, issues: Issue[]): RetentionConfig | undefined {
   const parsed = validate(retentionSchema, raw ?? {}, ["retention"], issues);
   if (parsed === undefined) return undefined;
-  const d = DEFAULTS.retention;
-  return {
-    eventsMs: parsed.events === undefined ? d.eventsMs : parsed.events,
-    attemptsMs: parsed.attempts === undefined ? d.attemptsMs : parsed.attempts,
-    intervalMs: parsed.interval ?? d.intervalMs,
-    partitioning: parsed.partitioning ?? d.partitioning,
-  };
+  return withDefaults(parsed, DEFAULTS.retention, {
+    eventsMs: "events",
+    attemptsMs: "attempts",
+    intervalMs: "interval",
+    partitioning: "partitioning",
+  });
 }
 
 export function buildIngest(raw: unknown, issues: Issue[]): IngestConfig | undefined {
   const parsed = validate(ingestSchema, raw ?? {}, ["ingest"], issues);
   if (parsed === undefined) return undefined;
-  return { shards: parsed.shards ?? DEFAULTS.ingest.shards };
+  return withDefaults(parsed, DEFAULTS.ingest, { shards: "shards" });
 }
 
 export function buildWorker(raw: unknown, issues: Issue[]): WorkerConfig | undefined {
   const parsed = validate(workerSchema, raw ?? {}, ["worker"], issues);
   if (parsed === undefined) return undefined;
-  const d = DEFAULTS.worker;
-  return {
-    lockDurationMs: parsed.lock_duration ?? d.lockDurationMs,
-    stalledIntervalMs: parsed.stalled_interval ?? d.stalledIntervalMs,
-    ingestConcurrency: parsed.ingest_concurrency ?? d.ingestConcurrency,
-    reconcileIntervalMs: parsed.reconcile_interval ?? d.reconcileIntervalMs,
-    reconcileBatch: parsed.reconcile_batch ?? d.reconcileBatch,
-    reconcileGraceMs: parsed.reconcile_grace ?? d.reconcileGraceMs,
-    removedTargetGraceMs: parsed.removed_target_grace ?? d.removedTargetGraceMs,
-  };
+  return withDefaults(parsed, DEFAULTS.worker, {
+    lockDurationMs: "lock_duration",
+    stalledIntervalMs: "stalled_interval",
+    ingestConcurrency: "ingest_concurrency",
+    reconcileIntervalMs: "reconcile_interval",
+    reconcileBatch: "reconcile_batch",
+    reconcileGraceMs: "reconcile_grace",
+    removedTargetGraceMs: "removed_target_grace",
+  });
 }
 
 /** The name HOOKLINE_ADMIN_TOKEN goes by; a configured token may not take it. */
