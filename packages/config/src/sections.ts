@@ -4,6 +4,7 @@ import { compileMatch, type Matcher } from "@hookline/filter";
 import { type CompiledTransform, compileTransform } from "@hookline/transform";
 import type { SourceSpec, VerifySpec } from "@hookline/verify";
 import { createVerifier, validateStandardWebhooksSecret } from "@hookline/verify";
+import type { z } from "zod";
 import { DEFAULTS } from "./defaults.js";
 import { MIN_ADMIN_TOKEN_LENGTH } from "./env.js";
 import { errorText, type Issue, isRecord, startsWith, validate } from "./issues.js";
@@ -549,10 +550,25 @@ export function parseJsonPointer(pointer: string): string[] | null {
   return tokens;
 }
 
+/** A section of plain settings: validated whole (absent is empty), then defaults filled in. */
+function buildSettings<
+  P extends object,
+  D extends object,
+  const K extends { readonly [F in keyof D]?: keyof P },
+>(
+  section: string,
+  schema: z.ZodType<P>,
+  raw: unknown,
+  issues: Issue[],
+  defaults: D,
+  keys: K,
+): Filled<P, D, K> | undefined {
+  const parsed = validate(schema, raw ?? {}, [section], issues);
+  return parsed === undefined ? undefined : withDefaults(parsed, defaults, keys);
+}
+
 export function buildRetention(raw: unknown, issues: Issue[]): RetentionConfig | undefined {
-  const parsed = validate(retentionSchema, raw ?? {}, ["retention"], issues);
-  if (parsed === undefined) return undefined;
-  return withDefaults(parsed, DEFAULTS.retention, {
+  return buildSettings("retention", retentionSchema, raw, issues, DEFAULTS.retention, {
     eventsMs: "events",
     attemptsMs: "attempts",
     intervalMs: "interval",
@@ -561,15 +577,11 @@ export function buildRetention(raw: unknown, issues: Issue[]): RetentionConfig |
 }
 
 export function buildIngest(raw: unknown, issues: Issue[]): IngestConfig | undefined {
-  const parsed = validate(ingestSchema, raw ?? {}, ["ingest"], issues);
-  if (parsed === undefined) return undefined;
-  return withDefaults(parsed, DEFAULTS.ingest, { shards: "shards" });
+  return buildSettings("ingest", ingestSchema, raw, issues, DEFAULTS.ingest, { shards: "shards" });
 }
 
 export function buildWorker(raw: unknown, issues: Issue[]): WorkerConfig | undefined {
-  const parsed = validate(workerSchema, raw ?? {}, ["worker"], issues);
-  if (parsed === undefined) return undefined;
-  return withDefaults(parsed, DEFAULTS.worker, {
+  return buildSettings("worker", workerSchema, raw, issues, DEFAULTS.worker, {
     lockDurationMs: "lock_duration",
     stalledIntervalMs: "stalled_interval",
     ingestConcurrency: "ingest_concurrency",
