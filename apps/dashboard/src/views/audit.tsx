@@ -1,7 +1,7 @@
 import { AUDIT_ACTIONS } from "@hookline/db";
 import type { AuditJson } from "@hookline/operations";
 import { FilterForm, ListPage, type ListPageData, ListPanel } from "./list";
-import { type PageEnv, SelectField, SinceField, Stamp, TextField } from "./parts";
+import { type PageEnv, SelectField, SinceField, Stamp, Table, TextField } from "./parts";
 
 export interface AuditLogData extends ListPageData {
   /** As the API shows them: free text already redacted. */
@@ -52,34 +52,22 @@ export const AuditLogPage = (props: { data: AuditLogData; env: PageEnv }) => {
         noun="the log"
         none="No audit entries match these filters."
       >
-        <table class="table" data-table="audit">
-          <thead>
-            <tr>
-              <th>When</th>
-              <th>Actor</th>
-              <th>Action</th>
-              <th>Subject</th>
-              <th>Details</th>
-              <th>Address</th>
+        <Table name="audit" headings={["When", "Actor", "Action", "Subject", "Details", "Address"]}>
+          {data.entries.map((a) => (
+            <tr data-audit-id={a.id} class={a.action === "login_failed" ? "row-failed" : undefined}>
+              <td class="nowrap">
+                <Stamp at={new Date(a.at)} now={env.now} />
+              </td>
+              <td>{a.actor}</td>
+              <td class="mono small">{a.action}</td>
+              <td class="mono small ellipsis" title={a.subject ?? ""}>
+                {a.subject ?? <span class="muted">—</span>}
+              </td>
+              <td class="small wrap">{detailsText(a.details)}</td>
+              <td class="mono small">{a.ip ?? <span class="muted">—</span>}</td>
             </tr>
-          </thead>
-          <tbody>
-            {data.entries.map((a) => (
-              <tr data-audit-id={a.id} class={a.action === "login_failed" ? "row-failed" : undefined}>
-                <td class="nowrap">
-                  <Stamp at={new Date(a.at)} now={env.now} />
-                </td>
-                <td>{a.actor}</td>
-                <td class="mono small">{a.action}</td>
-                <td class="mono small ellipsis" title={a.subject ?? ""}>
-                  {a.subject ?? <span class="muted">—</span>}
-                </td>
-                <td class="small wrap">{detailsText(a.details)}</td>
-                <td class="mono small">{a.ip ?? <span class="muted">—</span>}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+          ))}
+        </Table>
       </ListPanel>
     </ListPage>
   );

@@ -3,7 +3,19 @@ import type { Redactor } from "@hookline/redact";
 import type { Child } from "hono/jsx";
 import { clip } from "../format";
 import { ConfiguredField, FilterForm, ListPage, type ListPageData, ListPanel } from "./list";
-import { Back, Code, Csrf, IdLink, type PageEnv, SinceField, Stamp, StatusBadge, withParams } from "./parts";
+import {
+  Back,
+  Code,
+  Csrf,
+  type Heading,
+  IdLink,
+  type PageEnv,
+  SinceField,
+  Stamp,
+  StatusBadge,
+  Table,
+  withParams,
+} from "./parts";
 
 export interface DeliveriesData extends ListPageData {
   readonly deliveries: readonly DeliveryRow[];
@@ -22,6 +34,12 @@ const TABS: ReadonlyArray<readonly [string, string]> = [
   ["succeeded", "Succeeded"],
   ["pending,retrying,failed,succeeded", "All"],
 ];
+
+/** The checkbox column's heading: it selects every delivery on the page. */
+const SELECT_ALL: Heading = {
+  text: <input type="checkbox" data-select-all aria-label="Select all on this page" />,
+  class: "check",
+};
 
 const TITLES: Readonly<Record<string, string>> = {
   failed: "Failed deliveries",
@@ -136,91 +154,82 @@ export const DeliveriesPage = (props: { data: DeliveriesData; env: PageEnv }) =>
               : "No deliveries match these filters."
           }
         >
-          <table class="table" data-table="deliveries">
-            <thead>
-              <tr>
-                {retryable ? (
-                  <th class="check">
-                    <input type="checkbox" data-select-all aria-label="Select all on this page" />
-                  </th>
-                ) : null}
-                <th>Last change</th>
-                <th>Target</th>
-                <th>Event</th>
-                <th>Status</th>
-                <th class="num">Attempts</th>
-                <th>Last answer</th>
-                <th class="right">Actions</th>
-              </tr>
-            </thead>
-            <tbody>
-              {data.deliveries.map((d) => {
-                const error = d.lastError ? clip(data.redactor.text(d.lastError), 120) : null;
-                const type = data.eventTypes.get(d.eventId);
-                return (
-                  <tr data-delivery-id={d.id}>
-                    {retryable ? (
-                      <td class="check">
-                        <input type="checkbox" name="id" value={d.id} aria-label={`Select ${d.id}`} />
-                      </td>
+          <Table
+            name="deliveries"
+            headings={[
+              ...(retryable ? [SELECT_ALL] : []),
+              "Last change",
+              "Target",
+              "Event",
+              "Status",
+              { text: "Attempts", class: "num" },
+              "Last answer",
+              { text: "Actions", class: "right" },
+            ]}
+          >
+            {data.deliveries.map((d) => {
+              const error = d.lastError ? clip(data.redactor.text(d.lastError), 120) : null;
+              const type = data.eventTypes.get(d.eventId);
+              return (
+                <tr data-delivery-id={d.id}>
+                  {retryable ? (
+                    <td class="check">
+                      <input type="checkbox" name="id" value={d.id} aria-label={`Select ${d.id}`} />
+                    </td>
+                  ) : null}
+                  <td class="nowrap">
+                    <Stamp at={d.updatedAt} now={env.now} />
+                  </td>
+                  <td class="strong">{d.targetId}</td>
+                  <td>
+                    <IdLink id={d.eventId} href={`/events/${d.eventId}#delivery-${d.id}`} />
+                    <div class="faint small">
+                      {d.sourceId}
+                      {type ? <span class="mono"> · {type}</span> : null}
+                    </div>
+                  </td>
+                  <td>
+                    <StatusBadge status={d.status} />
+                  </td>
+                  <td class="num">{d.attemptCount}</td>
+                  <td class="answer">
+                    <Code code={d.lastStatusCode} />
+                    {error ? (
+                      <span class="err" title={error.cut ? data.redactor.text(d.lastError ?? "") : undefined}>
+                        {error.text}
+                        {error.cut ? "…" : ""}
+                      </span>
                     ) : null}
-                    <td class="nowrap">
-                      <Stamp at={d.updatedAt} now={env.now} />
-                    </td>
-                    <td class="strong">{d.targetId}</td>
-                    <td>
-                      <IdLink id={d.eventId} href={`/events/${d.eventId}#delivery-${d.id}`} />
-                      <div class="faint small">
-                        {d.sourceId}
-                        {type ? <span class="mono"> · {type}</span> : null}
-                      </div>
-                    </td>
-                    <td>
-                      <StatusBadge status={d.status} />
-                    </td>
-                    <td class="num">{d.attemptCount}</td>
-                    <td class="answer">
-                      <Code code={d.lastStatusCode} />
-                      {error ? (
-                        <span
-                          class="err"
-                          title={error.cut ? data.redactor.text(d.lastError ?? "") : undefined}
-                        >
-                          {error.text}
-                          {error.cut ? "…" : ""}
-                        </span>
-                      ) : null}
-                    </td>
-                    <td class="right nowrap">
-                      {retryable ? (
-                        <button
-                          type="submit"
-                          class="btn small"
-                          formaction={`/deliveries/${d.id}/retry`}
-                          data-action="retry"
-                        >
-                          Retry
-                        </button>
-                      ) : null}{" "}
-                      {env.canOperate ? (
-                        <button
-                          type="submit"
-                          class="btn small ghost"
-                          formaction={`/events/${d.eventId}/replay`}
-                          name="target"
-                          value={d.targetId}
-                          data-action="replay"
-                          data-confirm={`Replay sends the event to ${d.targetId} again as a new delivery. Continue?`}
-                        >
-                          Replay
-                        </button>
-                      ) : null}
-                    </td>
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
+                  </td>
+                  <td class="right nowrap">
+                    {retryable ? (
+                      <button
+                        type="submit"
+                        class="btn small"
+                        formaction={`/deliveries/${d.id}/retry`}
+                        data-action="retry"
+                      >
+                        Retry
+                      </button>
+                    ) : null}{" "}
+                    {env.canOperate ? (
+                      <button
+                        type="submit"
+                        class="btn small ghost"
+                        formaction={`/events/${d.eventId}/replay`}
+                        name="target"
+                        value={d.targetId}
+                        data-action="replay"
+                        data-confirm={`Replay sends the event to ${d.targetId} again as a new delivery. Continue?`}
+                      >
+                        Replay
+                      </button>
+                    ) : null}
+                  </td>
+                </tr>
+              );
+            })}
+          </Table>
         </ListPanel>
       </BulkForm>
     </ListPage>

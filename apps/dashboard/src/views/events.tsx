@@ -1,7 +1,7 @@
 import type { EventSummary } from "@hookline/db";
 import { bytes, count } from "../format";
 import { ConfiguredField, FilterForm, ListPage, type ListPageData, ListPanel } from "./list";
-import { IdLink, type PageEnv, SelectField, SinceField, Stamp, TextField } from "./parts";
+import { IdLink, type PageEnv, SelectField, SinceField, Stamp, Table, TextField } from "./parts";
 
 export interface EventLogData extends ListPageData {
   readonly events: readonly EventSummary[];
@@ -80,49 +80,47 @@ export const EventLogPage = (props: { data: EventLogData; env: PageEnv }) => {
         noun="events"
         none="No events match these filters."
       >
-        <table class="table" data-table="events">
-          <thead>
-            <tr>
-              <th>Received</th>
-              <th>Event</th>
-              <th>Source</th>
-              <th>Type</th>
-              <th>Provider reference</th>
-              <th class="num">Size</th>
-              <th>Deliveries</th>
+        <Table
+          name="events"
+          headings={[
+            "Received",
+            "Event",
+            "Source",
+            "Type",
+            "Provider reference",
+            { text: "Size", class: "num" },
+            "Deliveries",
+          ]}
+        >
+          {events.map((e) => (
+            <tr data-event-id={e.id} class={e.deliveries.failed > 0 ? "row-failed" : undefined}>
+              <td class="nowrap">
+                <Stamp at={e.receivedAt} now={env.now} />
+              </td>
+              <td>
+                <IdLink id={e.id} href={`/events/${e.id}`} />
+              </td>
+              <td>{e.sourceId}</td>
+              <td>
+                {e.eventType ? <span class="mono small">{e.eventType}</span> : <span class="muted">—</span>}
+              </td>
+              <td class="mono small ellipsis" title={e.providerId ?? ""}>
+                {e.providerId ?? <span class="muted">—</span>}
+              </td>
+              <td class="num">
+                {bytes(e.bodySize)}
+                {e.duplicateCount > 0 ? (
+                  <span class="tag" title="the provider sent it again; folded into this event">
+                    +{count(e.duplicateCount)} dup
+                  </span>
+                ) : null}
+              </td>
+              <td>
+                <DeliveryCounts d={e.deliveries} />
+              </td>
             </tr>
-          </thead>
-          <tbody>
-            {events.map((e) => (
-              <tr data-event-id={e.id} class={e.deliveries.failed > 0 ? "row-failed" : undefined}>
-                <td class="nowrap">
-                  <Stamp at={e.receivedAt} now={env.now} />
-                </td>
-                <td>
-                  <IdLink id={e.id} href={`/events/${e.id}`} />
-                </td>
-                <td>{e.sourceId}</td>
-                <td>
-                  {e.eventType ? <span class="mono small">{e.eventType}</span> : <span class="muted">—</span>}
-                </td>
-                <td class="mono small ellipsis" title={e.providerId ?? ""}>
-                  {e.providerId ?? <span class="muted">—</span>}
-                </td>
-                <td class="num">
-                  {bytes(e.bodySize)}
-                  {e.duplicateCount > 0 ? (
-                    <span class="tag" title="the provider sent it again; folded into this event">
-                      +{count(e.duplicateCount)} dup
-                    </span>
-                  ) : null}
-                </td>
-                <td>
-                  <DeliveryCounts d={e.deliveries} />
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+          ))}
+        </Table>
       </ListPanel>
     </ListPage>
   );

@@ -2,7 +2,7 @@ import { type DeliveryStatus, type Overview, STATS_BUCKET_MINUTES, type TargetHe
 import type { CircuitState } from "@hookline/metrics";
 import { count, duration } from "../format";
 import { Layout } from "./layout";
-import { Ago, Back, CircuitBadge, Csrf, Empty, type PageEnv } from "./parts";
+import { Ago, Back, CircuitBadge, Csrf, Empty, type PageEnv, Table } from "./parts";
 
 export interface TargetRow {
   readonly id: string;
@@ -133,30 +133,19 @@ const SetAsidePanel = (props: { data: OverviewData["setAside"]; now: number }) =
         <span class="mono">ingest_failures</span> and at <span class="mono">GET /api/ingest-failures</span>
       </span>
     </header>
-    <table class="table compact">
-      <thead>
-        <tr>
-          <th>Set aside</th>
-          <th>Id</th>
-          <th>Source</th>
-          <th>Reason</th>
-          <th>Error</th>
+    <Table compact headings={["Set aside", "Id", "Source", "Reason", "Error"]}>
+      {props.data.newest.map((f) => (
+        <tr data-ingest-failure={f.id}>
+          <td>
+            <Ago at={f.failedAt} now={props.now} />
+          </td>
+          <td class="mono small">{f.id}</td>
+          <td>{f.sourceId ?? "—"}</td>
+          <td class="mono small">{f.reason}</td>
+          <td class="small wrap">{f.error}</td>
         </tr>
-      </thead>
-      <tbody>
-        {props.data.newest.map((f) => (
-          <tr data-ingest-failure={f.id}>
-            <td>
-              <Ago at={f.failedAt} now={props.now} />
-            </td>
-            <td class="mono small">{f.id}</td>
-            <td>{f.sourceId ?? "—"}</td>
-            <td class="mono small">{f.reason}</td>
-            <td class="small wrap">{f.error}</td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
+      ))}
+    </Table>
   </section>
 );
 
@@ -242,62 +231,55 @@ export const OverviewPage = (props: { data: OverviewData; env: PageEnv }) => {
         {targets.length === 0 ? (
           <Empty>No targets are configured.</Empty>
         ) : (
-          <table class="table">
-            <thead>
-              <tr>
-                <th>Target</th>
-                <th>Circuit</th>
-                <th>Success · 1 h</th>
-                <th class="num">Attempts · 1 h</th>
-                <th class="num" title="estimated from a histogram of attempt durations">
-                  p95 · 1 h
-                </th>
-                <th>Last success</th>
-                <th class="num" title="pending or retrying">
-                  Waiting
-                </th>
-                <th class="num">Failed · 24 h</th>
-                <th>Delivery</th>
+          <Table
+            headings={[
+              "Target",
+              "Circuit",
+              "Success · 1 h",
+              { text: "Attempts · 1 h", class: "num" },
+              { text: "p95 · 1 h", class: "num", title: "estimated from a histogram of attempt durations" },
+              "Last success",
+              { text: "Waiting", class: "num", title: "pending or retrying" },
+              { text: "Failed · 24 h", class: "num" },
+              "Delivery",
+            ]}
+          >
+            {targets.map((t) => (
+              <tr data-target={t.id}>
+                <td>
+                  <div class="strong">{t.id}</div>
+                  <div class="mono faint small">{t.url}</div>
+                </td>
+                <td>
+                  <CircuitBadge state={t.circuit} />
+                </td>
+                <td>
+                  <Rate health={t.health} />
+                </td>
+                <td class="num">{count(t.health?.attempts ?? 0)}</td>
+                <td class="num">{duration(t.health?.p95Ms ?? null)}</td>
+                <td>
+                  <Ago at={t.health?.lastSuccessAt ?? null} now={now} />
+                </td>
+                <td class="num">{count(t.health?.backlog ?? 0)}</td>
+                <td class="num">
+                  {(t.health?.failed ?? 0) > 0 ? (
+                    <a
+                      class="bad strong"
+                      href={`/deliveries?status=failed&target=${encodeURIComponent(t.id)}&since=24h`}
+                    >
+                      {count(t.health?.failed ?? 0)}
+                    </a>
+                  ) : (
+                    <span class="muted">0</span>
+                  )}
+                </td>
+                <td>
+                  <PauseControl target={t} env={props.env} />
+                </td>
               </tr>
-            </thead>
-            <tbody>
-              {targets.map((t) => (
-                <tr data-target={t.id}>
-                  <td>
-                    <div class="strong">{t.id}</div>
-                    <div class="mono faint small">{t.url}</div>
-                  </td>
-                  <td>
-                    <CircuitBadge state={t.circuit} />
-                  </td>
-                  <td>
-                    <Rate health={t.health} />
-                  </td>
-                  <td class="num">{count(t.health?.attempts ?? 0)}</td>
-                  <td class="num">{duration(t.health?.p95Ms ?? null)}</td>
-                  <td>
-                    <Ago at={t.health?.lastSuccessAt ?? null} now={now} />
-                  </td>
-                  <td class="num">{count(t.health?.backlog ?? 0)}</td>
-                  <td class="num">
-                    {(t.health?.failed ?? 0) > 0 ? (
-                      <a
-                        class="bad strong"
-                        href={`/deliveries?status=failed&target=${encodeURIComponent(t.id)}&since=24h`}
-                      >
-                        {count(t.health?.failed ?? 0)}
-                      </a>
-                    ) : (
-                      <span class="muted">0</span>
-                    )}
-                  </td>
-                  <td>
-                    <PauseControl target={t} env={props.env} />
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+            ))}
+          </Table>
         )}
       </section>
       {props.data.setAside.total > 0 ? <SetAsidePanel data={props.data.setAside} now={now} /> : null}
@@ -310,30 +292,24 @@ export const OverviewPage = (props: { data: OverviewData; env: PageEnv }) => {
         </header>
         <div class="events-split">
           <HourlyChart perHour={overview.eventsPerHour} />
-          <table class="table compact">
-            <thead>
-              <tr>
-                <th>Source</th>
-                <th class="num">Last hour</th>
-                <th class="num">Last 24 h</th>
-              </tr>
-            </thead>
-            <tbody>
-              {sourceIds.map((id) => {
-                const n = overview.eventsBySource.get(id) ?? { hour: 0, day: 0 };
-                return (
-                  <tr data-source={id}>
-                    <td>
-                      <a href={`/events?source=${encodeURIComponent(id)}`}>{id}</a>
-                      {sources.includes(id) ? null : <span class="tag">not configured</span>}
-                    </td>
-                    <td class="num">{count(n.hour)}</td>
-                    <td class="num">{count(n.day)}</td>
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
+          <Table
+            compact
+            headings={["Source", { text: "Last hour", class: "num" }, { text: "Last 24 h", class: "num" }]}
+          >
+            {sourceIds.map((id) => {
+              const n = overview.eventsBySource.get(id) ?? { hour: 0, day: 0 };
+              return (
+                <tr data-source={id}>
+                  <td>
+                    <a href={`/events?source=${encodeURIComponent(id)}`}>{id}</a>
+                    {sources.includes(id) ? null : <span class="tag">not configured</span>}
+                  </td>
+                  <td class="num">{count(n.hour)}</td>
+                  <td class="num">{count(n.day)}</td>
+                </tr>
+              );
+            })}
+          </Table>
         </div>
       </section>
     </Layout>

@@ -108,6 +108,36 @@ export const Stamp = (props: { at: Date; now: number }) => (
 
 export const Empty = (props: { children: Child }) => <div class="empty">{props.children}</div>;
 
+/** A column's heading: its text, or what it shows with its class (`num` aligns it right) and a hint. */
+export type Heading = string | { readonly text: Child; readonly class: string; readonly title?: string };
+
+/** A table with one row of headings; `children` are its body's rows. */
+export const Table = (props: {
+  headings: readonly Heading[];
+  /** Less padding in its cells, for the smaller tables. */
+  compact?: boolean;
+  /** `data-table`: which list it is. */
+  name?: string;
+  children: Child;
+}) => (
+  <table class={props.compact ? "table compact" : "table"} data-table={props.name}>
+    <thead>
+      <tr>
+        {props.headings.map((h) =>
+          typeof h === "string" ? (
+            <th>{h}</th>
+          ) : (
+            <th class={h.class} title={h.title}>
+              {h.text}
+            </th>
+          ),
+        )}
+      </tr>
+    </thead>
+    <tbody>{props.children}</tbody>
+  </table>
+);
+
 export const FlashBanner = (props: { flash: Flash | null }) =>
   props.flash ? (
     <div class={`flash flash-${props.flash.kind}`} role="status" id="flash">
