@@ -15,20 +15,18 @@ export const auditCommand = listSubcommand({
     until: { type: "string" },
   },
   parse: parseAuditParams,
-  read: (database, filters) => listAudit(database.pool, filters),
-  output: (redactor) => ({
-    toJson: (a) => auditJson(a, redactor),
-    none: "no audit entries match",
-    columns: [
-      { header: "AT (UTC)" },
-      { header: "ACTOR" },
-      { header: "ACTION" },
-      { header: "SUBJECT", max: 48 },
-      { header: "IP" },
-    ],
-    row: (a) => {
-      const shown = auditJson(a, redactor);
-      return [shortTime(a.at), shown.actor, shown.action, shown.subject ?? "-", shown.ip ?? "-"];
-    },
-  }),
+  list: listAudit,
+  toJson: auditJson,
+  none: "no audit entries match",
+  columns: [
+    { header: "AT (UTC)" },
+    { header: "ACTOR" },
+    { header: "ACTION" },
+    { header: "SUBJECT", max: 48 },
+    { header: "IP" },
+  ],
+  row: (a, redactor) => {
+    const shown = auditJson(a, redactor);
+    return [shortTime(a.at), shown.actor, shown.action, shown.subject ?? "-", shown.ip ?? "-"];
+  },
 });

@@ -17,27 +17,25 @@ const listCommand = listSubcommand({
     until: { type: "string" },
   },
   parse: parseEventParams,
-  read: (database, filters) => listEvents(database.pool, filters),
-  output: () => ({
-    toJson: eventSummaryJson,
-    none: "no events match",
-    columns: [
-      { header: "ID" },
-      { header: "RECEIVED (UTC)" },
-      { header: "SOURCE" },
-      { header: "TYPE", max: 32 },
-      { header: "DELIVERIES" },
-      { header: "DUPS", align: "right" },
-    ],
-    row: (e) => [
-      e.id,
-      shortTime(e.receivedAt),
-      e.sourceId,
-      e.eventType ?? "-",
-      deliverySummary(e.deliveries),
-      String(e.duplicateCount),
-    ],
-  }),
+  list: listEvents,
+  toJson: eventSummaryJson,
+  none: "no events match",
+  columns: [
+    { header: "ID" },
+    { header: "RECEIVED (UTC)" },
+    { header: "SOURCE" },
+    { header: "TYPE", max: 32 },
+    { header: "DELIVERIES" },
+    { header: "DUPS", align: "right" },
+  ],
+  row: (e) => [
+    e.id,
+    shortTime(e.receivedAt),
+    e.sourceId,
+    e.eventType ?? "-",
+    deliverySummary(e.deliveries),
+    String(e.duplicateCount),
+  ],
 });
 
 function deliverySummary(c: {

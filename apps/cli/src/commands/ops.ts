@@ -62,37 +62,45 @@ export const PAGE_OPTIONS = {
  * empty) and, when there is more, the flag that shows the next page.
  */
 interface PageOutput<T> {
-  readonly json: boolean;
-  readonly toJson: (item: T) => unknown;
+  readonly toJson: (item: T, redactor: Redactor) => unknown;
   readonly none: string;
   readonly columns: readonly Column[];
-  readonly row: (item: T) => readonly string[];
+  readonly row: (item: T, redactor: Redactor) => readonly string[];
 }
 
-export function printPage<T>(print: Print, page: Page<T>, output: PageOutput<T>): void {
-  if (output.json) {
-    printJson(print, pageJson(page, output.toJson));
+export function printPage<T>(
+  print: Print,
+  page: Page<T>,
+  output: PageOutput<T>,
+  options: { readonly json: boolean; readonly redactor: Redactor },
+): void {
+  const { redactor } = options;
+  if (options.json) {
+    const json = pageJson(page, (item) => output.toJson(item, redactor));
+    printJson(print, json);
     return;
   }
   if (page.data.length === 0) {
     print(output.none);
     return;
   }
-  print(formatTable(output.columns, page.data.map(output.row)));
+  const rows = page.data.map((item) => output.row(item, redactor));
+  print(formatTable(output.columns, rows));
   if (page.nextCursor) print(`\nmore: --cursor ${page.nextCursor}`);
 }
 
 /**
  * A `list` subcommand: its filter flags (the admin API's parameter names, with "-" for "_") and
  * the page flags, parsed as the API parses them (so the same errors), one page read from
- * Postgres, printed by `printPage`.
+ * Postgres by `list`, printed by `printPage`.
  */
-export function listSubcommand<F, T>(spec: {
-  readonly flags: NonNullable<ParseArgsConfig["options"]>;
-  readonly parse: (params: RawParams, nowMs: number) => Parsed<F>;
-  readonly read: (database: Database, filters: F) => Promise<Page<T>>;
-  readonly output: (redactor: Redactor) => Omit<PageOutput<T>, "json">;
-}): Subcommand {
+export function listSubcommand<F, T>(
+  spec: PageOutput<T> & {
+    readonly flags: NonNullable<ParseArgsConfig["options"]>;
+    readonly parse: (params: RawParams, nowMs: number) => Parsed<F>;
+    readonly list: (pool: Database["pool"], filters: F) => Promise<Page<T>>;
+  },
+): Subcommand {
   return async (args, env, print) => {
     const { values } = parseArgs({ args: [...args], options: { ...spec.flags, ...PAGE_OPTIONS } });
     const { json, ...flags } = values;
@@ -103,8 +111,8 @@ export function listSubcommand<F, T>(spec: {
       ]),
     );
     const filters = unwrap(spec.parse(params, Date.now()));
-    const page = await withDatabase(env, (database) => spec.read(database, filters));
-    printPage(print, page, { json: json === true, ...spec.output(readRedactor(env)) });
+    const page = await withDatabase(env, (database) => spec.list(database.pool, filters));
+    printPage(print, page, spec, { json: json === true, redactor: readRedactor(env) });
     return 0;
   };
 }
