@@ -1,7 +1,7 @@
 import { auditJson, parseAuditParams } from "@hookline/admin";
 import { listAudit } from "@hookline/db";
 import { shortTime } from "../table";
-import { listSubcommand } from "./ops";
+import { listSubcommand, WINDOW_OPTIONS } from "./ops";
 
 export const AUDIT_USAGE =
   "hookline audit [--actor NAME] [--action ACTION] [--since 2h|ISO] [--until 2h|ISO] [--limit N] [--cursor C] [--json]";
@@ -11,8 +11,7 @@ export const auditCommand = listSubcommand({
   flags: {
     actor: { type: "string" },
     action: { type: "string" },
-    since: { type: "string" },
-    until: { type: "string" },
+    ...WINDOW_OPTIONS,
   },
   parse: parseAuditParams,
   list: listAudit,

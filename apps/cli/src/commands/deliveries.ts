@@ -1,7 +1,7 @@
 import { type AttemptJson, deliveryDetailJson, deliveryJson, parseDeliveryListParams } from "@hookline/admin";
 import { getDeliveryDetail, listDeliveries } from "@hookline/db";
 import { formatTable, indent, shortTime } from "../table";
-import { listOrShow, listSubcommand, plural, showSubcommand } from "./ops";
+import { listOrShow, listSubcommand, plural, showSubcommand, WINDOW_OPTIONS } from "./ops";
 
 export const DELIVERIES_USAGE = `hookline deliveries list [--status failed[,retrying]] [--target ID] [--source ID] [--event EVENT_ID]
                          [--since 2h|ISO] [--until 2h|ISO] [--limit N] [--cursor C] [--json]
@@ -13,8 +13,7 @@ export const DELIVERY_FILTER_OPTIONS = {
   target: { type: "string" },
   source: { type: "string" },
   event: { type: "string" },
-  since: { type: "string" },
-  until: { type: "string" },
+  ...WINDOW_OPTIONS,
 } as const;
 
 const listCommand = listSubcommand({

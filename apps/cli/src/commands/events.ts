@@ -2,7 +2,7 @@ import { eventDetailJson, eventSummaryJson, parseEventParams } from "@hookline/a
 import { getEventDetail, listEvents } from "@hookline/db";
 import { formatTable, indent, shortTime } from "../table";
 import { attemptTable } from "./deliveries";
-import { listOrShow, listSubcommand, plural, showSubcommand } from "./ops";
+import { listOrShow, listSubcommand, plural, showSubcommand, WINDOW_OPTIONS } from "./ops";
 
 export const EVENTS_USAGE = `hookline events list [--source ID] [--type TYPE] [--provider-id REF] [--since 2h|ISO] [--until 2h|ISO]
                      [--limit N] [--cursor C] [--json]
@@ -13,8 +13,7 @@ const listCommand = listSubcommand({
     source: { type: "string" },
     type: { type: "string" },
     "provider-id": { type: "string" },
-    since: { type: "string" },
-    until: { type: "string" },
+    ...WINDOW_OPTIONS,
   },
   parse: parseEventParams,
   list: listEvents,

@@ -50,6 +50,12 @@ export function listOrShow(
   };
 }
 
+/** The time window every list (and bulk retry) filters by: an ISO time or a duration back. */
+export const WINDOW_OPTIONS = {
+  since: { type: "string" },
+  until: { type: "string" },
+} as const;
+
 /** The flags every `list` takes besides its filters, with the API's names. */
 export const PAGE_OPTIONS = {
   limit: { type: "string" },
