@@ -18,7 +18,6 @@ function detailsText(details: Readonly<Record<string, unknown>>): string {
 export const AuditLogPage = (props: { data: AuditLogData; env: PageEnv }) => {
   const { data, env } = props;
   const p = data.params;
-  const active = ["actor", "action", "since", "until"].some((k) => p[k]);
   return (
     <ListPage
       title="Audit"
@@ -27,7 +26,7 @@ export const AuditLogPage = (props: { data: AuditLogData; env: PageEnv }) => {
       data={data}
       intro="Who retried, replayed, paused, resumed, purged or signed in, newest first. Rows are written with the change they record."
       filters={
-        <FilterForm action="/audit" clearHref={active ? "/audit" : null}>
+        <FilterForm action="/audit" params={p} filters={["actor", "action", "since", "until"]}>
           <TextField
             label="Actor"
             name="actor"

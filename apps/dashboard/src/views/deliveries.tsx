@@ -68,7 +68,6 @@ export const DeliveriesPage = (props: { data: DeliveriesData; env: PageEnv }) =>
   const title = TITLES[data.status] ?? "Deliveries";
   // A read-only session sees no retry controls (the server refuses its POSTs anyway).
   const retryable = env.canOperate && !data.status.split(",").includes("succeeded");
-  const filtered = Boolean(p.target || p.source || p.since || p.event);
   return (
     <ListPage
       title={title}
@@ -98,7 +97,9 @@ export const DeliveriesPage = (props: { data: DeliveriesData; env: PageEnv }) =>
           </nav>
           <FilterForm
             action="/deliveries"
-            clearHref={filtered ? withParams("/deliveries", { status: p.status }) : null}
+            params={p}
+            filters={["target", "source", "since", "event"]}
+            keep={{ status: p.status }}
           >
             {data.status !== "failed" ? <input type="hidden" name="status" value={data.status} /> : null}
             <ConfiguredField kind="target" current={p.target} ids={data.targets} />

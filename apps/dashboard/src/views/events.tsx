@@ -35,9 +35,12 @@ export const EventFilterForm = (props: {
   targets: readonly string[];
 }) => {
   const p = props.params;
-  const active = ["q", "source", "type", "status", "target", "since", "until"].some((k) => p[k]);
   return (
-    <FilterForm action="/events" clearHref={active ? "/events" : null}>
+    <FilterForm
+      action="/events"
+      params={p}
+      filters={["q", "source", "type", "status", "target", "since", "until"]}
+    >
       <TextField
         label="Search"
         name="q"

@@ -2,7 +2,16 @@
 // form's frame, and the list's panel with what it says when nothing is listed.
 import type { Child } from "hono/jsx";
 import { Layout } from "./layout";
-import { Empty, ErrorAlert, FilterActions, type Nav, type PageEnv, Pager, SelectField } from "./parts";
+import {
+  Empty,
+  ErrorAlert,
+  FilterActions,
+  type Nav,
+  type PageEnv,
+  Pager,
+  SelectField,
+  withParams,
+} from "./parts";
 
 /** What every list page is given besides its rows. */
 export interface ListPageData {
@@ -35,13 +44,26 @@ export const ListPage = (props: {
   </Layout>
 );
 
-/** The filters: a GET form to the list's own path, with Apply (and Clear while any filter is set). */
-export const FilterForm = (props: { action: string; clearHref: string | null; children: Child }) => (
-  <form method="get" action={props.action} class="filters">
-    {props.children}
-    <FilterActions clearHref={props.clearHref} />
-  </form>
-);
+/**
+ * The filters: a GET form to the list's own path, with Apply, and Clear while any of `filters` is
+ * set in `params` (back to the list with only what `keep` names).
+ */
+export const FilterForm = (props: {
+  action: string;
+  params: ListPageData["params"];
+  filters: readonly string[];
+  /** What Clear keeps: the deliveries' status tab. */
+  keep?: Readonly<Record<string, string | undefined>>;
+  children: Child;
+}) => {
+  const active = props.filters.some((name) => props.params[name]);
+  return (
+    <form method="get" action={props.action} class="filters">
+      {props.children}
+      <FilterActions clearHref={active ? withParams(props.action, props.keep ?? {}) : null} />
+    </form>
+  );
+};
 
 /** A filter by one of the configured sources or targets (all of them when none is chosen). */
 export const ConfiguredField = (props: {
