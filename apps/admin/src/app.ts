@@ -199,6 +199,19 @@ export function requireAdminToken(
   };
 }
 
+/** Each 404's code and words; the id follows them. */
+const NOT_FOUND = {
+  event: ["event_not_found", "no event"],
+  delivery: ["delivery_not_found", "no delivery"],
+  target: ["target_not_found", "no configured target"],
+} as const;
+
+/** The 404 for an id that names nothing; the id is the caller's text, so at most 64 characters of it. */
+function notFound(what: keyof typeof NOT_FOUND, id: string): AdminError {
+  const [code, words] = NOT_FOUND[what];
+  return new AdminError(code, `${words} ${id.slice(0, 64)}`);
+}
+
 /** Who the audit log says made a change through the API: the token's name, from its address. */
 function actorOf(c: Context<AdminEnv>): AuditActor {
   const address = c.get("clientAddress");
@@ -323,7 +336,7 @@ function mountApi(
   app.openapi(routes.event, async (c) => {
     const { id } = c.req.valid("param");
     const detail = await getEventDetail(ctx.database.db, id);
-    if (!detail) throw new AdminError("event_not_found", `no event ${id.slice(0, 64)}`);
+    if (!detail) throw notFound("event", id);
     return c.json(eventDetailJson(detail, ctx.redactor), 200);
   });
 
@@ -333,7 +346,7 @@ function mountApi(
     const result = await replayEvent(ctx, actorOf(c), id, targets);
     switch (result.kind) {
       case "not_found":
-        throw new AdminError("event_not_found", `no event ${id.slice(0, 64)}`);
+        throw notFound("event", id);
       case "unknown_targets":
         throw new AdminError(
           "unknown_target",
@@ -360,7 +373,7 @@ function mountApi(
   app.openapi(routes.target, async (c) => {
     const { id } = c.req.valid("param");
     const target = await getTarget(ctx, id);
-    if (!target) throw new AdminError("target_not_found", `no configured target ${id.slice(0, 64)}`);
+    if (!target) throw notFound("target", id);
     return c.json(targetJson(target), 200);
   });
 
@@ -368,7 +381,7 @@ function mountApi(
     const { id } = c.req.valid("param");
     const { reason } = await readBody(c, PauseBody);
     const target = await setPaused(ctx, actorOf(c), id, { paused: true, reason });
-    if (!target) throw new AdminError("target_not_found", `no configured target ${id.slice(0, 64)}`);
+    if (!target) throw notFound("target", id);
     deps.logger.info({ requestId: c.get("requestId"), target: id, reason }, "target paused");
     return c.json(targetJson(target), 200);
   });
@@ -376,7 +389,7 @@ function mountApi(
   app.openapi(routes.resume, async (c) => {
     const { id } = c.req.valid("param");
     const target = await setPaused(ctx, actorOf(c), id, { paused: false });
-    if (!target) throw new AdminError("target_not_found", `no configured target ${id.slice(0, 64)}`);
+    if (!target) throw notFound("target", id);
     deps.logger.info({ requestId: c.get("requestId"), target: id }, "target resumed");
     return c.json(targetJson(target), 200);
   });
@@ -430,7 +443,7 @@ function mountApi(
   app.openapi(routes.delivery, async (c) => {
     const { id } = c.req.valid("param");
     const detail = await getDeliveryDetail(ctx.database.db, id);
-    if (!detail) throw new AdminError("delivery_not_found", `no delivery ${id.slice(0, 64)}`);
+    if (!detail) throw notFound("delivery", id);
     return c.json(deliveryDetailJson(detail.delivery, detail.attempts, ctx.redactor), 200);
   });
 
@@ -441,7 +454,7 @@ function mountApi(
     const result = await retryOne(ctx, actorOf(c), id, { force });
     switch (result.kind) {
       case "not_found":
-        throw new AdminError("delivery_not_found", `no delivery ${id.slice(0, 64)}`);
+        throw notFound("delivery", id);
       case "succeeded":
         throw new AdminError(
           "delivery_succeeded",
