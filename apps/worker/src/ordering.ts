@@ -22,15 +22,8 @@
 // otherwise queued; from there on it is an ordinary delivery: retries, pause, rate limit and
 // circuit apply, and it stays its key's head until it is final.
 import { Batcher } from "@hookline/batch";
-import {
-  type Database,
-  type HeadCandidate,
-  heldHeads,
-  heldHeadsByKey,
-  type ReleaseRequest,
-  type ReleaseResult,
-  releaseHeads,
-} from "@hookline/db";
+import type { Database, HeadCandidate, ReleaseRequest, ReleaseResult } from "@hookline/db";
+import { heldHeads, heldHeadsByKey, releaseHeads } from "@hookline/db";
 import type { Logger } from "@hookline/logger";
 import { advanceIngestFloor, type RedisConnection } from "@hookline/queue";
 import type { InlineAttempts } from "./inline-attempt";
