@@ -83,8 +83,9 @@ export async function seedGrowth(
           case when i % 50 = 0 then null else ${AT(n)} + interval '20 milliseconds' end
         from ${range}`);
       await client.query(`
-        insert into delivery_attempts (id, delivery_id, attempt_number, started_at, duration_ms, status_code, response_body, error)
-        select ${ex.ATTEMPT_ID}, ${DELIVERY_ID}, k, ${AT(n)} + (k - 1) * interval '1 minute',
+        insert into delivery_attempts (id, delivery_id, target_id, attempt_number, started_at, duration_ms, status_code,
+          response_body, error)
+        select ${ex.ATTEMPT_ID}, ${DELIVERY_ID}, 'bench-sink', k, ${AT(n)} + (k - 1) * interval '1 minute',
           3 + i % 17, case when i % 50 = 0 then 503 else 200 end,
           case when i % 50 = 0 then 'upstream unavailable' else 'ok' end,
           case when i % 50 = 0 then 'http_503' else null end

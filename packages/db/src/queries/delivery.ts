@@ -70,11 +70,11 @@ export async function openAttempts(pool: pg.Pool, requests: readonly OpenRequest
        where deliveries.id = input.delivery_id and deliveries.run_number = input.run_number
          and deliveries.status in ('pending', 'retrying') and not deliveries.held
          and (deliveries.next_attempt_at is null or deliveries.next_attempt_at <= input.now)
-       returning deliveries.id, deliveries.event_id, deliveries.attempt_count, deliveries.run_base_attempt,
-                 deliveries.sent_body, input.attempt_id
+       returning deliveries.id, deliveries.event_id, deliveries.target_id, deliveries.attempt_count,
+                 deliveries.run_base_attempt, deliveries.sent_body, input.attempt_id
      ), a as (
-       insert into delivery_attempts (id, delivery_id, attempt_number, started_at)
-       select d.attempt_id, d.id, d.attempt_count, now() from d
+       insert into delivery_attempts (id, delivery_id, target_id, attempt_number, started_at)
+       select d.attempt_id, d.id, d.target_id, d.attempt_count, now() from d
      )
      select d.attempt_id, null::timestamptz as not_due_until, d.attempt_count, d.run_base_attempt,
             e.id as event_id, e.source_id, e.event_type, e.received_at,

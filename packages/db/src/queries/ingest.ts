@@ -175,8 +175,8 @@ export async function recordIngestedEvents(
        on conflict (id) do nothing
        returning id, event_id, target_id, status, run_number, attempt_count = 1 as opened, held
      ), opened as (
-       insert into delivery_attempts (id, delivery_id, attempt_number, started_at)
-       select f.attempt_id, m.id, 1, now() from made m join fanout f on f.id = m.id where m.opened
+       insert into delivery_attempts (id, delivery_id, target_id, attempt_number, started_at)
+       select f.attempt_id, m.id, m.target_id, 1, now() from made m join fanout f on f.id = m.id where m.opened
      )
      select kind, id as event_id, original as ref, null as target_id, null as status, null::int as run_number,
             null::boolean as opened, null::boolean as held

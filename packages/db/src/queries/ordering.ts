@@ -135,11 +135,11 @@ export async function releaseHeads(
        where deliveries.id = input.delivery_id and deliveries.held and deliveries.status = 'pending'
          and deliveries.ordering_seq < $4::bigint
          and ${FIRST_LIVE_OF_ITS_KEY("deliveries")}
-       returning deliveries.id, deliveries.event_id, deliveries.run_number, deliveries.attempt_count,
-                 deliveries.run_base_attempt, deliveries.sent_body, input.attempt_id
+       returning deliveries.id, deliveries.event_id, deliveries.target_id, deliveries.run_number,
+                 deliveries.attempt_count, deliveries.run_base_attempt, deliveries.sent_body, input.attempt_id
      ), a as (
-       insert into delivery_attempts (id, delivery_id, attempt_number, started_at)
-       select d.attempt_id, d.id, d.attempt_count, now() from d where d.attempt_id is not null
+       insert into delivery_attempts (id, delivery_id, target_id, attempt_number, started_at)
+       select d.attempt_id, d.id, d.target_id, d.attempt_count, now() from d where d.attempt_id is not null
      )
      select d.id, d.run_number, d.attempt_id, d.attempt_count, d.run_base_attempt, e.id as event_id, e.source_id,
             e.event_type, e.received_at, ${SENT_CONTENT_TYPE} as content_type,

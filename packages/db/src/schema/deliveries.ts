@@ -67,6 +67,11 @@ export const deliveryAttempts = pgTable(
       .notNull()
       .references(() => deliveries.id, { onDelete: "cascade" }),
     attemptNumber: integer("attempt_number").notNull(),
+    /**
+     * The delivery's target, copied onto the attempt so the overview's statistics triggers need no
+     * look-up per attempt (migration 0011). Null on attempts written before that migration.
+     */
+    targetId: text("target_id"),
     startedAt: timestamp("started_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
     durationMs: integer("duration_ms"),
     statusCode: integer("status_code"),
