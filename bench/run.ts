@@ -21,7 +21,7 @@ import {
   sustainedRun,
 } from "./lib/e2e";
 import { BENCH_FILTER, benchConfig, ensureBuilt, startHookline } from "./lib/hookline";
-import { type BenchInfra, createInfra } from "./lib/infra";
+import { autovacuumOn, type BenchInfra, createInfra } from "./lib/infra";
 import { type IngestLoadResult, runIngestLoad } from "./lib/ingest-load";
 import { measureOverview } from "./lib/overview";
 import { measureDayDrop } from "./lib/partition-drop";
@@ -96,9 +96,17 @@ async function main(): Promise<void> {
     `# Hookline bench: ${cores} cores, ${round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, load: ${settings.loadGenerator}`,
   );
   const infra = await createInfra(settings.adminDatabaseUrl, settings.redisUrl);
+  const autovacuum = await autovacuumOn(settings.adminDatabaseUrl, settings.autovacuumAsIs);
+  if (autovacuum.found !== "on")
+    log(
+      settings.autovacuumAsIs
+        ? `Postgres autovacuum: ${autovacuum.found} (BENCH_AUTOVACUUM=as-is)`
+        : `Postgres autovacuum: ${autovacuum.found} on the server; on for this run, reset after`,
+    );
   const children: Child[] = [];
   let stopping = false;
   const cleanup = async () => {
+    await autovacuum.restore().catch((e: unknown) => log(`could not reset autovacuum: ${String(e)}`));
     await Promise.all(children.map((c) => c.stop(5_000).catch(() => {})));
     await infra.clearRedis(`{${infra.queuePrefix}}`).catch(() => 0);
     await infra.clearRedis(`${infra.queuePrefix}-naive`).catch(() => 0);
@@ -123,6 +131,10 @@ async function main(): Promise<void> {
     postgres: services.postgres,
     redis: services.redis,
     load_generator: settings.loadGenerator,
+    autovacuum:
+      autovacuum.found === "on"
+        ? "on"
+        : `${autovacuum.found}${settings.autovacuumAsIs ? "" : "; on for the run"}`,
   };
   const results: Record<string, unknown> = {
     machine,
@@ -833,8 +845,8 @@ function markdown(results: Record<string, unknown>): string {
   };
   const lines = [
     `Machine: ${String(m.cores)} cores (${String(m.cpu)}), ${String(m.memory_gb)} GiB, Node ${String(m.node)}, ` +
-      `PostgreSQL ${String(m.postgres)}, Redis ${String(m.redis)}, load generator ${String(m.load_generator)}, ` +
-      "everything on the one machine.",
+      `PostgreSQL ${String(m.postgres)} (autovacuum ${String(m.autovacuum ?? "?")}), Redis ${String(m.redis)}, ` +
+      `load generator ${String(m.load_generator)}, everything on the one machine.`,
     "",
     "| ingest (1 KiB Clausum event, 50 connections) | req/s | p50 ms | p99 ms | CPU ms / 1k req |",
     "|---|---:|---:|---:|---:|",

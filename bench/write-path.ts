@@ -1,8 +1,9 @@
 // The worker's own writes, alone: batches of new events recorded with their first attempts
 // opened (one statement), then the attempts closed (one statement), on one connection, so the
 // Postgres backend's CPU per event can be read from /proc and compared between variants of the
-// statistics bookkeeping in the same run. `pnpm tsx bench/write-path.ts` (not part of `pnpm bench`:
-// it measures one part, the bench measures the product).
+// overview's statistics bookkeeping in the same run: none, the triggers as migrated, and the
+// attempts' trigger as migration 0010 wrote it (a look-up of the delivery per attempt row).
+// `pnpm bench:writes`; not part of `pnpm bench`, which measures the product, not one part of it.
 //
 // BENCH_WRITE_BATCHES (default 1,5,25): events per statement; BENCH_WRITE_EVENTS (default 6000)
 // per variant and batch size; BENCH_WRITE_ROUNDS (default 3), alternating the variants.
@@ -29,7 +30,12 @@ function cpuMs(pid: number): number {
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
 }
 
-async function runOnce(pool: pg.Pool, backendPid: number, batch: number, events = eventsPer): Promise<number> {
+async function runOnce(
+  pool: pg.Pool,
+  backendPid: number,
+  batch: number,
+  events = eventsPer,
+): Promise<number> {
   const before = cpuMs(backendPid);
   for (let done = 0; done < events; done += batch) {
     const inputs: IngestInput[] = [];
@@ -77,26 +83,34 @@ async function runOnce(pool: pg.Pool, backendPid: number, batch: number, events 
 interface Variant {
   readonly name: string;
   /** SQL that puts this variant's bookkeeping in place. */
-  readonly setup: string;
+  readonly setup: () => string;
 }
 
 const TABLES = ["events", "deliveries", "delivery_attempts"];
 const triggersOff = TABLES.map(
-  (t) => `alter table ${t} disable trigger hookline_stats_insert; alter table ${t} disable trigger hookline_stats_update;`,
+  (t) =>
+    `alter table ${t} disable trigger hookline_stats_insert; alter table ${t} disable trigger hookline_stats_update;`,
 ).join("\n");
 const triggersOn = TABLES.map(
-  (t) => `alter table ${t} enable trigger hookline_stats_insert; alter table ${t} enable trigger hookline_stats_update;`,
+  (t) =>
+    `alter table ${t} enable trigger hookline_stats_insert; alter table ${t} enable trigger hookline_stats_update;`,
 ).join("\n");
 
-const only = (tables: string[]) =>
-  `${triggersOff}\n${tables.map((t) => `alter table ${t} enable trigger hookline_stats_insert; alter table ${t} enable trigger hookline_stats_update;`).join("\n")}`;
+/** Filled in main(): the migrated definition of the attempts' statistics function. */
+let attemptsFunction = "";
+/** The same function as migration 0010 wrote it: a look-up of the delivery per attempt row. */
+const attempts0010 = (() => {
+  const sql = readFileSync(new URL("../migrations/0010_overview_stats.sql", import.meta.url), "utf8");
+  const start = sql.indexOf("CREATE FUNCTION hookline_stats_attempts()");
+  return sql
+    .slice(start, sql.indexOf("END $$;", start) + "END $$;".length)
+    .replace("CREATE", "CREATE OR REPLACE");
+})();
 
 const variants: Variant[] = [
-  { name: "no statistics", setup: triggersOff },
-  { name: "statistics (migrations)", setup: triggersOn },
-  { name: "events only", setup: only(["events"]) },
-  { name: "deliveries only", setup: only(["deliveries"]) },
-  { name: "attempts only", setup: only(["delivery_attempts"]) },
+  { name: "no statistics", setup: () => triggersOff },
+  { name: "statistics", setup: () => `${attemptsFunction};\n${triggersOn}` },
+  { name: "statistics, attempts as of 0010", setup: () => `${attempts0010}\n${triggersOn}` },
 ];
 
 async function main(): Promise<void> {
@@ -105,6 +119,11 @@ async function main(): Promise<void> {
   try {
     const pid = (await pool.query<{ pid: number }>("select pg_backend_pid() as pid")).rows[0]?.pid as number;
     const table: Record<string, Record<number, number[]>> = {};
+    attemptsFunction = (
+      await pool.query<{ def: string }>(
+        "select pg_get_functiondef('hookline_stats_attempts'::regproc) as def",
+      )
+    ).rows[0]?.def as string;
     for (const batch of batches) {
       for (let round = 0; round < rounds; round++) {
         // Each variant starts from empty tables; each round takes the variants in a rotated order; each
@@ -114,7 +133,7 @@ async function main(): Promise<void> {
           await pool.query(
             "truncate events, deliveries, delivery_attempts, dedupe_keys, stats_deltas, stats_5m cascade",
           );
-          await pool.query(variant.setup);
+          await pool.query(variant.setup());
           await runOnce(pool, pid, batch, batch * 20);
           const us = (await runOnce(pool, pid, batch)) * 1000;
           const byBatch = table[variant.name] ?? {};

@@ -2,6 +2,7 @@
 import { randomBytes } from "node:crypto";
 import { dropDatabase, migrateDatabase } from "@hookline/db";
 import { Redis } from "ioredis";
+import pg from "pg";
 
 export interface BenchInfra {
   readonly databaseUrl: string;
@@ -43,4 +44,45 @@ export async function createInfra(adminDatabaseUrl: string, redisUrl: string): P
     clearRedis,
     drop: () => dropDatabase(databaseUrl),
   };
+}
+
+/**
+ * Postgres as it ships vacuums on its own; a server with `autovacuum = off` (this project's CI
+ * machines have it in conf.d) lets the dead rows of every update pile up, and Postgres's CPU
+ * per event climbs through a run. The bench measures Hookline as it runs in production: when the
+ * server has autovacuum off, it is turned on for the run (ALTER SYSTEM, reload) and reset after.
+ * Returns how the run found it, and the undo (a no-op when nothing was changed).
+ */
+export async function autovacuumOn(
+  adminDatabaseUrl: string,
+  keepAsIs: boolean,
+): Promise<{ readonly found: string; restore(): Promise<void> }> {
+  const client = new pg.Client({ connectionString: adminDatabaseUrl });
+  await client.connect();
+  try {
+    const found = (await client.query<{ autovacuum: string }>("show autovacuum")).rows[0]?.autovacuum ?? "?";
+    if (found === "on" || keepAsIs) return { found, restore: async () => {} };
+    try {
+      await client.query("alter system set autovacuum = on");
+      await client.query("select pg_reload_conf()");
+    } catch (error) {
+      // Not a superuser: measure as the server is, and say so.
+      return { found: `${found} (could not turn it on: ${String(error)})`, restore: async () => {} };
+    }
+    return {
+      found,
+      restore: async () => {
+        const undo = new pg.Client({ connectionString: adminDatabaseUrl });
+        await undo.connect();
+        try {
+          await undo.query("alter system reset autovacuum");
+          await undo.query("select pg_reload_conf()");
+        } finally {
+          await undo.end();
+        }
+      },
+    };
+  } finally {
+    await client.end();
+  }
 }

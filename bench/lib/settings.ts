@@ -47,6 +47,8 @@ export interface BenchSettings {
   readonly e2eGatewayWorkers: GatewayWorkers;
   readonly adminDatabaseUrl: string;
   readonly redisUrl: string;
+  /** Leave the server's autovacuum as it is, even off (default: on for the run, see infra.ts). */
+  readonly autovacuumAsIs: boolean;
 }
 
 function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0): number {
@@ -104,5 +106,6 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): BenchSetting
     e2eGatewayWorkers: workers(env.BENCH_E2E_GATEWAY_WORKERS?.trim() || "1", "BENCH_E2E_GATEWAY_WORKERS"),
     adminDatabaseUrl: env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres",
     redisUrl: env.REDIS_URL ?? "redis://127.0.0.1:6379",
+    autovacuumAsIs: env.BENCH_AUTOVACUUM === "as-is",
   };
 }
