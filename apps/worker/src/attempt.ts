@@ -40,6 +40,8 @@ export async function sendAttempt(
   run: { readonly deliveryId: string; readonly runNumber: number },
   opened: OpenedAttempt,
   ticket: CircuitTicket,
+  /** Called once the target has answered (or failed to), before the outcome is stored. */
+  answered?: () => void,
 ): Promise<AttemptOutcome> {
   const { target, now } = deps;
   const headers = outboundHeaders(
@@ -71,6 +73,7 @@ export async function sendAttempt(
     eventType: opened.eventType,
     headers,
   });
+  answered?.();
   const verdict = decide(result, opened.attemptInRun, target.retryScheduleMs);
   if (span !== null) {
     if (result.kind === "response") span.setAttribute("http.response.status_code", result.status);

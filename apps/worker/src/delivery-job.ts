@@ -32,6 +32,7 @@ export function createDeliveryProcessor(
     const log = deps.logger.child({ target: target.id, delivery: data.deliveryId });
     // The target's concurrency is shared with first attempts made by the ingest worker.
     await slots.acquire();
+    const freeSlot = slots.releaseOnce();
     try {
       // Fetched just before the pause reached its queue: back to wait, no attempt made or used.
       if (deps.isPaused(target.id)) return await delayUntil(job, now() + PAUSED_RECHECK_MS, token);
@@ -67,11 +68,11 @@ export function createDeliveryProcessor(
         log.debug({ until: opened.notDueUntil }, "attempt not due yet: delayed again");
         return await delayUntil(job, opened.notDueUntil.getTime(), token);
       }
-      const outcome = await sendAttempt(deps, data, opened, ticket);
+      const outcome = await sendAttempt(deps, data, opened, ticket, freeSlot);
       log.debug({ attempt: opened.attemptNumber, status: outcome.status }, "attempt done");
       if (outcome.nextAttemptAt) return await delayUntil(job, outcome.nextAttemptAt.getTime(), token);
     } finally {
-      slots.release();
+      freeSlot();
     }
   };
 }

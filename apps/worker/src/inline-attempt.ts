@@ -92,12 +92,14 @@ export function createInlineAttempts(deps: InlineAttemptDeps): InlineAttempts {
   };
 
   const send = async (r: Reservation, run: DeliveryRun, opened: OpenedAttempt, log: Logger) => {
+    const freeSlot = r.runtime.slots.releaseOnce();
     try {
       const outcome = await sendAttempt(
         { ...r.runtime, attempts, now, ...(deps.observer ? { observer: deps.observer } : {}) },
         { deliveryId: run.id, runNumber: run.runNumber },
         opened,
         r.ticket,
+        freeSlot,
       );
       if (outcome.nextAttemptAt) await enqueue([{ ...run, notBefore: outcome.nextAttemptAt }]);
     } catch (error) {
@@ -111,7 +113,7 @@ export function createInlineAttempts(deps: InlineAttemptDeps): InlineAttempts {
         "inline attempt: outcome not stored; left to the reconciler",
       );
     } finally {
-      r.runtime.slots.release();
+      freeSlot();
     }
   };
 

@@ -46,6 +46,20 @@ export class TargetSlots {
     });
   }
 
+  /**
+   * A release for a slot just acquired that takes effect once, however often it is called: the
+   * slot goes back as soon as the target has answered (a slot counts requests in flight, not
+   * the write of their outcome after), and the caller's `finally` may call it again.
+   */
+  releaseOnce(): () => void {
+    let held = true;
+    return () => {
+      if (!held) return;
+      held = false;
+      this.release();
+    };
+  }
+
   release(): void {
     const next = this.#waiting.shift();
     if (next) next.grant();

@@ -27,6 +27,7 @@ let flaky: Sink;
 let limited: Sink;
 let hanging: Sink;
 let fast: Sink;
+let single: Sink;
 let stack: Stack;
 let database: Database;
 const paths = new Map<string, { inline: number; queued: number; held: number }>();
@@ -37,6 +38,7 @@ beforeAll(async () => {
   limited = await startSink();
   hanging = await startSink(() => "hang");
   fast = await startSink();
+  single = await startSink();
   const config = loadTestConfig(
     spineConfig(
       {
@@ -44,10 +46,12 @@ beforeAll(async () => {
         limited: { sink: limited, extra: "    rate_limit: 100/s\n" },
         hanging: { sink: hanging, extra: "    concurrency: 1\n" },
         fast: { sink: fast },
+        single: { sink: single, extra: "    concurrency: 1\n" },
       },
       `  - { source: clausum, events: ["flaky.*"], targets: [flaky] }
   - { source: clausum, events: ["limited.*"], targets: [limited] }
-  - { source: clausum, events: ["busy.*"], targets: [hanging, fast] }`,
+  - { source: clausum, events: ["busy.*"], targets: [hanging, fast] }
+  - { source: clausum, events: ["single.*"], targets: [single] }`,
     ),
   );
   stack = await startStack(iso, config, {
@@ -62,7 +66,7 @@ beforeAll(async () => {
   database = connectDatabase(iso.databaseUrl, { max: 2 });
 });
 
-afterAll(() => closeAll(stack, database, flaky, limited, hanging, fast, iso));
+afterAll(() => closeAll(stack, database, flaky, limited, hanging, fast, single, iso));
 
 async function send(event: string, caseId: string): Promise<string> {
   const res = await sendSigned(stack, "clausum", clausumBody(event, caseId));
@@ -112,6 +116,40 @@ describe("first attempts", () => {
     expect(paths.get("hanging")).toEqual({ inline: 1, queued: 2, held: 0 });
     // Queued is not lost: every one is still live.
     for (const id of ids) expect(["pending", "retrying"]).toContain((await delivery(id, "hanging"))?.status);
+  });
+});
+
+describe("a target's concurrency", () => {
+  it("counts requests in flight: a slot is free once the target has answered, not once the outcome is stored", async () => {
+    // Storing the first outcome for `single` (one slot) takes 5 s; its next request must not wait
+    // for that.
+    await database.pool.query(`
+      create sequence slow_close_seq;
+      create function slow_close() returns trigger language plpgsql as $$
+      begin if nextval('slow_close_seq') = 1 then perform pg_sleep(5); end if; return new; end $$;
+      create trigger slow_close before update on delivery_attempts for each row
+        when (new.target_id = 'single' and new.status_code is not null) execute function slow_close()`);
+    try {
+      const first = await send("single.event", "single-1");
+      await single.waitFor(1, 10_000);
+      const second = await send("single.event", "single-2");
+      await single.waitFor(2, 10_000);
+      // The second request went out while the first one's outcome was still being stored.
+      const open = await database.pool.query<{ status_code: number | null }>(
+        `select a.status_code from delivery_attempts a join deliveries d on d.id = a.delivery_id
+         where d.event_id = $1`,
+        [first],
+      );
+      expect(open.rows).toEqual([{ status_code: null }]);
+      for (const id of [first, second])
+        await eventually(async () => (await delivery(id, "single"))?.status === "succeeded", {
+          timeoutMs: 15_000,
+        });
+    } finally {
+      await database.pool.query(
+        "drop trigger slow_close on delivery_attempts; drop function slow_close(); drop sequence slow_close_seq",
+      );
+    }
   });
 });
 
