@@ -35,4 +35,14 @@ describe("TargetSlots", () => {
     expect(slots.inUse).toBe(0);
     expect(slots.tryAcquire()).toBe(true);
   });
+
+  it("gives a slot back once through releaseOnce, however often it is called", () => {
+    const slots = new TargetSlots(2);
+    slots.tryAcquire();
+    slots.tryAcquire();
+    const free = slots.releaseOnce();
+    free();
+    free();
+    expect(slots.inUse).toBe(1);
+  });
 });
