@@ -99,9 +99,9 @@ async function main(): Promise<void> {
   const autovacuum = await autovacuumOn(settings.adminDatabaseUrl, settings.autovacuumAsIs);
   if (autovacuum.found !== "on")
     log(
-      settings.autovacuumAsIs
-        ? `Postgres autovacuum: ${autovacuum.found} (BENCH_AUTOVACUUM=as-is)`
-        : `Postgres autovacuum: ${autovacuum.found} on the server; on for this run, reset after`,
+      autovacuum.changed
+        ? `Postgres autovacuum: ${autovacuum.found} on the server; on for this run, reset after`
+        : `Postgres autovacuum: ${autovacuum.found}${settings.autovacuumAsIs ? " (BENCH_AUTOVACUUM=as-is)" : ""}`,
     );
   const children: Child[] = [];
   let stopping = false;
@@ -131,10 +131,7 @@ async function main(): Promise<void> {
     postgres: services.postgres,
     redis: services.redis,
     load_generator: settings.loadGenerator,
-    autovacuum:
-      autovacuum.found === "on"
-        ? "on"
-        : `${autovacuum.found}${settings.autovacuumAsIs ? "" : "; on for the run"}`,
+    autovacuum: autovacuum.changed ? `${autovacuum.found}; on for the run` : autovacuum.found,
   };
   const results: Record<string, unknown> = {
     machine,

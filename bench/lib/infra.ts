@@ -46,31 +46,39 @@ export async function createInfra(adminDatabaseUrl: string, redisUrl: string): P
   };
 }
 
+/** How the run found the server's autovacuum, whether it turned it on, and the undo. */
+export interface AutovacuumState {
+  readonly found: string;
+  readonly changed: boolean;
+  restore(): Promise<void>;
+}
+
 /**
  * Postgres as it ships vacuums on its own; a server with `autovacuum = off` (this project's CI
- * machines have it in conf.d) lets the dead rows of every update pile up, and Postgres's CPU
- * per event climbs through a run. The bench measures Hookline as it runs in production: when the
- * server has autovacuum off, it is turned on for the run (ALTER SYSTEM, reload) and reset after.
- * Returns how the run found it, and the undo (a no-op when nothing was changed).
+ * machines have it in conf.d) lets the dead rows of every update pile up through a run. The
+ * bench measures Hookline as it runs in production: when the server has autovacuum off, it is
+ * turned on for the run (ALTER SYSTEM, reload) and reset after.
  */
-export async function autovacuumOn(
-  adminDatabaseUrl: string,
-  keepAsIs: boolean,
-): Promise<{ readonly found: string; restore(): Promise<void> }> {
+export async function autovacuumOn(adminDatabaseUrl: string, keepAsIs: boolean): Promise<AutovacuumState> {
   const client = new pg.Client({ connectionString: adminDatabaseUrl });
   await client.connect();
   try {
     const found = (await client.query<{ autovacuum: string }>("show autovacuum")).rows[0]?.autovacuum ?? "?";
-    if (found === "on" || keepAsIs) return { found, restore: async () => {} };
+    if (found === "on" || keepAsIs) return { found, changed: false, restore: async () => {} };
     try {
       await client.query("alter system set autovacuum = on");
       await client.query("select pg_reload_conf()");
     } catch (error) {
       // Not a superuser: measure as the server is, and say so.
-      return { found: `${found} (could not turn it on: ${String(error)})`, restore: async () => {} };
+      return {
+        found: `${found} (could not turn it on: ${String(error)})`,
+        changed: false,
+        restore: async () => {},
+      };
     }
     return {
       found,
+      changed: true,
       restore: async () => {
         const undo = new pg.Client({ connectionString: adminDatabaseUrl });
         await undo.connect();
