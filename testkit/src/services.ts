@@ -61,6 +61,59 @@ export interface PrivateRedis {
   stop(): Promise<void>;
 }
 
+/** A redis-server of our own in the foreground, quiet, its files in `dir`; `args` add the rest. */
+function spawnRedisServer(port: number, dir: string, args: readonly string[]): ChildProcess {
+  return spawn(
+    "redis-server",
+    [
+      "--port",
+      String(port),
+      "--dir",
+      dir,
+      "--save",
+      "",
+      "--daemonize",
+      "no",
+      "--loglevel",
+      "warning",
+      ...args,
+    ],
+    { stdio: "ignore" },
+  );
+}
+
+/** One connection that fails at once instead of retrying; the caller disconnects it. */
+async function connectOnce(port: number, host = "127.0.0.1"): Promise<Redis> {
+  const probe = new Redis(port, host, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
+  probe.on("error", () => {});
+  try {
+    await probe.connect();
+    return probe;
+  } catch (error) {
+    probe.disconnect();
+    throw error;
+  }
+}
+
+/** Waits until the redis-server on `port` answers PING. */
+async function waitForPong(port: number, host: string, what: string): Promise<void> {
+  await eventually(
+    async () => {
+      const probe = await connectOnce(port, host);
+      try {
+        return (await probe.ping()) === "PONG";
+      } finally {
+        probe.disconnect();
+      }
+    },
+    { timeoutMs: 20_000, intervalMs: 50, what },
+  );
+}
+
 /**
  * A redis-server of our own with the append-only file fsynced on every write, as production
  * should run it (`--appendonly yes --appendfsync always`).
@@ -73,49 +126,19 @@ export async function startPrivateRedis(options: ServerAddress = {}): Promise<Pr
   let child: ChildProcess | null = null;
   const start = async () => {
     if (child && child.exitCode === null && child.signalCode === null) return; // already running
-    const proc = spawn(
-      "redis-server",
-      [
-        "--port",
-        String(port),
-        "--bind",
-        ...new Set(["127.0.0.1", host]),
-        // Reached from other hosts (network namespaces) without a password: a test network.
-        "--protected-mode",
-        "no",
-        "--dir",
-        dir,
-        "--appendonly",
-        "yes",
-        "--appendfsync",
-        "always",
-        "--save",
-        "",
-        "--daemonize",
-        "no",
-        "--loglevel",
-        "warning",
-      ],
-      { stdio: "ignore" },
-    );
+    const proc = spawnRedisServer(port, dir, [
+      "--bind",
+      ...new Set(["127.0.0.1", host]),
+      // Reached from other hosts (network namespaces) without a password: a test network.
+      "--protected-mode",
+      "no",
+      "--appendonly",
+      "yes",
+      "--appendfsync",
+      "always",
+    ]);
     child = proc;
-    await eventually(
-      async () => {
-        const probe = new Redis(url, {
-          lazyConnect: true,
-          maxRetriesPerRequest: 0,
-          retryStrategy: () => null,
-        });
-        probe.on("error", () => {});
-        try {
-          await probe.connect();
-          return (await probe.ping()) === "PONG";
-        } finally {
-          probe.disconnect();
-        }
-      },
-      { timeoutMs: 20_000, intervalMs: 50, what: `redis on ${port}` },
-    );
+    await waitForPong(port, host, `redis on ${port}`);
   };
   const kill = async () => {
     const proc = child;
@@ -259,66 +282,29 @@ export async function startPrivateRedisCluster(masters = 3): Promise<PrivateRedi
       while (ports.includes(port)) port = await freePort([10_000]);
       ports.push(port);
       children.push(
-        spawn(
-          "redis-server",
-          [
-            "--port",
-            String(port),
-            "--bind",
-            "127.0.0.1",
-            "--cluster-enabled",
-            "yes",
-            "--cluster-config-file",
-            `nodes-${port}.conf`,
-            "--cluster-node-timeout",
-            "5000",
-            "--dir",
-            dir,
-            "--appendonly",
-            "no",
-            "--save",
-            "",
-            "--daemonize",
-            "no",
-            "--loglevel",
-            "warning",
-          ],
-          { stdio: "ignore" },
-        ),
+        spawnRedisServer(port, dir, [
+          "--bind",
+          "127.0.0.1",
+          "--cluster-enabled",
+          "yes",
+          "--cluster-config-file",
+          `nodes-${port}.conf`,
+          "--cluster-node-timeout",
+          "5000",
+          "--appendonly",
+          "no",
+        ]),
       );
     }
-    const ping = async (port: number) => {
-      const probe = new Redis(port, "127.0.0.1", {
-        lazyConnect: true,
-        maxRetriesPerRequest: 0,
-        retryStrategy: () => null,
-      });
-      probe.on("error", () => {});
-      try {
-        await probe.connect();
-        return probe;
-      } catch (error) {
-        probe.disconnect();
-        throw error;
-      }
-    };
     const onNode = async <T>(port: number, fn: (redis: Redis) => Promise<T>): Promise<T> => {
-      const redis = await ping(port);
+      const redis = await connectOnce(port);
       try {
         return await fn(redis);
       } finally {
         redis.disconnect();
       }
     };
-    for (const port of ports)
-      await eventually(
-        async () => onNode(port, async (r) => (await r.ping()) === "PONG").catch(() => false),
-        {
-          timeoutMs: 20_000,
-          intervalMs: 50,
-          what: `redis (cluster node) on ${port}`,
-        },
-      );
+    for (const port of ports) await waitForPong(port, "127.0.0.1", `redis (cluster node) on ${port}`);
     execFileSync(
       "redis-cli",
       [
