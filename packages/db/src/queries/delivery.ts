@@ -2,6 +2,7 @@
 // statement and a commit (apps/worker/src/attempt-batch.ts), and a single call is a batch of one.
 import type pg from "pg";
 import type { DeliveryStatus } from "../schema/deliveries";
+import { IS_LIVE, IS_LIVE_NOT_HELD } from "./found-by-id";
 import { type HeadCandidate, type HeadCandidateRow, toHeadCandidate } from "./ordering";
 import { SENT_BODY, SENT_CONTENT_TYPE } from "./sent-body";
 
@@ -68,7 +69,7 @@ export async function openAttempts(pool: pg.Pool, requests: readonly OpenRequest
        update deliveries set attempt_count = attempt_count + 1, next_attempt_at = null, updated_at = now()
        from input
        where deliveries.id = input.delivery_id and deliveries.run_number = input.run_number
-         and deliveries.status in ('pending', 'retrying') and not deliveries.held
+         and ${IS_LIVE_NOT_HELD("deliveries")}
          and (deliveries.next_attempt_at is null or deliveries.next_attempt_at <= input.now)
        returning deliveries.id, deliveries.event_id, deliveries.target_id, deliveries.attempt_count,
                  deliveries.run_base_attempt, deliveries.sent_body, input.attempt_id
@@ -83,7 +84,7 @@ export async function openAttempts(pool: pg.Pool, requests: readonly OpenRequest
      union all
      select input.attempt_id, deliveries.next_attempt_at, null, null, null, null, null, null, null, null, null
      from deliveries join input on deliveries.id = input.delivery_id and deliveries.run_number = input.run_number
-     where deliveries.status in ('pending', 'retrying') and deliveries.next_attempt_at > input.now`,
+     where ${IS_LIVE("deliveries")} and deliveries.next_attempt_at > input.now`,
     values: [
       requests.map((r) => r.deliveryId),
       requests.map((r) => r.runNumber),
@@ -220,7 +221,7 @@ export async function postponeDelivery(
 ): Promise<boolean> {
   const result = await pool.query(
     `update deliveries set next_attempt_at = $3, updated_at = now()
-     where id = $1 and run_number = $2 and status in ('pending', 'retrying')`,
+     where id = $1 and run_number = $2 and ${IS_LIVE("deliveries")}`,
     [deliveryId, runNumber, nextAttemptAt],
   );
   return (result.rowCount ?? 0) > 0;

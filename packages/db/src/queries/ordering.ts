@@ -6,16 +6,24 @@
 // releasing at once, can never send a key out of order: the row lock lets one of them win.
 import type pg from "pg";
 import { type OpenedAttempt, type OpenedAttemptRow, toOpenedAttempt } from "./delivery";
+import { IS_HELD } from "./found-by-id";
 import { SENT_BODY, SENT_CONTENT_TYPE } from "./sent-body";
 
 /**
  * No delivery of the same target and key that comes earlier in acceptance order is live: `d` is
  * its key's head. The one condition both the search for heads and the release itself check.
+ *
+ * A correlated LIMIT 1 sub-select, not NOT EXISTS, so that it is always a probe of
+ * deliveries_ordering_idx on (target, key, seq < own), read backwards: the nearest earlier live
+ * delivery, if any, is the first entry it meets. NOT EXISTS may be planned as an anti-join, and
+ * with statistics taken while few ordered deliveries were live (see found-by-id.ts) Postgres
+ * read the whole index for every candidate: quadratic in the backlog.
  */
-const FIRST_LIVE_OF_ITS_KEY = (d: string) => `not exists (
+const FIRST_LIVE_OF_ITS_KEY = (d: string) => `(
          select 1 from deliveries p
          where p.target_id = ${d}.target_id and p.ordering_key = ${d}.ordering_key
-           and p.ordering_seq < ${d}.ordering_seq and p.status in ('pending', 'retrying'))`;
+           and p.ordering_seq < ${d}.ordering_seq and p.status in ('pending', 'retrying')
+         order by p.ordering_seq desc limit 1) is null`;
 
 /** A held delivery that may be at the head of its key. */
 export interface HeadCandidate {
@@ -132,7 +140,7 @@ export async function releaseHeads(
          attempt_count = deliveries.attempt_count + case when input.attempt_id is null then 0 else 1 end,
          next_attempt_at = input.lease_until
        from input
-       where deliveries.id = input.delivery_id and deliveries.held and deliveries.status = 'pending'
+       where deliveries.id = input.delivery_id and ${IS_HELD("deliveries")}
          and deliveries.ordering_seq < $4::bigint
          and ${FIRST_LIVE_OF_ITS_KEY("deliveries")}
        returning deliveries.id, deliveries.event_id, deliveries.target_id, deliveries.run_number,

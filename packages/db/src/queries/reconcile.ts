@@ -2,6 +2,7 @@
 // job (a crash or a Redis failure between the commit that created or re-armed them and their
 // enqueue), and deliveries to a target that is no longer configured.
 import type pg from "pg";
+import { IS_LIVE } from "./found-by-id";
 
 export interface LiveDelivery {
   readonly id: string;
@@ -73,7 +74,7 @@ export async function failRemovedTargetDeliveries(
   if (ids.length === 0) return [];
   const result = await pool.query<RemovedTargetDelivery>(
     `update deliveries set status = 'failed', last_error = '${TARGET_REMOVED}', next_attempt_at = null, updated_at = now()
-     where id = any($1::text[]) and status in ('pending', 'retrying')
+     where id = any($1::text[]) and ${IS_LIVE("deliveries")}
      returning id, target_id as "targetId", event_id as "eventId"`,
     [ids],
   );
