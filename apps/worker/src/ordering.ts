@@ -16,7 +16,8 @@
 //   floor is read again first: a tick that passed the successor while its head was still live
 //   raised the floor before it read Postgres, so this read sees that floor.
 // - Every FULL_SWEEP_MS (and first thing at start), the head of every key, key by key: what a
-//   process killed between a head's close and its successor's release left behind.
+//   process killed between a head's close and its successor's release left behind. It runs
+//   beside the ticks, never holding them up.
 //
 // A released delivery is sent inline when its target has a free slot (inline-attempt.ts), and
 // otherwise queued; from there on it is an ordinary delivery: retries, pause, rate limit and
@@ -141,17 +142,36 @@ export function createOrdering(deps: OrderingDeps): Ordering {
     }
   };
 
+  // Key by key: the sweep's cost does not grow with the backlog held behind failing heads. It
+  // sees every head below the floor, so the range below has nothing more to find.
+  const fullSweep = async (below: bigint) => {
+    dispatch(await heldHeadsByKey(deps.pool, below, FULL_SWEEP_LIMIT));
+    if (below > sweptTo) sweptTo = below;
+  };
+  let sweeping: Promise<void> | null = null;
+
   const tick = async () => {
-    const full = deps.now() - lastFullSweep >= FULL_SWEEP_MS;
+    const full = sweeping === null && deps.now() - lastFullSweep >= FULL_SWEEP_MS;
     if (!full && !deps.ordered) return;
     const below = await refreshFloor();
     if (full) {
-      // Key by key: the sweep's cost does not grow with the backlog held behind failing heads.
-      // It sees every head below the floor, so the range below has nothing more to find.
-      dispatch(await heldHeadsByKey(deps.pool, below, FULL_SWEEP_LIMIT));
       lastFullSweep = deps.now();
-      sweptTo = below;
-      return;
+      const swept = fullSweep(below)
+        .catch((error: unknown) =>
+          logger.warn({ err: error }, "ordering: full sweep failed; the next one tries again"),
+        )
+        .finally(() => {
+          sweeping = null;
+        });
+      sweeping = swept;
+      underway.add(swept);
+      // The first sweep stands for the range scan from nothing. Later ones run beside the ticks:
+      // the sweep reads every entry of the key index (delivered ones too, until a vacuum), and
+      // the releases of the heads the floor just passed must not wait for it.
+      if (sweptTo === 0n) {
+        await swept;
+        return;
+      }
     }
     let from = sweptTo;
     while (from < below && !closed) {
