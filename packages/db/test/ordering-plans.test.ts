@@ -18,6 +18,7 @@ import {
 } from "@hookline/db";
 import { closeAll, type Isolated, isolate } from "@hookline/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { orderedEvent } from "./ordered-event";
 
 let iso: Isolated;
 let database: Database;
@@ -69,21 +70,9 @@ async function record(keyOf: (n: number) => string, count: number, firstSeq: big
     const size = Math.min(500, count - from);
     const outcomes = await recordIngestedEvents(
       database.pool,
-      Array.from({ length: size }, (_, i) => ({
-        eventId: newId("evt"),
-        sourceId: "s",
-        eventType: "x",
-        dedupeKey: newId("evt"),
-        providerId: null,
-        receivedAt: new Date(),
-        headers: {},
-        body: Buffer.from("{}"),
-        contentType: "application/json",
-        dedupeWindowMs: 60_000,
-        targetIds: ["t"],
-        orderingKeys: [keyOf(from + i)],
-        orderingSeq: firstSeq + BigInt(from + i) * 65_536n,
-      })),
+      Array.from({ length: size }, (_, i) =>
+        orderedEvent(keyOf(from + i), firstSeq + BigInt(from + i) * 65_536n),
+      ),
     );
     for (const o of outcomes) {
       if (o.kind !== "created" || !o.deliveries[0]) throw new Error(`not created: ${o.kind}`);

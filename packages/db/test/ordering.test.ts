@@ -13,6 +13,7 @@ import {
 } from "@hookline/db";
 import { closeAll, type Isolated, isolate } from "@hookline/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { orderedEvent } from "./ordered-event";
 
 let iso: Isolated;
 let database: Database;
@@ -27,21 +28,7 @@ afterAll(() => closeAll(database, iso));
 async function record(events: readonly { key: string | null; seq: bigint }[]) {
   const outcomes = await recordIngestedEvents(
     database.pool,
-    events.map(({ key, seq }) => ({
-      eventId: newId("evt"),
-      sourceId: "s",
-      eventType: "x",
-      dedupeKey: newId("evt"),
-      providerId: null,
-      receivedAt: new Date(),
-      headers: {},
-      body: Buffer.from("{}"),
-      contentType: "application/json",
-      dedupeWindowMs: 60_000,
-      targetIds: ["t"],
-      orderingKeys: [key],
-      orderingSeq: seq,
-    })),
+    events.map(({ key, seq }) => orderedEvent(key, seq)),
   );
   return outcomes.map((o) => {
     if (o.kind !== "created") throw new Error(`not created: ${o.kind}`);
