@@ -157,9 +157,10 @@ export function createOrdering(deps: OrderingDeps): Ordering {
     if (full) {
       lastFullSweep = deps.now();
       const swept = fullSweep(below)
-        .catch((error: unknown) =>
-          logger.warn({ err: error }, "ordering: full sweep failed; the next one tries again"),
-        )
+        .catch((error: unknown) => {
+          lastFullSweep = Number.NEGATIVE_INFINITY; // the next tick sweeps again
+          logger.warn({ err: error }, "ordering: full sweep failed; the next tick tries again");
+        })
         .finally(() => {
           sweeping = null;
         });
