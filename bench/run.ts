@@ -112,12 +112,22 @@ async function main(): Promise<void> {
     await infra.clearRedis(`${infra.queuePrefix}-naive`).catch(() => 0);
     await infra.drop().catch((e: unknown) => log(`could not drop ${infra.databaseUrl}: ${String(e)}`));
   };
-  process.once("SIGINT", () => {
-    if (stopping) return;
-    stopping = true;
-    log("interrupted: cleaning up");
-    void cleanup().then(() => process.exit(130));
-  });
+  // Ctrl-C, and a SIGTERM (`timeout`, `kill`, a CI job's end): both leave the server's
+  // autovacuum, the bench database and its Redis keys as they were before the run. Listened to
+  // for good, not once: a second signal (tsx passes its own on) must not cut the cleanup short.
+  for (const [signal, code] of [
+    ["SIGINT", 130],
+    ["SIGTERM", 143],
+  ] as const)
+    process.on(signal, () => {
+      if (stopping) return;
+      stopping = true;
+      log(`${signal}: cleaning up`);
+      // Dropping the database ends the connections the interrupted phase still holds, and their
+      // clients report it as an error nobody listens to: expected now, not a crash.
+      process.on("uncaughtException", (error) => log(`while cleaning up: ${error.message}`));
+      void cleanup().then(() => process.exit(code));
+    });
 
   const services = await serviceVersions(infra.databaseUrl, infra.redisUrl);
   await ensureBuilt();
