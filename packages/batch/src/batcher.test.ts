@@ -80,6 +80,25 @@ describe("Batcher", () => {
     expect(r.writes).toEqual([[1, 2]]);
   });
 
+  it("does not linger with a batch that already holds enoughItems", async () => {
+    const r = recorder();
+    // An hour of linger: only enoughItems can let this batch go within the test's time.
+    const b = batcher(r, { maxItems: 64, lingerMs: 3_600_000, enoughItems: 3 });
+    expect(await Promise.all([b.call(1), b.call(2), b.call(3)])).toEqual([10, 20, 30]);
+    expect(r.writes).toEqual([[1, 2, 3]]);
+    // One short of enough: it lingers (two turns pass with nothing written), then goes.
+    const short = batcher(r, { maxItems: 64, lingerMs: 30, enoughItems: 3 });
+    const both = Promise.all([short.call(4), short.call(5)]);
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setImmediate(r));
+    expect(r.writes).toEqual([[1, 2, 3]]);
+    expect(await both).toEqual([40, 50]);
+    expect(r.writes).toEqual([
+      [1, 2, 3],
+      [4, 5],
+    ]);
+  });
+
   it("rejects every caller of a failed write by default", async () => {
     const r = recorder(() => true);
     const b = batcher(r);

@@ -22,6 +22,11 @@ export interface BatcherOptions<In, Out> {
    */
   readonly lingerMs?: number;
   /**
+   * A batch that already holds this many items does not linger: it goes at the next turn of
+   * the event loop. Lingering is for company, and a batch this large has it.
+   */
+  readonly enoughItems?: number;
+  /**
    * A write that fails as a whole is tried again item by item (true), so one bad item fails
    * alone; otherwise (false, the default) every caller of the write gets its error.
    */
@@ -39,6 +44,8 @@ export class Batcher<In, Out> {
   #bytes = 0;
   #inFlight = 0;
   #scheduled = false;
+  /** The linger timer while one is set (a batch waiting for company). */
+  #lingering: NodeJS.Timeout | null = null;
 
   constructor(private readonly options: BatcherOptions<In, Out>) {}
 
@@ -51,6 +58,8 @@ export class Batcher<In, Out> {
         (this.options.maxBytes !== undefined && this.#bytes >= this.options.maxBytes)
       )
         this.#flush();
+      else if (this.options.enoughItems !== undefined && this.#pending.length >= this.options.enoughItems)
+        this.#schedule(0);
       else this.#schedule(this.options.lingerMs ?? 0);
     });
   }
@@ -61,13 +70,20 @@ export class Batcher<In, Out> {
   }
 
   #schedule(lingerMs = 0): void {
-    if (this.#scheduled || this.#inFlight >= this.options.maxInFlight) return;
+    if (this.#inFlight >= this.options.maxInFlight) return;
+    if (this.#scheduled) {
+      // Waiting for company that has come: go at the next turn instead.
+      if (lingerMs > 0 || this.#lingering === null) return;
+      clearTimeout(this.#lingering);
+      this.#lingering = null;
+    }
     this.#scheduled = true;
     const go = () => {
       this.#scheduled = false;
+      this.#lingering = null;
       if (this.#inFlight < this.options.maxInFlight) this.#flush();
     };
-    if (lingerMs > 0) setTimeout(go, lingerMs);
+    if (lingerMs > 0) this.#lingering = setTimeout(go, lingerMs);
     else setImmediate(go);
   }
 
