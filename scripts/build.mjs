@@ -89,6 +89,8 @@ async function build() {
       hookline: "apps/cli/src/main.ts",
       // The lean entry point of the gateway processes `server.workers` forks.
       "gateway-process": "apps/cli/src/gateway-process.ts",
+      // What the gateway's ingest thread runs (apps/gateway/src/ingest-thread.ts).
+      "ingest-thread-entry": "apps/gateway/src/ingest-thread-entry.ts",
     },
     outdir: next,
     outExtension: { ".js": ".mjs" },

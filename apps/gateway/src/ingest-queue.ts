@@ -1,5 +1,6 @@
 import { Batcher } from "@hookline/batch";
 import {
+  createProducerConnection,
   INGEST_BATCH_JOB_NAME,
   INGEST_BATCH_MAX_BODY_BYTES,
   INGEST_BATCH_MAX_EVENTS,
@@ -7,10 +8,19 @@ import {
   INGEST_JOB_OPTIONS,
   type IngestBatchJob,
   type IngestJob,
+  ingestQueueNames,
+  queueKeysFor,
+  type RedisConnection,
+  type RedisEndpoint,
+  raiseIngestShards,
 } from "@hookline/queue";
-import type { Queue } from "bullmq";
+import { Queue } from "bullmq";
+import { withTimeout } from "./with-timeout";
 
 export type IngestQueue = Queue<IngestJob | IngestBatchJob>;
+
+/** A batch of at least this many events is written at once, without lingering for more. */
+export const INGEST_BATCH_ENOUGH_EVENTS = 8;
 
 /**
  * The gateway's path into Redis: one `ingest` job for an event alone, one `ingest-batch` job
@@ -35,5 +45,81 @@ export function createIngestBatcher(
     sizeOf: (job) => job.body.length,
     maxInFlight,
     lingerMs,
+    enoughItems: INGEST_BATCH_ENOUGH_EVENTS,
   });
+}
+
+/** Where and how accepted events are queued: plain data, so the ingest thread can be given it. */
+export interface IngestQueueSettings {
+  readonly redis: RedisEndpoint;
+  readonly queuePrefix: string;
+  readonly shards: number;
+  readonly lingerMs: number;
+  readonly enqueueTimeoutMs: number;
+}
+
+export interface IngestProducer {
+  /** Resolves only once the job is in Redis; rejects at once while Redis is not connected. */
+  enqueue(job: IngestJob): Promise<void>;
+  /** Records the shard count in Redis (see below); an enqueue does it too when it was not yet. */
+  recordShards(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * The ingest queues on `redis` (a connection of the caller's, or a new one it owns), one
+ * batcher per shard. Requests take the shards in turn, not by source: one busy source would
+ * otherwise load one master, and ordering (which would want a key's events in one shard) is
+ * refused with more than one shard anyway.
+ */
+export function createIngestProducer(
+  settings: IngestQueueSettings,
+  connection?: RedisConnection,
+): IngestProducer {
+  const redis = connection ?? createProducerConnection(settings.redis);
+  const keys = queueKeysFor(settings.queuePrefix, settings.redis);
+  // One queue per ingest shard, each with its own hash tag on a cluster (so on its own master).
+  const queues: IngestQueue[] = ingestQueueNames(settings.shards).map((name) => {
+    const queue: IngestQueue = new Queue(name, { connection: redis, prefix: keys.prefix(name) });
+    queue.on("error", () => {}); // surfaced as 503s and /readyz
+    return queue;
+  });
+  // Workers consume every shard any process has used (see @hookline/queue's ingest-shards.ts),
+  // so the count is recorded before the first job goes to a shard: no job is ever queued where
+  // no worker will look. Recorded once; a failure (Redis down) fails that enqueue, and the next
+  // one tries again.
+  let shardsRecorded: Promise<void> | null = settings.shards > 1 ? null : Promise.resolve();
+  const recordShards = () => {
+    shardsRecorded ??= raiseIngestShards(redis, keys, settings.shards).then(
+      () => {},
+      (error: unknown) => {
+        shardsRecorded = null;
+        throw error;
+      },
+    );
+    return shardsRecorded;
+  };
+  const batchers = queues.map((queue) => createIngestBatcher(queue, settings.lingerMs));
+  let turn = 0;
+  const toQueue: (job: IngestJob) => Promise<undefined> =
+    batchers.length === 1
+      ? (job) => (batchers[0] as (typeof batchers)[number]).call(job)
+      : async (job) => {
+          await recordShards();
+          const batcher = batchers[turn] as (typeof batchers)[number];
+          turn = (turn + 1) % batchers.length;
+          return batcher.call(job);
+        };
+  return {
+    enqueue: async (job) => {
+      // Fail at once while disconnected: BullMQ would otherwise wait for the connection.
+      if (redis.status !== "ready") throw new Error(`redis is ${redis.status}`);
+      await withTimeout(toQueue(job), settings.enqueueTimeoutMs, "enqueue");
+    },
+    recordShards,
+    close: async () => {
+      await Promise.all(queues.map((queue) => queue.close().catch(() => {})));
+      if (connection === undefined) redis.disconnect();
+    },
+  };
 }

@@ -3,7 +3,7 @@ import type { IngestJob } from "@hookline/queue";
 import { REDACTED } from "@hookline/redact";
 import type { Verifier, VerifyResult } from "@hookline/verify";
 import { describe, expect, it } from "vitest";
-import { ingest, storedHeaders } from "./ingest";
+import { ingest, storedHeaders, verifyAndQueue } from "./ingest";
 import { LogLimiter } from "./log-limiter";
 
 const verifier = (result: VerifyResult): Verifier => ({
@@ -24,7 +24,12 @@ const source = (result: VerifyResult): SourceConfig => ({
 const ok: VerifyResult = { ok: true, eventType: "a.b", dedupeKey: "k", providerId: "p", timestampMs: null };
 
 function deps(result: VerifyResult, enqueue: (job: IngestJob) => Promise<void>) {
-  return { sources: new Map([["s", source(result)]]), enqueue, now: () => 42, newEventId: () => "evt_x" };
+  const sources = new Map([["s", source(result)]]);
+  return {
+    sources,
+    now: () => 42,
+    verifyAndQueue: verifyAndQueue({ sources, enqueue, newEventId: () => "evt_x" }),
+  };
 }
 const request = {
   sourceId: "s",

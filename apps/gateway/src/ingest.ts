@@ -25,11 +25,28 @@ export interface IngestRequest {
   readonly url: string;
 }
 
+/** A request as the verifying side gets it: the clock read and the trace started on the HTTP thread. */
+export interface CheckRequest extends IngestRequest {
+  readonly receivedAt: number;
+  readonly traceparent: string | null;
+}
+
+/** Verifies a request and queues it: here (`verifyAndQueue`) or on the ingest thread (ingest-thread.ts). */
+export type VerifyAndQueue = (request: CheckRequest) => Promise<IngestVerdict>;
+
 export interface IngestDeps {
   readonly sources: ReadonlyMap<string, SourceConfig>;
+  readonly now: () => number;
+  readonly verifyAndQueue: VerifyAndQueue;
+}
+
+/** What verifying and queueing needs of a source: the ingest thread rebuilds only this. */
+export type VerifyingSource = Pick<SourceConfig, "id" | "verifier">;
+
+export interface QueueDeps {
+  readonly sources: ReadonlyMap<string, VerifyingSource>;
   /** Resolves only once the job is in Redis. */
   readonly enqueue: (job: IngestJob) => Promise<void>;
-  readonly now: () => number;
   readonly newEventId: () => string;
 }
 
@@ -74,10 +91,11 @@ export function storedHeaders(
 export async function ingest(deps: IngestDeps, request: IngestRequest): Promise<IngestVerdict> {
   const source = deps.sources.get(request.sourceId);
   if (!source) return { kind: "unknown_source" };
+  const receivedAt = deps.now();
   // A new trace per event, never a provider's traceparent: the request is not trusted yet.
   const span = startSpan("hookline.ingest", SpanKind.SERVER, null, { "hookline.source": source.id });
-  if (span === null) return verifyAndQueue(deps, request, source, null);
-  const verdict = await verifyAndQueue(deps, request, source, traceparentOf(span));
+  if (span === null) return deps.verifyAndQueue({ ...request, receivedAt, traceparent: null });
+  const verdict = await deps.verifyAndQueue({ ...request, receivedAt, traceparent: traceparentOf(span) });
   if (verdict.kind === "accepted") span.setAttribute("hookline.event_id", verdict.eventId);
   endSpan(
     span,
@@ -90,37 +108,37 @@ export async function ingest(deps: IngestDeps, request: IngestRequest): Promise<
   return verdict;
 }
 
-async function verifyAndQueue(
-  deps: IngestDeps,
-  request: IngestRequest,
-  source: SourceConfig,
-  traceparent: string | null,
-): Promise<IngestVerdict> {
-  const receivedAt = deps.now();
-  const verdict = source.verifier.verify(
-    { body: request.body, headers: request.headers, url: request.url },
-    receivedAt,
-  );
-  if (!verdict.ok) return { kind: "verification_failed", failure: verdict };
-  const metadata = checkMetadata(verdict, source.verifier.bodyDedupe);
-  if (!metadata.ok) return { kind: "invalid_metadata", reason: metadata.reason, message: metadata.message };
-  const eventId = deps.newEventId();
-  const job: IngestJob = {
-    eventId,
-    sourceId: source.id,
-    eventType: verdict.eventType,
-    ...metadata.dedupe,
-    providerId: verdict.providerId,
-    receivedAt,
-    headers: storedHeaders(request.headers, source.verifier),
-    contentType: request.headers["content-type"] ?? null,
-    body: request.body.toString("base64"),
-    ...(traceparent ? { traceparent } : {}),
+/** `VerifyAndQueue` in this thread. */
+export function verifyAndQueue(deps: QueueDeps): VerifyAndQueue {
+  return async (request) => {
+    const source = deps.sources.get(request.sourceId);
+    if (!source) return { kind: "unknown_source" };
+    const { receivedAt, traceparent } = request;
+    const verdict = source.verifier.verify(
+      { body: request.body, headers: request.headers, url: request.url },
+      receivedAt,
+    );
+    if (!verdict.ok) return { kind: "verification_failed", failure: verdict };
+    const metadata = checkMetadata(verdict, source.verifier.bodyDedupe);
+    if (!metadata.ok) return { kind: "invalid_metadata", reason: metadata.reason, message: metadata.message };
+    const eventId = deps.newEventId();
+    const job: IngestJob = {
+      eventId,
+      sourceId: source.id,
+      eventType: verdict.eventType,
+      ...metadata.dedupe,
+      providerId: verdict.providerId,
+      receivedAt,
+      headers: storedHeaders(request.headers, source.verifier),
+      contentType: request.headers["content-type"] ?? null,
+      body: request.body.toString("base64"),
+      ...(traceparent ? { traceparent } : {}),
+    };
+    try {
+      await deps.enqueue(job);
+    } catch (error) {
+      return { kind: "enqueue_failed", error: error instanceof Error ? error : new Error(String(error)) };
+    }
+    return { kind: "accepted", eventId, eventType: verdict.eventType };
   };
-  try {
-    await deps.enqueue(job);
-  } catch (error) {
-    return { kind: "enqueue_failed", error: error instanceof Error ? error : new Error(String(error)) };
-  }
-  return { kind: "accepted", eventId, eventType: verdict.eventType };
 }

@@ -12,17 +12,17 @@ import { connectDatabase, newId } from "@hookline/db";
 import type { Logger } from "@hookline/logger";
 import {
   createProducerConnection,
-  type IngestJob,
-  ingestQueueNames,
   queueKeysFor,
   type RedisEndpoint,
   raiseIngestShards,
 } from "@hookline/queue";
-import { Queue } from "bullmq";
 import { createGatewayApp, type GatewayAppDeps, type IngestObserver } from "./app";
 import { handleClientErrors } from "./client-error";
 import { withFastPath } from "./fast-path";
-import { createIngestBatcher, type IngestQueue } from "./ingest-queue";
+import { verifyAndQueue } from "./ingest";
+import { createIngestProducer, type IngestProducer, type IngestQueueSettings } from "./ingest-queue";
+import { type IngestThread, startIngestThread } from "./ingest-thread";
+import { withTimeout } from "./with-timeout";
 
 export interface GatewayOptions {
   readonly config: HooklineConfig;
@@ -47,24 +47,11 @@ export interface RunningGateway {
   close(): Promise<void>;
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
   const { config, logger } = options;
+  // This connection answers /readyz, records the shard count, and queues events when they are
+  // verified on this thread; with the ingest thread, that thread has a connection of its own.
   const redis = createProducerConnection(options.redis);
-  const keys = queueKeysFor(options.queuePrefix, options.redis);
-  // One queue per ingest shard, each with its own hash tag on a cluster (so on its own master).
-  const queues: IngestQueue[] = ingestQueueNames(config.ingest.shards).map((name) => {
-    const queue: IngestQueue = new Queue(name, { connection: redis, prefix: keys.prefix(name) });
-    queue.on("error", () => {}); // surfaced as 503s and /readyz
-    return queue;
-  });
   const database = connectDatabase(options.databaseUrl, { max: 2, applicationName: "hookline-gateway" });
   // Give Redis a moment to connect before taking traffic; if it is down we still start and answer 503.
   if (redis.status !== "ready") {
@@ -76,50 +63,55 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       });
     });
   }
-  // Workers consume every shard any process has used (see @hookline/queue's ingest-shards.ts),
-  // so the count is recorded before the first job goes to a shard: no job is ever queued where
-  // no worker will look. Recorded once; a failure (Redis down) fails that enqueue, and the next
-  // one tries again.
-  let shardsRecorded: Promise<void> | null = config.ingest.shards > 1 ? null : Promise.resolve();
-  const recordShards = () => {
-    shardsRecorded ??= raiseIngestShards(redis, keys, config.ingest.shards).then(
-      () => {},
-      (error: unknown) => {
-        shardsRecorded = null;
-        throw error;
-      },
-    );
-    return shardsRecorded;
+  const queueSettings: IngestQueueSettings = {
+    redis: options.redis,
+    queuePrefix: options.queuePrefix,
+    shards: config.ingest.shards,
+    lingerMs: config.server.queueLingerMs,
+    enqueueTimeoutMs: options.enqueueTimeoutMs ?? config.server.enqueueTimeoutMs,
   };
-  await recordShards().catch((error: unknown) =>
-    logger.warn({ err: error }, "ingest shards not recorded in Redis yet; the first request tries again"),
-  );
-  const enqueueTimeoutMs = options.enqueueTimeoutMs ?? config.server.enqueueTimeoutMs;
-  // Events that finish arriving together are written as one job (see @hookline/batch), one
-  // batcher per shard. Requests take the shards in turn, not by source: one busy source would
-  // otherwise load one master, and ordering (which would want a key's events in one shard)
-  // is refused with more than one shard anyway.
-  const batchers = queues.map((queue) => createIngestBatcher(queue, config.server.queueLingerMs));
-  let turn = 0;
-  const toQueue: (job: IngestJob) => Promise<undefined> =
-    batchers.length === 1
-      ? (job) => (batchers[0] as (typeof batchers)[number]).call(job)
-      : async (job) => {
-          await recordShards();
-          const batcher = batchers[turn] as (typeof batchers)[number];
-          turn = (turn + 1) % batchers.length;
-          return batcher.call(job);
-        };
+  const sources = new Map(config.sources.map((s) => [s.id, s]));
+  let local: IngestProducer | null = null;
+  let thread: IngestThread | null = null;
+  const letGo = async () => {
+    await thread?.close();
+    await local?.close();
+    redis.disconnect();
+    await database.close().catch(() => {});
+  };
+  try {
+    if (config.server.ingestThread) {
+      thread = await startIngestThread(
+        { sources: config.sources.map(({ id, spec }) => ({ id, spec })), queue: queueSettings },
+        logger,
+      );
+    } else local = createIngestProducer(queueSettings, redis);
+  } catch (error) {
+    await letGo();
+    throw error;
+  }
+  // Workers consume every shard any process has used (see @hookline/queue's ingest-shards.ts):
+  // the count is recorded before the first job goes to a shard, here for the log, and again by
+  // the first enqueue while it is not.
+  if (config.ingest.shards > 1)
+    await raiseIngestShards(
+      redis,
+      queueKeysFor(options.queuePrefix, options.redis),
+      config.ingest.shards,
+    ).catch((error: unknown) =>
+      logger.warn({ err: error }, "ingest shards not recorded in Redis yet; the first request tries again"),
+    );
 
   const appDeps: GatewayAppDeps = {
-    sources: new Map(config.sources.map((s) => [s.id, s])),
-    enqueue: async (job) => {
-      // Fail at once while disconnected: BullMQ would otherwise wait for the connection.
-      if (redis.status !== "ready") throw new Error(`redis is ${redis.status}`);
-      await withTimeout(toQueue(job), enqueueTimeoutMs, "enqueue");
-    },
+    sources,
     now: options.now ?? Date.now,
-    newEventId: () => newId("evt"),
+    verifyAndQueue:
+      thread?.verifyAndQueue ??
+      verifyAndQueue({
+        sources,
+        enqueue: (job) => (local as IngestProducer).enqueue(job),
+        newEventId: () => newId("evt"),
+      }),
     newRequestId: () => newId("req"),
     logger,
     bodyLimitBytes: config.server.bodyLimitBytes,
@@ -138,11 +130,6 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const app = createGatewayApp(appDeps);
 
   const host = options.host ?? config.server.host;
-  const release = async () => {
-    await Promise.all(queues.map((queue) => queue.close().catch(() => {})));
-    redis.disconnect();
-    await database.close().catch(() => {});
-  };
   const server = await new Promise<Server>((resolve, reject) => {
     const s = serve(
       {
@@ -160,7 +147,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     s.once("error", reject);
   }).catch(async (error: unknown) => {
     // The port is taken (say): let go of Redis and Postgres, or they keep the process alive.
-    await release();
+    await letGo();
     throw error;
   });
   // Slow-loris guard for headers; bodies have their own idle timeout.
@@ -193,7 +180,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
           });
           server.closeIdleConnections();
         });
-        await release();
+        await letGo();
       })();
       return closing;
     },

@@ -14,6 +14,7 @@ export const DEFAULTS = {
     bodyLimitBytes: 1024 * 1024,
     workers: 1,
     queueLingerMs: 2,
+    ingestThread: true,
     enqueueTimeoutMs: 5 * SECOND,
     bodyIdleTimeoutMs: 10 * SECOND,
     headersTimeoutMs: 15 * SECOND,

@@ -51,6 +51,7 @@ describe("loadConfigText: defaults", () => {
       bodyLimitBytes: 1_048_576,
       workers: 1,
       queueLingerMs: 2,
+      ingestThread: true,
       enqueueTimeoutMs: 5_000,
       bodyIdleTimeoutMs: 10_000,
       headersTimeoutMs: 15_000,
@@ -104,7 +105,7 @@ routes:
 
   it("parses every setting", () => {
     const config = load(`
-server: { port: 9000, host: 127.0.0.1, admin_port: 9001, admin_host: 0.0.0.0, body_limit: 512kb, workers: 4, queue_linger: 5ms, enqueue_timeout: 2s, body_idle_timeout: 3s, headers_timeout: 4s, request_timeout: 30s, retry_after: 10s, trusted_proxies: ["10.0.0.0/8"], require_https_targets: true }
+server: { port: 9000, host: 127.0.0.1, admin_port: 9001, admin_host: 0.0.0.0, body_limit: 512kb, workers: 4, queue_linger: 5ms, ingest_thread: false, enqueue_timeout: 2s, body_idle_timeout: 3s, headers_timeout: 4s, request_timeout: 30s, retry_after: 10s, trusted_proxies: ["10.0.0.0/8"], require_https_targets: true }
 sources:
   - id: acme
     verify:
@@ -144,6 +145,7 @@ retention: { events: forever, attempts: 7d, interval: 10m, partitioning: weekly 
       bodyLimitBytes: 524_288,
       workers: 4,
       queueLingerMs: 5,
+      ingestThread: false,
       enqueueTimeoutMs: 2_000,
       bodyIdleTimeoutMs: 3_000,
       headersTimeoutMs: 4_000,

@@ -172,6 +172,7 @@ export const serverSchema = z.strictObject({
   body_limit: byteSize.optional(),
   workers: workerCount.optional(),
   queue_linger: duration().optional(),
+  ingest_thread: z.boolean().optional(),
   enqueue_timeout: duration(1).optional(),
   body_idle_timeout: duration(1).optional(),
   headers_timeout: duration(1).optional(),

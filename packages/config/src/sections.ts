@@ -118,6 +118,7 @@ export function buildServer(raw: unknown, issues: Issue[]): ServerConfig | undef
       bodyLimitBytes: "body_limit",
       workers: "workers",
       queueLingerMs: "queue_linger",
+      ingestThread: "ingest_thread",
       enqueueTimeoutMs: "enqueue_timeout",
       bodyIdleTimeoutMs: "body_idle_timeout",
       headersTimeoutMs: "headers_timeout",

@@ -1,0 +1,199 @@
+// The ingest thread: verification and queueing run on a worker thread of the gateway process,
+// so the HTTP thread only parses requests and writes answers. One process then uses a second
+// core for what it spends most of its CPU on per request (bench/PROFILE.md, "Ingest on two
+// threads"), with one V8 heap more instead of a process more (`server.workers`).
+//
+// The HTTP thread still reads the clock and starts the trace (so an injected clock and the
+// tracer work as before), and answers 202 only when the thread says the event is in Redis. A
+// thread that dies fails the requests it held with `enqueue_failed` (a 503: nothing accepted)
+// and is started again.
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { Worker } from "node:worker_threads";
+import { Batcher } from "@hookline/batch";
+import type { Logger } from "@hookline/logger";
+import type { SourceSpec } from "@hookline/verify";
+import type { CheckRequest, IngestVerdict, VerifyAndQueue } from "./ingest";
+import type { IngestQueueSettings } from "./ingest-queue";
+
+/** What the thread is started with: plain data (a verifier is rebuilt there from its spec). */
+export interface IngestThreadInit {
+  readonly sources: readonly { readonly id: string; readonly spec: SourceSpec }[];
+  readonly queue: IngestQueueSettings;
+}
+
+/** A verdict as it crosses threads: an Error does not, so its message does. */
+export type WireVerdict =
+  | Exclude<IngestVerdict, { readonly kind: "enqueue_failed" }>
+  | { readonly kind: "enqueue_failed"; readonly message: string }
+  /** The check threw (not expected): the request is answered 500, as on one thread. */
+  | { readonly kind: "thrown"; readonly message: string };
+
+export type ToThread =
+  | { readonly kind: "check"; readonly id: number; readonly requests: readonly CheckRequest[] }
+  | { readonly kind: "close" };
+
+export type FromThread =
+  | { readonly kind: "ready" }
+  | { readonly kind: "checked"; readonly id: number; readonly verdicts: readonly WireVerdict[] };
+
+export interface IngestThread {
+  readonly verifyAndQueue: VerifyAndQueue;
+  /** Lets queued writes finish, closes the thread's Redis connection and waits for it to exit. */
+  close(): Promise<void>;
+}
+
+/** Requests handed over in one message, at most; more go in the next. */
+const MAX_REQUESTS_PER_MESSAGE = 16;
+/**
+ * Small messages let the thread start on the first requests of a burst while this thread still
+ * parses the rest. Messages in flight at once, at most; beyond, requests wait here.
+ */
+const MAX_MESSAGES_IN_FLIGHT = 64;
+const RESTART_DELAY_MS = 1_000;
+const START_TIMEOUT_MS = 20_000;
+const CLOSE_TIMEOUT_MS = 10_000;
+
+/** Thrown for requests held by a thread that stopped, or sent while none runs. */
+export class IngestThreadDown extends Error {
+  readonly code = "ingest_thread_down";
+}
+
+/**
+ * The thread's code: the compiled twin beside the bundle, or the TypeScript source loaded
+ * through tsx (`pnpm dev`, the tests), whose loader a worker does not inherit on Node 20.
+ */
+function spawn(init: IngestThreadInit): Worker {
+  const compiled = !import.meta.url.endsWith(".ts");
+  if (compiled)
+    return new Worker(new URL("./ingest-thread-entry.mjs", import.meta.url), { workerData: init });
+  const entry = new URL("./ingest-thread-entry.ts", import.meta.url).href;
+  const boot = `import(${JSON.stringify(tsxApi())}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); });`;
+  return new Worker(boot, { eval: true, workerData: init });
+}
+
+/**
+ * tsx's ESM API (`register()` makes the imports after it load TypeScript). Found through tsx's
+ * own package.json: a require() resolve would give its CommonJS twin, which cannot register.
+ */
+function tsxApi(): string {
+  const require = createRequire(import.meta.url);
+  const manifest = require.resolve("tsx/package.json");
+  const { exports } = JSON.parse(readFileSync(manifest, "utf8")) as {
+    exports: Record<string, { import?: { default?: string } }>;
+  };
+  const file = exports["./esm/api"]?.import?.default;
+  if (file === undefined) throw new Error("tsx does not export ./esm/api for import");
+  return pathToFileURL(join(dirname(manifest), file)).href;
+}
+
+function verdictOf(wire: WireVerdict): IngestVerdict {
+  if (wire.kind === "enqueue_failed")
+    return { kind: "enqueue_failed", error: new IngestThreadDown(wire.message) };
+  if (wire.kind === "thrown") throw new Error(wire.message);
+  return wire;
+}
+
+/** Starts the thread and resolves once it is ready to take requests. */
+export async function startIngestThread(init: IngestThreadInit, logger: Logger): Promise<IngestThread> {
+  let worker: Worker | null = null;
+  /** The thread started last, ready or not (a start that takes too long is stopped). */
+  let latest: Worker | null = null;
+  let closing = false;
+  let nextId = 0;
+  const waiting = new Map<number, { resolve: (v: WireVerdict[]) => void; reject: (e: Error) => void }>();
+
+  const failWaiting = (why: string) => {
+    for (const [, w] of waiting) w.reject(new IngestThreadDown(why));
+    waiting.clear();
+  };
+
+  const start = () =>
+    new Promise<void>((ready, failed) => {
+      const w = spawn(init);
+      latest = w;
+      let up = false;
+      w.on("message", (message: FromThread) => {
+        if (message.kind === "ready") {
+          up = true;
+          worker = w;
+          ready();
+          return;
+        }
+        const entry = waiting.get(message.id);
+        waiting.delete(message.id);
+        entry?.resolve([...message.verdicts]);
+      });
+      w.on("error", (error) => logger.error({ err: error }, "ingest thread failed"));
+      w.on("exit", (code) => {
+        if (worker === w) worker = null;
+        failWaiting(`the ingest thread stopped (exit code ${code})`);
+        if (!up) {
+          failed(new Error(`the ingest thread exited with code ${code} while starting`));
+          return;
+        }
+        if (closing) return;
+        logger.error({ code }, "ingest thread stopped; starting another");
+        restart();
+      });
+    });
+  // Tried again until it starts (or the gateway closes); until then requests are answered 503.
+  const restart = (): void => {
+    setTimeout(() => {
+      if (closing) return;
+      start().catch((error: unknown) => {
+        logger.error({ err: error }, "ingest thread did not start; trying again");
+        restart();
+      });
+    }, RESTART_DELAY_MS).unref();
+  };
+
+  let startTimer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    start(),
+    new Promise<never>((_, reject) => {
+      startTimer = setTimeout(() => {
+        closing = true;
+        void latest?.terminate();
+        reject(new Error("the ingest thread did not start in time"));
+      }, START_TIMEOUT_MS);
+    }),
+  ]).finally(() => clearTimeout(startTimer));
+
+  const batcher = new Batcher<CheckRequest, WireVerdict>({
+    write: (requests) =>
+      new Promise<WireVerdict[]>((resolve, reject) => {
+        if (worker === null) {
+          reject(new IngestThreadDown("no ingest thread is running"));
+          return;
+        }
+        const id = nextId++;
+        waiting.set(id, { resolve, reject });
+        const message: ToThread = { kind: "check", id, requests };
+        worker.postMessage(message);
+      }),
+    maxItems: MAX_REQUESTS_PER_MESSAGE,
+    maxInFlight: MAX_MESSAGES_IN_FLIGHT,
+  });
+
+  return {
+    verifyAndQueue: (request) =>
+      batcher.call(request).then(verdictOf, (error: unknown) => ({
+        kind: "enqueue_failed" as const,
+        error: error instanceof Error ? error : new Error(String(error)),
+      })),
+    close: async () => {
+      closing = true;
+      const w = worker;
+      if (w === null) return;
+      const exited = new Promise<void>((done) => w.once("exit", () => done()));
+      const message: ToThread = { kind: "close" };
+      w.postMessage(message);
+      const timer = setTimeout(() => void w.terminate(), CLOSE_TIMEOUT_MS);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
