@@ -41,6 +41,8 @@ export type FromThread =
 
 export interface IngestThread {
   readonly verifyAndQueue: VerifyAndQueue;
+  /** The running thread; null between a thread's end and its replacement (tests stop it). */
+  current(): Worker | null;
   /** Lets queued writes finish, closes the thread's Redis connection and waits for it to exit. */
   close(): Promise<void>;
 }
@@ -179,6 +181,7 @@ export async function startIngestThread(init: IngestThreadInit, logger: Logger):
   });
 
   return {
+    current: () => worker,
     verifyAndQueue: (request) =>
       batcher.call(request).then(verdictOf, (error: unknown) => ({
         kind: "enqueue_failed" as const,

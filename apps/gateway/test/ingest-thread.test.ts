@@ -1,0 +1,120 @@
+// The ingest thread (src/ingest-thread.ts) against the real Redis: what it answers, and what
+// happens to the requests it holds when it dies.
+import { createLogger } from "@hookline/logger";
+import { bullPrefix, INGEST_QUEUE, type IngestBatchJob, type IngestJob } from "@hookline/queue";
+import { closeAll, type Isolated, isolate, loadTestConfig } from "@hookline/testkit";
+import { signRequest } from "@hookline/verify";
+import { Queue } from "bullmq";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { CheckRequest, IngestVerdict } from "../src/ingest";
+import { type IngestThread, startIngestThread } from "../src/ingest-thread";
+
+const config = loadTestConfig(`
+sources:
+  - id: klariqo
+    verify: { scheme: klariqo, secrets: ["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"] }
+`);
+const spec = (config.sources[0] as (typeof config.sources)[number]).spec;
+
+let iso: Isolated;
+let thread: IngestThread;
+let queue: Queue;
+
+function signed(n: number, tamper = false): CheckRequest {
+  const body = Buffer.from(JSON.stringify({ type: "export.ready", n }));
+  const s = signRequest(spec, { body, nowMs: Date.now(), eventType: "export.ready" });
+  if (!s.ok) throw new Error(s.message);
+  return {
+    sourceId: "klariqo",
+    body: tamper ? Buffer.from(JSON.stringify({ type: "export.ready", n: -n })) : body,
+    headers: { "content-type": "application/json", ...s.headers },
+    url: "http://127.0.0.1/webhooks/klariqo",
+    receivedAt: Date.now(),
+    traceparent: null,
+  };
+}
+
+/** Every event id in the ingest queue's jobs, plain and batched. */
+async function queuedEventIds(): Promise<Set<string>> {
+  const jobs = await queue.getJobs(["waiting", "active", "delayed", "prioritized", "completed"]);
+  const ids = new Set<string>();
+  for (const job of jobs) {
+    const data = job.data as IngestJob | IngestBatchJob;
+    for (const event of "events" in data ? data.events : [data]) ids.add(event.eventId);
+  }
+  return ids;
+}
+
+beforeAll(async () => {
+  iso = await isolate("ingest-thread");
+  thread = await startIngestThread(
+    {
+      sources: [{ id: "klariqo", spec }],
+      queue: {
+        redis: iso.redisUrl,
+        queuePrefix: iso.queuePrefix,
+        shards: 1,
+        lingerMs: 2,
+        enqueueTimeoutMs: 2_000,
+      },
+    },
+    createLogger({ level: "silent", name: "test" }),
+  );
+  queue = new Queue(INGEST_QUEUE, { connection: { url: iso.redisUrl }, prefix: bullPrefix(iso.queuePrefix) });
+});
+
+afterAll(async () => {
+  await thread?.close();
+  await queue?.close();
+  await closeAll(iso);
+});
+
+describe("the ingest thread", () => {
+  it("accepts a signed request only once its job is in Redis, and refuses a forged one with its reason", async () => {
+    const accepted = await thread.verifyAndQueue(signed(1));
+    expect(accepted).toMatchObject({ kind: "accepted", eventType: "export.ready" });
+    if (accepted.kind !== "accepted") return;
+    expect(await queuedEventIds()).toContain(accepted.eventId);
+    const forged = await thread.verifyAndQueue(signed(2, true));
+    expect(forged).toMatchObject({ kind: "verification_failed", failure: { reason: "signature_mismatch" } });
+  });
+
+  it("takes a burst of concurrent requests, each with its own event id, all queued", async () => {
+    const verdicts = await Promise.all(
+      Array.from({ length: 200 }, (_, i) => thread.verifyAndQueue(signed(100 + i))),
+    );
+    const ids = verdicts.map((v) => (v.kind === "accepted" ? v.eventId : v.kind));
+    expect(new Set(ids).size).toBe(200);
+    const queued = await queuedEventIds();
+    for (const id of ids) expect(queued).toContain(id);
+  });
+
+  it("when it dies, fails what it held with enqueue_failed (never accepted without a job), and a new thread takes over", async () => {
+    const dying = thread.current();
+    expect(dying).not.toBeNull();
+    const burst = Array.from({ length: 100 }, (_, i) => thread.verifyAndQueue(signed(1_000 + i)));
+    await dying?.terminate();
+    const verdicts: IngestVerdict[] = await Promise.all(burst);
+    const queued = await queuedEventIds();
+    let failed = 0;
+    for (const v of verdicts) {
+      if (v.kind === "accepted") expect(queued).toContain(v.eventId);
+      else {
+        expect(v.kind).toBe("enqueue_failed");
+        failed++;
+      }
+    }
+    // Some of the burst was still held when the thread ended (otherwise the test proved nothing).
+    expect(failed).toBeGreaterThan(0);
+    // Meanwhile requests are refused at once, not left waiting.
+    expect(await thread.verifyAndQueue(signed(2_000))).toMatchObject({ kind: "enqueue_failed" });
+    // A new thread is started (after a second) and accepts again.
+    let after: IngestVerdict = { kind: "unknown_source" };
+    for (let i = 0; i < 100 && after.kind !== "accepted"; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      after = await thread.verifyAndQueue(signed(3_000 + i));
+    }
+    expect(after.kind).toBe("accepted");
+    expect(thread.current()).not.toBe(dying);
+  });
+});
