@@ -247,6 +247,7 @@ async function main(): Promise<void> {
             adminPort: await freePort(),
             sinkUrl: "http://127.0.0.1:9/unused",
             gatewayWorkers: workers,
+            ...(settings.ingestThread === undefined ? {} : { ingestThread: settings.ingestThread }),
           }),
           port,
           gateway: true,
@@ -372,6 +373,7 @@ async function main(): Promise<void> {
         adminPort: await freePort(),
         sinkUrl: `http://127.0.0.1:${sinkPort}/hooks/bench`,
         gatewayWorkers: settings.e2eGatewayWorkers,
+        ...(settings.ingestThread === undefined ? {} : { ingestThread: settings.ingestThread }),
       };
       const config = benchConfig(configOptions);
       let current: Awaited<ReturnType<typeof startHookline>> | null = null;

@@ -13,6 +13,8 @@ export interface BenchConfigOptions {
   readonly sinkUrl: string;
   /** `server.workers`. */
   readonly gatewayWorkers: number | "auto";
+  /** `server.ingest_thread`; the config's default when absent. */
+  readonly ingestThread?: boolean;
   /** A JSON pointer: the route keeps each key's events in order (routes[].ordering_key). */
   readonly orderingKey?: string;
   /** The route's `filter`, as YAML flow text. */
@@ -33,7 +35,7 @@ export function benchConfig(o: BenchConfigOptions): string {
   port: ${o.port}
   admin_port: ${o.adminPort}
   body_limit: 1mb
-  workers: ${o.gatewayWorkers}
+  workers: ${o.gatewayWorkers}${o.ingestThread === undefined ? "" : `\n  ingest_thread: ${o.ingestThread}`}
 sources:
   - id: clausum
     verify: { scheme: clausum, secrets: ["${CLAUSUM_SECRET}"], tolerance: 24h }

@@ -22,6 +22,8 @@ export interface BenchSettings {
   readonly ingestSeconds: number;
   /** Rounds of the ingest phase; each server's median round is reported. */
   readonly ingestRounds: number;
+  /** BENCH_INGEST_THREAD=true|false: `server.ingest_thread` of every phase; unset, the default. */
+  readonly ingestThread: boolean | undefined;
   readonly warmupSeconds: number;
   /** Measured seconds of each end-to-end run (empty tables, then grown tables). */
   readonly e2eSeconds: number;
@@ -86,10 +88,14 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): BenchSetting
   const loadGenerator: LoadGenerator =
     requested === "autocannon" || requested === "wrk" ? requested : onPath("wrk") ? "wrk" : "autocannon";
   const rate = int(env, "BENCH_E2E_RATE", 0);
+  const thread = env.BENCH_INGEST_THREAD?.trim();
+  if (thread && thread !== "true" && thread !== "false")
+    throw new Error(`BENCH_INGEST_THREAD must be true or false, got "${thread}"`);
   return {
     phases,
     ingestSeconds: int(env, "BENCH_INGEST_SECONDS", seconds > 0 ? Math.min(seconds, 10) : 10, 1),
     ingestRounds: int(env, "BENCH_INGEST_ROUNDS", 3, 1),
+    ingestThread: thread ? thread === "true" : undefined,
     warmupSeconds: int(env, "BENCH_WARMUP_SECONDS", 5),
     e2eSeconds: int(env, "BENCH_E2E_SECONDS", seconds > 0 ? seconds : 60, 1),
     e2eStepSeconds: int(env, "BENCH_E2E_STEP_SECONDS", 8, 2),

@@ -2,9 +2,10 @@
 // happens to the requests it holds when it dies.
 import { createLogger } from "@hookline/logger";
 import { bullPrefix, INGEST_QUEUE, type IngestBatchJob, type IngestJob } from "@hookline/queue";
-import { closeAll, type Isolated, isolate, loadTestConfig } from "@hookline/testkit";
+import { closeAll, type Isolated, isolate, loadTestConfig, startPrivateRedis } from "@hookline/testkit";
 import { signRequest } from "@hookline/verify";
 import { Queue } from "bullmq";
+import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CheckRequest, IngestVerdict } from "../src/ingest";
 import { type IngestThread, startIngestThread } from "../src/ingest-thread";
@@ -116,5 +117,40 @@ describe("the ingest thread", () => {
     }
     expect(after.kind).toBe("accepted");
     expect(thread.current()).not.toBe(dying);
+  });
+
+  it("counts the wait for the thread in the enqueue timeout: a Redis that stalls gets 503s in time, not 202s later", async () => {
+    // Our own Redis, paused for writes (CLIENT PAUSE would stall every test file on the shared one).
+    const redis = await startPrivateRedis();
+    const logger = createLogger({ level: "silent", name: "test" });
+    const stalled = await startIngestThread(
+      {
+        sources: [{ id: "klariqo", spec }],
+        queue: {
+          redis: redis.url,
+          queuePrefix: iso.queuePrefix,
+          shards: 1,
+          lingerMs: 2,
+          enqueueTimeoutMs: 300,
+        },
+      },
+      logger,
+    );
+    const admin = new Redis(redis.url);
+    try {
+      await admin.call("CLIENT", "PAUSE", "450", "WRITE");
+      // One request goes to the thread and stalls there; the next ones wait here for it (one
+      // message in flight). Had the timeout run only in the thread, they would be sent when the
+      // first times out (300 ms), find Redis back (450 ms) and be accepted half a second late.
+      const first = stalled.verifyAndQueue(signed(5_000));
+      await new Promise((r) => setTimeout(r, 50));
+      const rest = Array.from({ length: 10 }, (_, i) => stalled.verifyAndQueue(signed(5_001 + i)));
+      const verdicts = await Promise.all([first, ...rest]);
+      expect(verdicts.map((v) => v.kind)).toEqual(verdicts.map(() => "enqueue_failed"));
+    } finally {
+      admin.disconnect();
+      await stalled.close();
+      await redis.stop();
+    }
   });
 });
