@@ -19,6 +19,9 @@ import { withTimeout } from "./with-timeout";
 
 export type IngestQueue = Queue<IngestJob | IngestBatchJob>;
 
+/** How long a starting gateway (and its ingest thread) waits for Redis before taking requests. */
+export const REDIS_START_WAIT_MS = 3_000;
+
 /** A batch of at least this many events is written at once, without lingering for more. */
 export const INGEST_BATCH_ENOUGH_EVENTS = 8;
 

@@ -3,10 +3,10 @@
 // thread would run itself.
 import { parentPort, workerData } from "node:worker_threads";
 import { newId } from "@hookline/db/ids";
-import { createProducerConnection } from "@hookline/queue";
+import { createProducerConnection, readyOrLater } from "@hookline/queue";
 import { createVerifier } from "@hookline/verify";
 import { type VerifyingSource, verifyAndQueue } from "./ingest";
-import { createIngestProducer } from "./ingest-queue";
+import { createIngestProducer, REDIS_START_WAIT_MS } from "./ingest-queue";
 import type { FromThread, IngestThreadInit, ToThread, WireVerdict } from "./ingest-thread";
 
 const port = parentPort;
@@ -59,14 +59,6 @@ port.on("message", (message: ToThread) => {
 });
 // As the HTTP thread does at start: give Redis a moment to connect before taking requests; if it
 // is down, requests are answered 503 until it is up.
-if (redis.status !== "ready") {
-  await new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, 3_000);
-    redis.once("ready", () => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
-}
+await readyOrLater(redis, REDIS_START_WAIT_MS);
 const ready: FromThread = { kind: "ready" };
 port.postMessage(ready);

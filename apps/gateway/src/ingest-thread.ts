@@ -61,9 +61,14 @@ const RESTART_DELAY_MS = 1_000;
 const START_TIMEOUT_MS = 20_000;
 const CLOSE_TIMEOUT_MS = 10_000;
 
-/** Thrown for requests held by a thread that stopped, or sent while none runs. */
+/** The reason of an `enqueue_failed` for requests held by a thread that stopped, or sent while none ran. */
 export class IngestThreadDown extends Error {
   readonly code = "ingest_thread_down";
+}
+
+/** The reason of an `enqueue_failed` the thread gave (Redis refused or timed out), with its message. */
+export class EnqueueFailedInThread extends Error {
+  readonly code = "enqueue_failed";
 }
 
 /**
@@ -96,7 +101,7 @@ function tsxApi(): string {
 
 function verdictOf(wire: WireVerdict): IngestVerdict {
   if (wire.kind === "enqueue_failed")
-    return { kind: "enqueue_failed", error: new IngestThreadDown(wire.message) };
+    return { kind: "enqueue_failed", error: new EnqueueFailedInThread(wire.message) };
   if (wire.kind === "thrown") throw new Error(wire.message);
   return wire;
 }
@@ -104,7 +109,7 @@ function verdictOf(wire: WireVerdict): IngestVerdict {
 /** Starts the thread and resolves once it is ready to take requests. */
 export async function startIngestThread(init: IngestThreadInit, logger: Logger): Promise<IngestThread> {
   let worker: Worker | null = null;
-  /** The thread started last, ready or not (a start that takes too long is stopped). */
+  /** The thread started last until it exits, ready or not (a start that takes too long is stopped). */
   let latest: Worker | null = null;
   let closing = false;
   let nextId = 0;
@@ -134,6 +139,7 @@ export async function startIngestThread(init: IngestThreadInit, logger: Logger):
       w.on("error", (error) => logger.error({ err: error }, "ingest thread failed"));
       w.on("exit", (code) => {
         if (worker === w) worker = null;
+        if (latest === w) latest = null;
         failWaiting(`the ingest thread stopped (exit code ${code})`);
         if (!up) {
           failed(new Error(`the ingest thread exited with code ${code} while starting`));
@@ -196,11 +202,15 @@ export async function startIngestThread(init: IngestThreadInit, logger: Logger):
       ),
     close: async () => {
       closing = true;
-      const w = worker;
+      const w = latest;
       if (w === null) return;
       const exited = new Promise<void>((done) => w.once("exit", () => done()));
-      const message: ToThread = { kind: "close" };
-      w.postMessage(message);
+      // A thread still starting (a replacement) is stopped; a running one closes its queues first.
+      if (w !== worker) void w.terminate();
+      else {
+        const message: ToThread = { kind: "close" };
+        w.postMessage(message);
+      }
       const timer = setTimeout(() => void w.terminate(), CLOSE_TIMEOUT_MS);
       await exited;
       clearTimeout(timer);

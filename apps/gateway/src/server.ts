@@ -15,12 +15,18 @@ import {
   queueKeysFor,
   type RedisEndpoint,
   raiseIngestShards,
+  readyOrLater,
 } from "@hookline/queue";
 import { createGatewayApp, type GatewayAppDeps, type IngestObserver } from "./app";
 import { handleClientErrors } from "./client-error";
 import { withFastPath } from "./fast-path";
 import { verifyAndQueue } from "./ingest";
-import { createIngestProducer, type IngestProducer, type IngestQueueSettings } from "./ingest-queue";
+import {
+  createIngestProducer,
+  type IngestProducer,
+  type IngestQueueSettings,
+  REDIS_START_WAIT_MS,
+} from "./ingest-queue";
 import { type IngestThread, startIngestThread } from "./ingest-thread";
 import { withTimeout } from "./with-timeout";
 
@@ -54,15 +60,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const redis = createProducerConnection(options.redis);
   const database = connectDatabase(options.databaseUrl, { max: 2, applicationName: "hookline-gateway" });
   // Give Redis a moment to connect before taking traffic; if it is down we still start and answer 503.
-  if (redis.status !== "ready") {
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, 3_000);
-      redis.once("ready", () => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
-  }
+  await readyOrLater(redis, REDIS_START_WAIT_MS);
   const queueSettings: IngestQueueSettings = {
     redis: options.redis,
     queuePrefix: options.queuePrefix,

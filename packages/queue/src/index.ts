@@ -15,5 +15,6 @@ export {
   type RedisConnection,
   type RedisEndpoint,
   type RedisNode,
+  readyOrLater,
   redisEndpointOf,
 } from "./redis";

@@ -89,3 +89,15 @@ export function createWorkerConnection(endpoint: RedisEndpoint): RedisConnection
   redis.on("error", () => {});
   return redis;
 }
+
+/** Resolves once `connection` is ready, or after `timeoutMs` whether it is or not. */
+export function readyOrLater(connection: RedisConnection, timeoutMs: number): Promise<void> {
+  if (connection.status === "ready") return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, timeoutMs);
+    connection.once("ready", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
