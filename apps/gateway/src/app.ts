@@ -15,6 +15,8 @@ import { LogLimiter } from "./log-limiter";
 export interface Readiness {
   readonly redis: boolean;
   readonly postgres: boolean;
+  /** With `server.ingest_thread`: whether the thread runs (false between its end and its replacement). */
+  readonly ingestThread?: boolean;
 }
 
 export interface IngestObserver {
@@ -96,14 +98,16 @@ export function createGatewayApp(deps: GatewayAppDeps): Hono<Env> {
   app.get("/healthz", (c) => c.json({ status: "ok" }));
   app.get("/readyz", async (c) => {
     const ready = await deps.checkReady();
-    // Readiness is "can accept": ingest needs Redis only. Postgres being away is reported, but a
-    // load balancer must not take every gateway out during a Postgres outage (guarantees.md).
-    const ok = ready.redis;
+    // Readiness is "can accept": ingest needs Redis, and the ingest thread where there is one.
+    // Postgres being away is reported, but a load balancer must not take every gateway out
+    // during a Postgres outage (guarantees.md).
+    const ok = ready.redis && ready.ingestThread !== false;
     return c.json(
       {
         status: ok ? "ready" : "not_ready",
         redis: ready.redis ? "up" : "down",
         postgres: ready.postgres ? "up" : "down",
+        ...(ready.ingestThread === undefined ? {} : { ingest_thread: ready.ingestThread ? "up" : "down" }),
       },
       ok ? 200 : 503,
     );

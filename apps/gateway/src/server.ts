@@ -49,6 +49,8 @@ export interface RunningGateway {
   readonly port: number;
   readonly url: string;
   readonly server: Server;
+  /** The ingest thread, with `server.ingest_thread` (tests stop it to see a crash handled). */
+  readonly ingestThread: IngestThread | null;
   /** Stops accepting, lets in-flight requests finish, then closes connections. */
   close(): Promise<void>;
 }
@@ -121,7 +123,11 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         withTimeout(redis.ping(), 1_000, "redis ping"),
         withTimeout(database.pool.query("select 1"), 1_000, "postgres ping"),
       ]);
-      return { redis: r.status === "fulfilled", postgres: p.status === "fulfilled" };
+      return {
+        redis: r.status === "fulfilled",
+        postgres: p.status === "fulfilled",
+        ...(thread ? { ingestThread: thread.current() !== null } : {}),
+      };
     },
     ...(options.observer ? { observer: options.observer } : {}),
   };
@@ -164,6 +170,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     port,
     url: `http://127.0.0.1:${port}`,
     server,
+    ingestThread: thread,
     close: () => {
       closing ??= (async () => {
         await new Promise<void>((resolve) => {

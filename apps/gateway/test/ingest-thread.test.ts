@@ -2,7 +2,16 @@
 // happens to the requests it holds when it dies.
 import { createLogger } from "@hookline/logger";
 import { bullPrefix, INGEST_QUEUE, type IngestBatchJob, type IngestJob } from "@hookline/queue";
-import { closeAll, type Isolated, isolate, loadTestConfig, startPrivateRedis } from "@hookline/testkit";
+import {
+  closeAll,
+  eventually,
+  type Isolated,
+  isolate,
+  loadTestConfig,
+  sendSigned,
+  startPrivateRedis,
+  startStack,
+} from "@hookline/testkit";
 import { signRequest } from "@hookline/verify";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
@@ -151,6 +160,36 @@ describe("the ingest thread", () => {
       admin.disconnect();
       await stalled.close();
       await redis.stop();
+    }
+  });
+});
+
+describe("a gateway whose ingest thread dies", () => {
+  it("answers 503, never 202, and is not ready until the next thread runs; then accepts again", async () => {
+    const stack = await startStack(iso, config, { withWorker: false });
+    try {
+      const thread = stack.gateway.ingestThread;
+      expect(thread).not.toBeNull();
+      const ready = async () => {
+        const res = await fetch(`${stack.gateway.url}/readyz`);
+        return { status: res.status, body: (await res.json()) as Record<string, string> };
+      };
+      expect(await ready()).toMatchObject({ status: 200, body: { status: "ready", ingest_thread: "up" } });
+      await thread?.current()?.terminate();
+      expect(await ready()).toMatchObject({
+        status: 503,
+        body: { status: "not_ready", ingest_thread: "down" },
+      });
+      const refused = await sendSigned(stack, "klariqo", '{"type":"export.ready","n":"while down"}');
+      expect(refused.status).toBe(503);
+      expect(((await refused.json()) as { code: string }).code).toBe("queue_unavailable");
+      await eventually(async () => (await ready()).status === 200, {
+        timeoutMs: 10_000,
+        what: "ready again",
+      });
+      expect((await sendSigned(stack, "klariqo", '{"type":"export.ready","n":"after"}')).status).toBe(202);
+    } finally {
+      await stack.close();
     }
   });
 });
