@@ -64,8 +64,6 @@ export interface IngestQueueSettings {
 export interface IngestProducer {
   /** Resolves only once the job is in Redis; rejects at once while Redis is not connected. */
   enqueue(job: IngestJob): Promise<void>;
-  /** Records the shard count in Redis (see below); an enqueue does it too when it was not yet. */
-  recordShards(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -119,7 +117,6 @@ export function createIngestProducer(
       if (redis.status !== "ready") throw new Error(`redis is ${redis.status}`);
       await withTimeout(toQueue(job), settings.enqueueTimeoutMs, "enqueue");
     },
-    recordShards,
     close: async () => {
       await Promise.all(queues.map((queue) => queue.close().catch(() => {})));
       if (connection === undefined) redis.disconnect();
