@@ -192,7 +192,7 @@ export function createGatewayApp(deps: GatewayAppDeps): Hono<Env> {
           { requestId: c.get("requestId"), source: sourceId, err: outcome.error },
           "queue unavailable: answering 503",
         );
-        return fail(c, "queue_unavailable", "the queue is unavailable; nothing was accepted, retry later", {
+        return fail(c, "queue_unavailable", "the queue did not take the event in time; it is not acknowledged, retry later (a retry is not delivered twice)", {
           headers: { "Retry-After": String(deps.retryAfterSeconds) },
         });
       default: {
