@@ -192,9 +192,14 @@ export function createGatewayApp(deps: GatewayAppDeps): Hono<Env> {
           { requestId: c.get("requestId"), source: sourceId, err: outcome.error },
           "queue unavailable: answering 503",
         );
-        return fail(c, "queue_unavailable", "the queue did not take the event in time; it is not acknowledged, retry later (a retry is not delivered twice)", {
-          headers: { "Retry-After": String(deps.retryAfterSeconds) },
-        });
+        return fail(
+          c,
+          "queue_unavailable",
+          "the queue did not take the event in time; it is not acknowledged, retry later (a retry is not delivered twice)",
+          {
+            headers: { "Retry-After": String(deps.retryAfterSeconds) },
+          },
+        );
       default: {
         const exhaustive: never = outcome;
         return exhaustive;
