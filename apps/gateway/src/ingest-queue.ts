@@ -1,6 +1,5 @@
 import { Batcher } from "@hookline/batch";
 import {
-  createProducerConnection,
   INGEST_BATCH_JOB_NAME,
   INGEST_BATCH_MAX_BODY_BYTES,
   INGEST_BATCH_MAX_EVENTS,
@@ -68,16 +67,12 @@ export interface IngestProducer {
 }
 
 /**
- * The ingest queues on `redis` (a connection of the caller's, or a new one it owns), one
+ * The ingest queues on the caller's connection (it closes the queues, not the connection), one
  * batcher per shard. Requests take the shards in turn, not by source: one busy source would
  * otherwise load one master, and ordering (which would want a key's events in one shard) is
  * refused with more than one shard anyway.
  */
-export function createIngestProducer(
-  settings: IngestQueueSettings,
-  connection?: RedisConnection,
-): IngestProducer {
-  const redis = connection ?? createProducerConnection(settings.redis);
+export function createIngestProducer(settings: IngestQueueSettings, redis: RedisConnection): IngestProducer {
   const keys = queueKeysFor(settings.queuePrefix, settings.redis);
   // One queue per ingest shard, each with its own hash tag on a cluster (so on its own master).
   const queues: IngestQueue[] = ingestQueueNames(settings.shards).map((name) => {
@@ -119,7 +114,6 @@ export function createIngestProducer(
     },
     close: async () => {
       await Promise.all(queues.map((queue) => queue.close().catch(() => {})));
-      if (connection === undefined) redis.disconnect();
     },
   };
 }
