@@ -1,22 +1,26 @@
 import { Batcher } from "@hookline/batch";
 import {
+  BytesQueue,
+  encodeIngestData,
   INGEST_BATCH_JOB_NAME,
   INGEST_BATCH_MAX_BODY_BYTES,
   INGEST_BATCH_MAX_EVENTS,
   INGEST_JOB_NAME,
   INGEST_JOB_OPTIONS,
-  type IngestBatchJob,
-  type IngestJob,
   ingestQueueNames,
+  type OutgoingIngestData,
+  type OutgoingIngestJob,
   queueKeysFor,
   type RedisConnection,
   type RedisEndpoint,
   raiseIngestShards,
 } from "@hookline/queue";
-import { Queue } from "bullmq";
 import { withTimeout } from "./with-timeout";
 
-export type IngestQueue = Queue<IngestJob | IngestBatchJob>;
+export type IngestQueue = BytesQueue<OutgoingIngestData>;
+
+/** The length of `bytes` bytes in base64, as the batch limit counts a body. */
+const base64Length = (bytes: number) => Math.ceil(bytes / 3) * 4;
 
 /** How long a starting gateway (and its ingest thread) waits for Redis before taking requests. */
 export const REDIS_START_WAIT_MS = 3_000;
@@ -34,17 +38,17 @@ export function createIngestBatcher(
   queue: IngestQueue,
   lingerMs = 0,
   maxInFlight = 1,
-): Batcher<IngestJob, undefined> {
-  return new Batcher<IngestJob, undefined>({
+): Batcher<OutgoingIngestJob, undefined> {
+  return new Batcher<OutgoingIngestJob, undefined>({
     write: async (events) => {
-      const first = events[0] as IngestJob;
+      const first = events[0] as OutgoingIngestJob;
       if (events.length === 1) await queue.add(INGEST_JOB_NAME, first, INGEST_JOB_OPTIONS);
       else await queue.add(INGEST_BATCH_JOB_NAME, { events: [...events] }, INGEST_JOB_OPTIONS);
       return events.map(() => undefined);
     },
     maxItems: INGEST_BATCH_MAX_EVENTS,
     maxBytes: INGEST_BATCH_MAX_BODY_BYTES,
-    sizeOf: (job) => job.body.length,
+    sizeOf: (job) => base64Length(job.body.length),
     maxInFlight,
     lingerMs,
     enoughItems: INGEST_BATCH_ENOUGH_EVENTS,
@@ -62,7 +66,7 @@ export interface IngestQueueSettings {
 
 export interface IngestProducer {
   /** Resolves only once the job is in Redis; rejects at once while Redis is not connected. */
-  enqueue(job: IngestJob): Promise<void>;
+  enqueue(job: OutgoingIngestJob): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -76,7 +80,11 @@ export function createIngestProducer(settings: IngestQueueSettings, redis: Redis
   const keys = queueKeysFor(settings.queuePrefix, settings.redis);
   // One queue per ingest shard, each with its own hash tag on a cluster (so on its own master).
   const queues: IngestQueue[] = ingestQueueNames(settings.shards).map((name) => {
-    const queue: IngestQueue = new Queue(name, { connection: redis, prefix: keys.prefix(name) });
+    const queue: IngestQueue = new BytesQueue(
+      name,
+      { connection: redis, prefix: keys.prefix(name) },
+      encodeIngestData,
+    );
     queue.on("error", () => {}); // surfaced as 503s and /readyz
     return queue;
   });
@@ -97,7 +105,7 @@ export function createIngestProducer(settings: IngestQueueSettings, redis: Redis
   };
   const batchers = queues.map((queue) => createIngestBatcher(queue, settings.lingerMs));
   let turn = 0;
-  const toQueue: (job: IngestJob) => Promise<undefined> =
+  const toQueue: (job: OutgoingIngestJob) => Promise<undefined> =
     batchers.length === 1
       ? (job) => (batchers[0] as (typeof batchers)[number]).call(job)
       : async (job) => {

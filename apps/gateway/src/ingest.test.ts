@@ -1,5 +1,5 @@
 import type { SourceConfig } from "@hookline/config";
-import type { IngestJob } from "@hookline/queue";
+import type { OutgoingIngestJob } from "@hookline/queue";
 import { REDACTED } from "@hookline/redact";
 import type { Verifier, VerifyResult } from "@hookline/verify";
 import { describe, expect, it } from "vitest";
@@ -23,7 +23,7 @@ const source = (result: VerifyResult): SourceConfig => ({
 });
 const ok: VerifyResult = { ok: true, eventType: "a.b", dedupeKey: "k", providerId: "p", timestampMs: null };
 
-function deps(result: VerifyResult, enqueue: (job: IngestJob) => Promise<void>) {
+function deps(result: VerifyResult, enqueue: (job: OutgoingIngestJob) => Promise<void>) {
   const sources = new Map([["s", source(result)]]);
   return {
     sources,
@@ -40,7 +40,7 @@ const request = {
 
 describe("ingest", () => {
   it("accepts only after the enqueue resolved, with the raw body and redacted headers", async () => {
-    const jobs: IngestJob[] = [];
+    const jobs: OutgoingIngestJob[] = [];
     const outcome = await ingest(
       deps(ok, async (j) => void jobs.push(j)),
       request,
@@ -54,7 +54,7 @@ describe("ingest", () => {
       providerId: "p",
       contentType: "text/plain",
     });
-    expect(Buffer.from(jobs[0]?.body ?? "", "base64")).toEqual(Buffer.from([1, 2, 255]));
+    expect(jobs[0]?.body).toEqual(Buffer.from([1, 2, 255]));
     expect(jobs[0]?.headers.authorization).toBe(REDACTED);
   });
   it("reports an enqueue failure instead of accepting", async () => {

@@ -1,5 +1,5 @@
 import type { SourceConfig } from "@hookline/config";
-import type { IngestJob } from "@hookline/queue";
+import type { OutgoingIngestJob } from "@hookline/queue";
 import { isSignatureHeader, REDACTED, shortenSignature } from "@hookline/redact";
 import { endSpan, SpanKind, startSpan, traceparentOf } from "@hookline/tracing";
 import type { Verifier, VerifyFailure } from "@hookline/verify";
@@ -46,7 +46,7 @@ export type VerifyingSource = Pick<SourceConfig, "id" | "verifier">;
 export interface QueueDeps {
   readonly sources: ReadonlyMap<string, VerifyingSource>;
   /** Resolves only once the job is in Redis. */
-  readonly enqueue: (job: IngestJob) => Promise<void>;
+  readonly enqueue: (job: OutgoingIngestJob) => Promise<void>;
   readonly newEventId: () => string;
 }
 
@@ -122,7 +122,7 @@ export function verifyAndQueue(deps: QueueDeps): VerifyAndQueue {
     const metadata = checkMetadata(verdict, source.verifier.bodyDedupe);
     if (!metadata.ok) return { kind: "invalid_metadata", reason: metadata.reason, message: metadata.message };
     const eventId = deps.newEventId();
-    const job: IngestJob = {
+    const job: OutgoingIngestJob = {
       eventId,
       sourceId: source.id,
       eventType: verdict.eventType,
@@ -131,7 +131,7 @@ export function verifyAndQueue(deps: QueueDeps): VerifyAndQueue {
       receivedAt,
       headers: storedHeaders(request.headers, source.verifier),
       contentType: request.headers["content-type"] ?? null,
-      body: request.body.toString("base64"),
+      body: request.body,
       ...(traceparent ? { traceparent } : {}),
     };
     try {

@@ -1,5 +1,11 @@
 import { connect } from "node:net";
-import { bullPrefix, createProducerConnection, INGEST_QUEUE, type IngestJob } from "@hookline/queue";
+import {
+  bullPrefix,
+  createProducerConnection,
+  INGEST_QUEUE,
+  type IngestJob,
+  ingestJobSchema,
+} from "@hookline/queue";
 import {
   closeAll,
   type Isolated,
@@ -90,6 +96,8 @@ describe("ingest", () => {
         return "events" in data ? data.events : [data];
       });
       const event = queued.find((e) => e.eventId === id);
+      // As the worker reads it (the gateway writes the job's JSON itself: BytesQueue).
+      expect(ingestJobSchema.safeParse(event).success).toBe(true);
       expect(event && Buffer.from(event.body, "base64").toString("utf8")).toBe(body);
     } finally {
       await queue.close();

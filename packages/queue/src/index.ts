@@ -1,3 +1,4 @@
+export { BytesQueue } from "./bytes-queue";
 export * from "./catalog";
 export { configFingerprint, swapConfigFingerprint } from "./config-fingerprint";
 export * from "./ingest-batch";
