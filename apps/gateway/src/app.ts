@@ -8,7 +8,7 @@ import { Hono } from "hono";
 import { type BodyResult, drainAndDiscard, readRawBody } from "./body";
 import { clientOf } from "./client-address";
 import { type ErrorBody, GATEWAY_ERROR_STATUS, type GatewayErrorCode } from "./errors";
-import { takeHandedOver } from "./fast-path";
+import { headersOf as headersOfIncoming, takeHandedOver } from "./fast-path";
 import { type IngestDeps, type IngestVerdict, ingest } from "./ingest";
 import { LogLimiter } from "./log-limiter";
 
@@ -234,14 +234,8 @@ function isIdentity(contentEncoding: string): boolean {
 
 function headersOf(c: Context<Env>): Record<string, string> {
   const incoming: IncomingMessage | undefined = c.env.incoming;
+  if (incoming) return headersOfIncoming(incoming);
   const out: Record<string, string> = {};
-  if (incoming) {
-    for (const [name, value] of Object.entries(incoming.headers)) {
-      if (value === undefined) continue;
-      out[name] = Array.isArray(value) ? value.join(", ") : value;
-    }
-    return out;
-  }
   c.req.raw.headers.forEach((value, name) => {
     out[name] = value;
   });

@@ -99,8 +99,8 @@ async function accept(
   res.end(answer);
 }
 
-/** Lower-cased names; repeated headers joined with ", " (as the app's adapter does). */
-function headersOf(req: IncomingMessage): Record<string, string> {
+/** Lower-cased names; repeated headers joined with ", " (the app reads them the same way). */
+export function headersOf(req: IncomingMessage): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(req.headers)) {
     if (value === undefined) continue;
