@@ -45,6 +45,11 @@ async function checkOne(
 }
 
 port.on("message", (message: ToThread) => {
+  if (message.kind === "ping") {
+    const pong: FromThread = { kind: "pong" };
+    port.postMessage(pong);
+    return;
+  }
   if (message.kind === "close") {
     void producer.close().finally(() => {
       redis.disconnect();

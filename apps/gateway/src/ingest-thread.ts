@@ -6,7 +6,7 @@
 // The HTTP thread still reads the clock and starts the trace (so an injected clock and the
 // tracer work as before), and answers 202 only when the thread says the event is in Redis. A
 // thread that dies fails the requests it held with `enqueue_failed` (a 503: nothing accepted)
-// and is started again.
+// and is started again; so does a thread that stops answering (a heartbeat), which is stopped.
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
@@ -34,11 +34,21 @@ export type WireVerdict =
 
 export type ToThread =
   | { readonly kind: "check"; readonly id: number; readonly requests: readonly CheckRequest[] }
+  | { readonly kind: "ping" }
   | { readonly kind: "close" };
 
 export type FromThread =
   | { readonly kind: "ready" }
-  | { readonly kind: "checked"; readonly id: number; readonly verdicts: readonly WireVerdict[] };
+  | { readonly kind: "checked"; readonly id: number; readonly verdicts: readonly WireVerdict[] }
+  | { readonly kind: "pong" };
+
+export interface IngestThreadOptions {
+  /**
+   * A thread that has not answered a heartbeat for this long is stopped (and, like one that
+   * died, replaced). Default STUCK_AFTER_MS.
+   */
+  readonly stuckAfterMs?: number;
+}
 
 export interface IngestThread {
   readonly verifyAndQueue: VerifyAndQueue;
@@ -65,6 +75,15 @@ const RESTART_DELAY_MS = 1_000;
  */
 const THREAD_LIMITS = { maxYoungGenerationSizeMb: 16 } as const;
 const START_TIMEOUT_MS = 20_000;
+/**
+ * A thread whose event loop is blocked (a loop that never ends, a native call that never
+ * returns) holds every request until its enqueue timeout, and would otherwise keep /readyz
+ * green. A heartbeat goes every HEARTBEAT_MS; one unanswered for STUCK_AFTER_MS ends the thread.
+ * Waiting on Redis does not block the thread's event loop, so a slow Redis does not trip it;
+ * verifying a burst of bodies at the body limit takes well under a second.
+ */
+const HEARTBEAT_MS = 1_000;
+const STUCK_AFTER_MS = 10_000;
 const CLOSE_TIMEOUT_MS = 10_000;
 
 /** The reason of an `enqueue_failed` for requests held by a thread that stopped, or sent while none ran. */
@@ -116,7 +135,12 @@ function verdictOf(wire: WireVerdict): IngestVerdict {
 }
 
 /** Starts the thread and resolves once it is ready to take requests. */
-export async function startIngestThread(init: IngestThreadInit, logger: Logger): Promise<IngestThread> {
+export async function startIngestThread(
+  init: IngestThreadInit,
+  logger: Logger,
+  options: IngestThreadOptions = {},
+): Promise<IngestThread> {
+  const stuckAfterMs = options.stuckAfterMs ?? STUCK_AFTER_MS;
   let worker: Worker | null = null;
   /** The thread started last until it exits, ready or not (a start that takes too long is stopped). */
   let latest: Worker | null = null;
@@ -134,7 +158,34 @@ export async function startIngestThread(init: IngestThreadInit, logger: Logger):
       const w = spawn(init);
       latest = w;
       let up = false;
+      // Counted in ticks, not by the clock: after this thread's own event loop was held up
+      // (a long GC), the tick that comes first must not blame the ingest thread for the wait,
+      // and the pong already waiting is read before the next tick.
+      const tickMs = Math.min(HEARTBEAT_MS, stuckAfterMs / 2);
+      const stuckAfterTicks = Math.ceil(stuckAfterMs / tickMs);
+      /** Ticks since the unanswered heartbeat went; null while none is unanswered. */
+      let unansweredTicks: number | null = null;
+      const heartbeat = setInterval(() => {
+        if (!up) return;
+        if (unansweredTicks === null) {
+          unansweredTicks = 0;
+          const ping: ToThread = { kind: "ping" };
+          w.postMessage(ping);
+        } else if (++unansweredTicks >= stuckAfterTicks) {
+          clearInterval(heartbeat);
+          logger.error(
+            { silent_ms: unansweredTicks * tickMs },
+            "ingest thread stopped answering; stopping it and starting another",
+          );
+          void w.terminate();
+        }
+      }, tickMs);
+      heartbeat.unref();
       w.on("message", (message: FromThread) => {
+        if (message.kind === "pong") {
+          unansweredTicks = null;
+          return;
+        }
         if (message.kind === "ready") {
           up = true;
           worker = w;
@@ -147,6 +198,7 @@ export async function startIngestThread(init: IngestThreadInit, logger: Logger):
       });
       w.on("error", (error) => logger.error({ err: error }, "ingest thread failed"));
       w.on("exit", (code) => {
+        clearInterval(heartbeat);
         if (worker === w) worker = null;
         if (latest === w) latest = null;
         failWaiting(`the ingest thread stopped (exit code ${code})`);

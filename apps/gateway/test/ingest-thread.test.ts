@@ -1,5 +1,8 @@
 // The ingest thread (src/ingest-thread.ts) against the real Redis: what it answers, and what
-// happens to the requests it holds when it dies.
+// happens to the requests it holds when it dies or stops answering.
+
+import { Session } from "node:inspector/promises";
+import type { Worker } from "node:worker_threads";
 import { createLogger } from "@hookline/logger";
 import { bullPrefix, INGEST_QUEUE, type IngestBatchJob, type IngestJob } from "@hookline/queue";
 import {
@@ -160,6 +163,71 @@ describe("the ingest thread", () => {
       admin.disconnect();
       await stalled.close();
       await redis.stop();
+    }
+  });
+});
+
+/**
+ * Makes `worker`'s event loop spin forever, from outside, through the inspector: a thread that
+ * is alive but never answers, as a loop with no end in a verifier would leave it.
+ */
+async function hang(worker: Worker): Promise<void> {
+  const session = new Session();
+  session.connect();
+  try {
+    const attached = new Promise<string>((resolve) => {
+      session.on("NodeWorker.attachedToWorker", (event) => {
+        const { sessionId, workerInfo } = event.params;
+        // The inspector's workerId is its own numbering; the title carries the thread id.
+        if (workerInfo.title === `[worker ${worker.threadId}]`) resolve(sessionId);
+      });
+    });
+    await session.post("NodeWorker.enable", { waitForDebuggerOnStart: false });
+    const sessionId = await attached;
+    const spin = {
+      id: 1,
+      method: "Runtime.evaluate",
+      params: { expression: "setTimeout(() => { for (;;) {} }, 0)" },
+    };
+    await session.post("NodeWorker.sendMessageToWorker", { sessionId, message: JSON.stringify(spin) });
+  } finally {
+    session.disconnect();
+  }
+}
+
+describe("an ingest thread that stops answering", () => {
+  it("is stopped and replaced; what it held is refused, never accepted", async () => {
+    const watched = await startIngestThread(
+      {
+        sources: [{ id: "klariqo", spec }],
+        queue: {
+          redis: iso.redisUrl,
+          queuePrefix: iso.queuePrefix,
+          shards: 1,
+          lingerMs: 2,
+          enqueueTimeoutMs: 5_000,
+        },
+      },
+      createLogger({ level: "silent", name: "test" }),
+      { stuckAfterMs: 500 },
+    );
+    try {
+      expect((await watched.verifyAndQueue(signed(7_000))).kind).toBe("accepted");
+      const stuck = watched.current();
+      expect(stuck).not.toBeNull();
+      await hang(stuck as Worker);
+      // Held by the hung thread: refused when it is stopped, well before the enqueue timeout.
+      const started = Date.now();
+      const held = await watched.verifyAndQueue(signed(7_001));
+      expect(held.kind).toBe("enqueue_failed");
+      expect(Date.now() - started).toBeLessThan(4_000);
+      await eventually(async () => (await watched.verifyAndQueue(signed(7_002))).kind === "accepted", {
+        timeoutMs: 10_000,
+        what: "a new thread accepts",
+      });
+      expect(watched.current()).not.toBe(stuck);
+    } finally {
+      await watched.close();
     }
   });
 });
