@@ -45,7 +45,7 @@ export type FromThread =
 export interface IngestThreadOptions {
   /**
    * A thread that has not answered a heartbeat for this long is stopped (and, like one that
-   * died, replaced). Default STUCK_AFTER_MS.
+   * died, replaced). Default: STUCK_AFTER_MS or twice the enqueue timeout, the longer.
    */
   readonly stuckAfterMs?: number;
 }
@@ -78,9 +78,11 @@ const START_TIMEOUT_MS = 20_000;
 /**
  * A thread whose event loop is blocked (a loop that never ends, a native call that never
  * returns) holds every request until its enqueue timeout, and would otherwise keep /readyz
- * green. A heartbeat goes every HEARTBEAT_MS; one unanswered for STUCK_AFTER_MS ends the thread.
- * Waiting on Redis does not block the thread's event loop, so a slow Redis does not trip it;
- * verifying a burst of bodies at the body limit takes well under a second.
+ * green. A heartbeat goes every HEARTBEAT_MS; one unanswered for STUCK_AFTER_MS, or twice the
+ * enqueue timeout when that is longer, ends the thread. Waiting on Redis does not block the
+ * thread's event loop, so a slow Redis does not trip it. The heartbeat is answered after the
+ * requests sent before it, so work queued for longer than that would trip it too; but then
+ * every request it holds has waited past its enqueue timeout and been answered 503 already.
  */
 const HEARTBEAT_MS = 1_000;
 const STUCK_AFTER_MS = 10_000;
@@ -140,7 +142,7 @@ export async function startIngestThread(
   logger: Logger,
   options: IngestThreadOptions = {},
 ): Promise<IngestThread> {
-  const stuckAfterMs = options.stuckAfterMs ?? STUCK_AFTER_MS;
+  const stuckAfterMs = options.stuckAfterMs ?? Math.max(STUCK_AFTER_MS, 2 * init.queue.enqueueTimeoutMs);
   let worker: Worker | null = null;
   /** The thread started last until it exits, ready or not (a start that takes too long is stopped). */
   let latest: Worker | null = null;
