@@ -20,7 +20,7 @@ import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CheckRequest, IngestVerdict } from "../src/ingest";
-import { type IngestThread, startIngestThread } from "../src/ingest-thread";
+import { type IngestThread, type IngestThreadOptions, startIngestThread } from "../src/ingest-thread";
 
 const config = loadTestConfig(`
 sources:
@@ -47,6 +47,18 @@ function signed(n: number, tamper = false): CheckRequest {
   };
 }
 
+/** A thread for the test's one source, queueing into `redisUrl` under the file's prefix. */
+function startThread(redisUrl: string, enqueueTimeoutMs: number, options: IngestThreadOptions = {}) {
+  return startIngestThread(
+    {
+      sources: [{ id: "klariqo", spec }],
+      queue: { redis: redisUrl, queuePrefix: iso.queuePrefix, shards: 1, lingerMs: 2, enqueueTimeoutMs },
+    },
+    createLogger({ level: "silent", name: "test" }),
+    options,
+  );
+}
+
 /** Every event id in the ingest queue's jobs, plain and batched. */
 async function queuedEventIds(): Promise<Set<string>> {
   const jobs = await queue.getJobs(["waiting", "active", "delayed", "prioritized", "completed"]);
@@ -60,19 +72,7 @@ async function queuedEventIds(): Promise<Set<string>> {
 
 beforeAll(async () => {
   iso = await isolate("ingest-thread");
-  thread = await startIngestThread(
-    {
-      sources: [{ id: "klariqo", spec }],
-      queue: {
-        redis: iso.redisUrl,
-        queuePrefix: iso.queuePrefix,
-        shards: 1,
-        lingerMs: 2,
-        enqueueTimeoutMs: 2_000,
-      },
-    },
-    createLogger({ level: "silent", name: "test" }),
-  );
+  thread = await startThread(iso.redisUrl, 2_000);
   queue = new Queue(INGEST_QUEUE, { connection: { url: iso.redisUrl }, prefix: bullPrefix(iso.queuePrefix) });
 });
 
@@ -134,20 +134,7 @@ describe("the ingest thread", () => {
   it("counts the wait for the thread in the enqueue timeout: a Redis that stalls gets 503s in time, not 202s later", async () => {
     // Our own Redis, paused for writes (CLIENT PAUSE would stall every test file on the shared one).
     const redis = await startPrivateRedis();
-    const logger = createLogger({ level: "silent", name: "test" });
-    const stalled = await startIngestThread(
-      {
-        sources: [{ id: "klariqo", spec }],
-        queue: {
-          redis: redis.url,
-          queuePrefix: iso.queuePrefix,
-          shards: 1,
-          lingerMs: 2,
-          enqueueTimeoutMs: 300,
-        },
-      },
-      logger,
-    );
+    const stalled = await startThread(redis.url, 300);
     const admin = new Redis(redis.url);
     try {
       await admin.call("CLIENT", "PAUSE", "450", "WRITE");
@@ -197,20 +184,7 @@ async function hang(worker: Worker): Promise<void> {
 
 describe("an ingest thread that stops answering", () => {
   it("is stopped and replaced; what it held is refused, never accepted", async () => {
-    const watched = await startIngestThread(
-      {
-        sources: [{ id: "klariqo", spec }],
-        queue: {
-          redis: iso.redisUrl,
-          queuePrefix: iso.queuePrefix,
-          shards: 1,
-          lingerMs: 2,
-          enqueueTimeoutMs: 5_000,
-        },
-      },
-      createLogger({ level: "silent", name: "test" }),
-      { stuckAfterMs: 500 },
-    );
+    const watched = await startThread(iso.redisUrl, 5_000, { stuckAfterMs: 500 });
     try {
       expect((await watched.verifyAndQueue(signed(7_000))).kind).toBe("accepted");
       const stuck = watched.current();
