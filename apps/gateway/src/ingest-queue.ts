@@ -1,6 +1,7 @@
 import { Batcher } from "@hookline/batch";
 import {
   BytesQueue,
+  closeQueue,
   encodeIngestData,
   INGEST_BATCH_JOB_NAME,
   INGEST_BATCH_MAX_BODY_BYTES,
@@ -121,7 +122,7 @@ export function createIngestProducer(settings: IngestQueueSettings, redis: Redis
       await withTimeout(toQueue(job), settings.enqueueTimeoutMs, "enqueue");
     },
     close: async () => {
-      await Promise.all(queues.map((queue) => queue.close().catch(() => {})));
+      await Promise.all(queues.map((queue) => closeQueue(queue).catch(() => {})));
     },
   };
 }

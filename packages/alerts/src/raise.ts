@@ -5,7 +5,7 @@
 import { createHash, randomUUID } from "node:crypto";
 import type { AlertConfig, AlertType } from "@hookline/config";
 import type { RedisConnection } from "@hookline/queue";
-import { ALERTS_QUEUE } from "@hookline/queue";
+import { ALERTS_QUEUE, closeQueue } from "@hookline/queue";
 import { type Job, Queue } from "bullmq";
 import type { Alert } from "./message";
 
@@ -146,7 +146,7 @@ export function createAlertRaiser(options: AlertRaiserOptions): AlertRaiser {
     },
     close: async () => {
       await Promise.all([...inFlight]);
-      await queue.close();
+      await closeQueue(queue);
     },
   };
 }

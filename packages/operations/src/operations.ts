@@ -22,6 +22,7 @@ import {
 import type { CircuitState, WatchedQueue } from "@hookline/metrics";
 import {
   ALERTS_QUEUE,
+  closeQueue,
   createProducerConnection,
   type DeliveryJob,
   deliveryJobsByQueue,
@@ -132,7 +133,7 @@ export class DeliveryQueues {
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.#queues.values()].map((q) => q.close().catch(() => {})));
+    await Promise.all([...this.#queues.values()].map((q) => closeQueue(q).catch(() => {})));
     this.#redis.disconnect();
   }
 }

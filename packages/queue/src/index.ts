@@ -1,5 +1,6 @@
 export { BytesQueue } from "./bytes-queue";
 export * from "./catalog";
+export { type Closable, closeQueue } from "./close-queue";
 export { configFingerprint, swapConfigFingerprint } from "./config-fingerprint";
 export * from "./ingest-batch";
 export { advanceIngestFloor, ingestSeq } from "./ingest-floor";
