@@ -33,6 +33,7 @@ import {
   queueKeysFor,
   type RedisConnection,
   type RedisEndpoint,
+  readyOrLater,
 } from "@hookline/queue";
 import type { Redactor } from "@hookline/redact";
 import { routableEvent, routeEvent } from "@hookline/routing";
@@ -93,20 +94,9 @@ export class DeliveryQueues {
 
   /** Waits up to `timeoutMs` for Redis; throws QueueUnavailableError when it does not answer. */
   async ready(timeoutMs = 3_000): Promise<void> {
-    if (this.#redis.status === "ready") return;
-    const redis = this.#redis;
-    const ok = await new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => {
-        redis.off("ready", onReady);
-        resolve(false);
-      }, timeoutMs);
-      const onReady = () => {
-        clearTimeout(timer);
-        resolve(true);
-      };
-      redis.once("ready", onReady);
-    });
-    if (!ok) throw new QueueUnavailableError(`Redis is not reachable (${redis.status})`);
+    await readyOrLater(this.#redis, timeoutMs);
+    if (this.#redis.status !== "ready")
+      throw new QueueUnavailableError(`Redis is not reachable (${this.#redis.status})`);
   }
 
   /** Queues one job per run on its target's queue, with the run's fixed job id. */

@@ -94,10 +94,14 @@ export function createWorkerConnection(endpoint: RedisEndpoint): RedisConnection
 export function readyOrLater(connection: RedisConnection, timeoutMs: number): Promise<void> {
   if (connection.status === "ready") return Promise.resolve();
   return new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, timeoutMs);
-    connection.once("ready", () => {
+    const onReady = () => {
       clearTimeout(timer);
       resolve();
-    });
+    };
+    const timer = setTimeout(() => {
+      connection.off("ready", onReady);
+      resolve();
+    }, timeoutMs);
+    connection.once("ready", onReady);
   });
 }
