@@ -143,6 +143,11 @@ export async function startIngestThread(
   options: IngestThreadOptions = {},
 ): Promise<IngestThread> {
   const stuckAfterMs = options.stuckAfterMs ?? Math.max(STUCK_AFTER_MS, 2 * init.queue.enqueueTimeoutMs);
+  // Counted in ticks, not by the clock: after this thread's own event loop was held up (a long
+  // GC), the tick that comes first must not blame the ingest thread for the wait, and the pong
+  // already waiting is read before the next tick.
+  const tickMs = Math.min(HEARTBEAT_MS, stuckAfterMs / 2);
+  const stuckAfterTicks = Math.ceil(stuckAfterMs / tickMs);
   let worker: Worker | null = null;
   /** The thread started last until it exits, ready or not (a start that takes too long is stopped). */
   let latest: Worker | null = null;
@@ -160,11 +165,6 @@ export async function startIngestThread(
       const w = spawn(init);
       latest = w;
       let up = false;
-      // Counted in ticks, not by the clock: after this thread's own event loop was held up
-      // (a long GC), the tick that comes first must not blame the ingest thread for the wait,
-      // and the pong already waiting is read before the next tick.
-      const tickMs = Math.min(HEARTBEAT_MS, stuckAfterMs / 2);
-      const stuckAfterTicks = Math.ceil(stuckAfterMs / tickMs);
       /** Ticks since the unanswered heartbeat went; null while none is unanswered. */
       let unansweredTicks: number | null = null;
       const heartbeat = setInterval(() => {

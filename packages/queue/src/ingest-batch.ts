@@ -42,11 +42,12 @@ function eventTail(event: OutgoingIngestJob): string {
  * which may hold any character, as UTF-8.
  */
 export function encodeIngestData(data: OutgoingIngestData): Buffer {
-  const events = "events" in data ? data.events : [data];
+  const batch = "events" in data;
+  const events = batch ? data.events : [data];
   const bodies = events.map((event) => event.body.toString("base64"));
   const tails = events.map(eventTail);
-  const open = "events" in data ? '{"events":[' : "";
-  const close = "events" in data ? "]}" : "";
+  const open = batch ? '{"events":[' : "";
+  const close = batch ? "]}" : "";
   let length = open.length + close.length + Math.max(0, events.length - 1);
   for (let i = 0; i < events.length; i++)
     length += BODY_OPEN.length + (bodies[i] as string).length + Buffer.byteLength(tails[i] as string);
