@@ -159,6 +159,15 @@ export async function recordBatch(
     switch (outcome.kind) {
       case "created":
       case "rerun":
+        deps.logger.debug(
+          {
+            source: input.sourceId,
+            eventId: input.eventId,
+            kind: outcome.kind,
+            deliveries: outcome.deliveries.length,
+          },
+          "event recorded",
+        );
         break;
       case "duplicate":
       case "duplicate_rerun":

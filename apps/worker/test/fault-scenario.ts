@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connectDatabase, type Database, migrateDatabase } from "@hookline/db";
 import {
+  type Accepted,
   createHostNetwork,
   eventually,
   freePort,
@@ -27,6 +28,7 @@ import {
   startPrivateRedis,
   startRecordingTarget,
 } from "@hookline/testkit";
+import { Redis } from "ioredis";
 import { expect } from "vitest";
 
 const SOURCE_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
@@ -93,6 +95,8 @@ export interface FaultReport {
   readonly transportErrors: ReadonlyMap<string, number>;
   /** 202'd event ids in neither `events` nor `event_duplicates`. */
   readonly lostAcceptedIds: number;
+  /** What is known of the first lost ids: when each was accepted, its message's other ids, its log lines. */
+  readonly lostDetails: readonly string[];
   /** Provider messages that got a 202 but have no row in `events`. */
   readonly lostMessages: number;
   /** Provider messages with more than one row in `events`. */
@@ -277,6 +281,8 @@ worker: { lock_duration: 3s, stalled_interval: 1s }
       DATABASE_URL: databaseUrl,
       REDIS_URL: redis.url,
       HOOKLINE_QUEUE_PREFIX: "faults",
+      // FAULT_LOG_LEVEL=debug logs each event the worker records, for describeLost to find.
+      LOG_LEVEL: process.env.FAULT_LOG_LEVEL ?? "info",
     };
     const hostOf = (i: number) => network?.hosts[i];
     const gateways = Array.from(
@@ -441,8 +447,17 @@ worker: { lock_duration: 3s, stalled_interval: 1s }
         throw error;
       });
       say(`  drained at +${((Date.now() - started) / 1000).toFixed(1)}s`);
+      const { lost, ...audited } = await audit(database.pool, load.stats, targets, plan);
+      const logs = supervised.flatMap((s) => s.allLogs().map((line) => `${s.command}: ${line}`));
       return {
-        ...(await audit(database.pool, load.stats, targets, plan)),
+        ...audited,
+        lostDetails: await describeLost(
+          { pool: database.pool, redisUrl: redis.url },
+          lost,
+          load.stats,
+          started,
+          logs,
+        ),
         plan,
         seconds: Math.round((Date.now() - started) / 1000),
         duplicateSends: duplicates.length,
@@ -487,7 +502,64 @@ type Audit = Omit<
   | "unexpectedExits"
   | "exitNotes"
   | "leakedLogLines"
->;
+  | "lostDetails"
+> & { readonly lost: readonly Accepted[] };
+
+/**
+ * For a failing run, what can be found about its first lost ids: when the gateway accepted each
+ * (on the clock of the fault lines), every id its message was accepted under and whether that one
+ * was recorded, whether it was set aside, and the log lines that name it.
+ */
+async function describeLost(
+  { pool, redisUrl }: { readonly pool: Database["pool"]; readonly redisUrl: string },
+  lost: readonly Accepted[],
+  stats: LoadStats,
+  started: number,
+  logs: readonly string[],
+): Promise<string[]> {
+  const out: string[] = [];
+  if (lost.length === 0) return out;
+  // Jobs still in Redis after the drain (failed, delayed or waiting ones), to find a lost id in.
+  const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  const jobs: { key: string; fields: Record<string, string> }[] = [];
+  try {
+    await redis.connect();
+    for await (const keys of redis.scanStream({ match: "faults*", count: 1000 }) as AsyncIterable<string[]>)
+      for (const key of keys)
+        if ((await redis.type(key)) === "hash") jobs.push({ key, fields: await redis.hgetall(key) });
+  } catch (error) {
+    out.push(`(Redis not read: ${error instanceof Error ? error.message : String(error)})`);
+  } finally {
+    redis.disconnect();
+  }
+  const at = (ms: number) => `+${((ms - started) / 1000).toFixed(1)}s`;
+  for (const a of lost.slice(0, 5)) {
+    out.push(`${a.eventId}: message ${a.messageId}, sent ${at(a.sentAt)}, answered 202 ${at(a.at)}`);
+    for (const other of stats.accepted.filter((o) => o.messageId === a.messageId && o !== a)) {
+      const stored = await pool.query<{ t: string }>(
+        `select 'event' as t from events where id = $1
+         union all select 'folded into ' || original_event_id from event_duplicates where id = $1`,
+        [other.eventId],
+      );
+      out.push(
+        `    same message also 202 as ${other.eventId} at ${at(other.at)}: ${stored.rows[0]?.t ?? "not recorded"}`,
+      );
+    }
+    const aside = await pool.query<{ id: string; reason: string }>(
+      "select id, reason from ingest_failures where $1 = any(event_ids)",
+      [a.eventId],
+    );
+    for (const r of aside.rows) out.push(`    set aside as ${r.id}: ${r.reason}`);
+    for (const job of jobs.filter((j) => j.fields.data?.includes(a.eventId))) {
+      const { data: _, ...rest } = job.fields;
+      out.push(`    still in Redis as ${job.key}: ${JSON.stringify(rest).slice(0, 600)}`);
+    }
+    const named = logs.filter((l) => l.includes(a.eventId));
+    out.push(`    ${named.length} log lines name it${named.length > 0 ? ":" : ""}`);
+    for (const l of named.slice(0, 8)) out.push(`      ${l.slice(0, 600)}`);
+  }
+  return out;
+}
 
 /** Checks the tables against what the provider was told and what the targets received. */
 async function audit(
@@ -507,9 +579,7 @@ async function audit(
     rowsPerMessage.set(r.provider_id, (rowsPerMessage.get(r.provider_id) ?? 0) + 1);
 
   const acceptedMessages = new Set(stats.accepted.map((a) => a.messageId));
-  const lostAcceptedIds = stats.accepted.filter(
-    (a) => !eventIds.has(a.eventId) && !foldedIds.has(a.eventId),
-  ).length;
+  const lost = stats.accepted.filter((a) => !eventIds.has(a.eventId) && !foldedIds.has(a.eventId));
   const lostMessages = [...acceptedMessages].filter((m) => !rowsPerMessage.has(m)).length;
   const duplicateEvents = [...rowsPerMessage.values()].filter((n) => n > 1).length;
 
@@ -546,7 +616,8 @@ async function audit(
   return {
     accepted: stats.accepted.length,
     distinctMessages: plan.events,
-    lostAcceptedIds,
+    lostAcceptedIds: lost.length,
+    lost,
     lostMessages: lostMessages + (plan.events - acceptedMessages.size),
     duplicateEvents,
     unfinishedDeliveries:
@@ -602,6 +673,7 @@ export function formatReport(r: FaultReport): string {
     ...r.faults.map((f) => `    ${f}`),
     `provider saw (then retried)             refused: ${map(r.refused)}; errors: ${map(r.transportErrors)}`,
     `lost: 202'd ids not recorded            ${r.lostAcceptedIds}`,
+    ...r.lostDetails.map((d) => `    ${d}`),
     `lost: messages with no event            ${r.lostMessages}`,
     `duplicated: provider dups forwarded     ${r.providerDuplicatesForwarded}`,
     `duplicated: events recorded twice       ${r.duplicateEvents}`,
