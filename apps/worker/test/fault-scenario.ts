@@ -431,6 +431,7 @@ worker: { lock_duration: 3s, stalled_interval: 1s }
     const database = connectDatabase(databaseUrl, { max: 2 });
     try {
       const expected = plan.events * TARGETS.length;
+      const drainStarted = Date.now();
       await eventually(
         async () => {
           const r = await database.pool.query<{ n: number }>(
@@ -446,6 +447,16 @@ worker: { lock_duration: 3s, stalled_interval: 1s }
         say(`  not drained: ${JSON.stringify(r.rows)}`);
         throw error;
       });
+      // Every message delivered is not every accepted id recorded: a job holding only provider
+      // re-sends of messages already delivered (say, one waiting out its backoff after the
+      // Postgres outage) may still be on its way. So the books wait for those too, as long as the
+      // drain may take; an id still missing then is reported lost below.
+      const acceptedIds = load.stats.accepted.map((a) => a.eventId);
+      await eventually(async () => (await unrecordedCount(database.pool, acceptedIds)) === 0, {
+        what: "every accepted id recorded",
+        timeoutMs: Math.max(1_000, plan.drainTimeoutMs - (Date.now() - drainStarted)),
+        intervalMs: 500,
+      }).catch(() => say("  not every accepted id was recorded within the drain timeout"));
       say(`  drained at +${((Date.now() - started) / 1000).toFixed(1)}s`);
       const { lost, ...audited } = await audit(database.pool, load.stats, targets, plan);
       const logs = supervised.flatMap((s) => s.allLogs().map((line) => `${s.command}: ${line}`));
@@ -559,6 +570,17 @@ async function describeLost(
     for (const l of named.slice(0, 8)) out.push(`      ${l.slice(0, 600)}`);
   }
   return out;
+}
+
+/** How many of these event ids are neither in `events` nor folded into `event_duplicates`. */
+async function unrecordedCount(pool: Database["pool"], ids: readonly string[]): Promise<number> {
+  const r = await pool.query<{ n: number }>(
+    `select count(*)::int as n from unnest($1::text[]) as a(id)
+     where not exists (select 1 from events e where e.id = a.id)
+       and not exists (select 1 from event_duplicates d where d.id = a.id)`,
+    [ids],
+  );
+  return r.rows[0]?.n ?? 0;
 }
 
 /** Checks the tables against what the provider was told and what the targets received. */
