@@ -3,6 +3,7 @@ import { connectDatabase, TARGET_REMOVED } from "@hookline/db";
 import type { Logger } from "@hookline/logger";
 import {
   ALERTS_QUEUE,
+  closeQueue,
   createWorkerConnection,
   type DeliveryJob,
   deliveryQueueName,
@@ -25,6 +26,7 @@ import { createDeliveryProcessor } from "./delivery-job";
 import { createFirstAttempts } from "./first-attempt";
 import { createIngestProcessor } from "./ingest-job";
 import { createIngestRecorder } from "./ingest-recorder";
+import { promotingAfterFailure } from "./ingest-recovery";
 import { createInlineAttempts, type TargetRuntime } from "./inline-attempt";
 import { createOrdering, type Ordering } from "./ordering";
 import { runEvery } from "./periodic";
@@ -210,14 +212,24 @@ export async function startWorker(options: WorkerRunOptions): Promise<RunningWor
         );
     });
   };
-  const processIngest = createIngestProcessor({
-    config,
-    pool: database.pool,
-    logger,
-    record: recordIngested,
-    firstAttempts,
-    onSetAside: (reason) => options.observer?.ingestSetAside(reason),
-  });
+  // One queue handle per ingest shard consumed, on the shared connection: for promotions.
+  const ingestQueues: Queue[] = [];
+  const processIngest = promotingAfterFailure(
+    createIngestProcessor({
+      config,
+      pool: database.pool,
+      logger,
+      record: recordIngested,
+      firstAttempts,
+      onSetAside: (reason) => options.observer?.ingestSetAside(reason),
+    }),
+    {
+      promote: async () => {
+        await Promise.all(ingestQueues.map((queue) => queue.promoteJobs()));
+      },
+      logger,
+    },
+  );
   // Every ingest shard any process of this installation has used, not only the configured ones:
   // after `ingest.shards` is lowered, the shards given up may still hold jobs (ingest-shards.ts).
   const knownShards = async (): Promise<number> => {
@@ -243,6 +255,9 @@ export async function startWorker(options: WorkerRunOptions): Promise<RunningWor
       if (shard === 0) w.on("completed", () => ordering?.nudge());
       watch(w);
       ingestWorkers.push(w);
+      const queue = new Queue(name, { connection: producer, prefix: keys.prefix(name) });
+      queue.on("error", () => {}); // a failed promotion is logged where it is made
+      ingestQueues.push(queue);
       added.push(w);
     }
     return added;
@@ -332,6 +347,7 @@ export async function startWorker(options: WorkerRunOptions): Promise<RunningWor
         await retention.close();
         await alerting?.close();
         await Promise.all([...runtimes.values()].map((rt) => rt.queue.close()));
+        await Promise.all(ingestQueues.map((queue) => closeQueue(queue)));
         await Promise.all([...runtimes.values()].map((rt) => rt.transport.close()));
         producer.disconnect();
         for (const connection of workerConnections) connection.disconnect();

@@ -452,11 +452,17 @@ worker: { lock_duration: 3s, stalled_interval: 1s }
       // Postgres outage) may still be on its way. So the books wait for those too, as long as the
       // drain may take; an id still missing then is reported lost below.
       const acceptedIds = load.stats.accepted.map((a) => a.eventId);
+      const delivered = Date.now();
+      const late = await unrecordedCount(database.pool, acceptedIds);
+      if (late > 0) say(`  every message delivered; ${late} accepted ids not yet recorded (re-sends)`);
       await eventually(async () => (await unrecordedCount(database.pool, acceptedIds)) === 0, {
         what: "every accepted id recorded",
         timeoutMs: Math.max(1_000, plan.drainTimeoutMs - (Date.now() - drainStarted)),
         intervalMs: 500,
-      }).catch(() => say("  not every accepted id was recorded within the drain timeout"));
+      }).then(
+        () => late > 0 && say(`  they were recorded ${((Date.now() - delivered) / 1000).toFixed(1)} s later`),
+        () => say("  not every accepted id was recorded within the drain timeout"),
+      );
       say(`  drained at +${((Date.now() - started) / 1000).toFixed(1)}s`);
       const { lost, ...audited } = await audit(database.pool, load.stats, targets, plan);
       const logs = supervised.flatMap((s) => s.allLogs().map((line) => `${s.command}: ${line}`));
