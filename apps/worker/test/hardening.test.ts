@@ -28,6 +28,7 @@ import {
 } from "@hookline/testkit";
 import { Queue } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ingestJob, recordedEvent } from "./helpers";
 
 const RETRY_MS = 5_000;
 
@@ -84,21 +85,9 @@ alerts:
 
 afterAll(() => closeAll(ingest, deliveries, stack, database, sink, ops, iso));
 
-const job = (patch: Partial<IngestJob> = {}): IngestJob => ({
-  eventId: newId("evt"),
-  sourceId: "klariqo",
-  eventType: "x.a",
-  dedupeKey: newId("evt"),
-  providerId: null,
-  receivedAt: Date.now(),
-  headers: { "content-type": "application/json" },
-  contentType: "application/json",
-  body: Buffer.from('{"type":"x.a"}').toString("base64"),
-  ...patch,
-});
+const job = ingestJob;
 
-const eventExists = async (id: string) =>
-  ((await database.pool.query("select 1 from events where id = $1", [id])).rowCount ?? 0) > 0;
+const eventExists = (id: string) => recordedEvent(database, id);
 
 const deliveryOf = async (eventId: string) =>
   (

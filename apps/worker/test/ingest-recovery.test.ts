@@ -1,7 +1,7 @@
 // After an outage, an ingest job in backoff is run again as soon as another ingest job succeeds,
 // not when its backoff (up to 30 s) ends: events accepted during the outage are recorded, and
 // their first attempts sent, right after it.
-import { connectDatabase, type Database, newId } from "@hookline/db";
+import { connectDatabase, type Database } from "@hookline/db";
 import {
   bullPrefix,
   createProducerConnection,
@@ -23,6 +23,7 @@ import {
 } from "@hookline/testkit";
 import { Queue } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ingestJob, recordedEvent } from "./helpers";
 
 let iso: Isolated;
 let sink: Sink;
@@ -54,23 +55,12 @@ routes:
 
 afterAll(() => closeAll(ingest, stack, database, sink, iso));
 
-const job = (): IngestJob => ({
-  eventId: newId("evt"),
-  sourceId: "klariqo",
-  eventType: "x.a",
-  dedupeKey: newId("evt"),
-  providerId: null,
-  receivedAt: Date.now(),
-  headers: { "content-type": "application/json" },
-  contentType: "application/json",
-  body: Buffer.from('{"type":"x.a"}').toString("base64"),
-});
+const job = () => ingestJob();
 
 const add = (data: IngestJob) =>
   ingest.add(INGEST_JOB_NAME, data, { ...INGEST_JOB_OPTIONS, jobId: data.eventId });
 
-const eventExists = async (id: string) =>
-  ((await database.pool.query("select 1 from events where id = $1", [id])).rowCount ?? 0) > 0;
+const eventExists = (id: string) => recordedEvent(database, id);
 
 describe("an ingest job in backoff after an outage", () => {
   it("runs again once another ingest job succeeds, before its backoff ends", async () => {
