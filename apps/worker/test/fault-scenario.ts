@@ -398,15 +398,20 @@ worker: { lock_duration: 3s, stalled_interval: 1s }
         }),
       );
     }
+    /** When Postgres went down and came back, for the recovery figures. */
+    let postgresOutage: { readonly from: number; to: number } | null = null;
     if (plan.postgresOutageMs > 0) {
       tasks.push(
         sleep(postgresOutageAt).then(async () => {
           log(`postgres stopped (immediate) for ${plan.postgresOutageMs} ms`);
           const before = load.stats.accepted.length;
+          const outage = { from: Date.now(), to: Number.POSITIVE_INFINITY };
+          postgresOutage = outage;
           await postgres?.crash();
           await sleep(plan.postgresOutageMs);
           const during = load.stats.accepted.length - before;
           await postgres?.start();
+          outage.to = Date.now();
           log(`postgres back; the gateway accepted ${during} events while it was down`);
         }),
       );
@@ -464,6 +469,7 @@ worker: { lock_duration: 3s, stalled_interval: 1s }
         () => say("  not every accepted id was recorded within the drain timeout"),
       );
       say(`  drained at +${((Date.now() - started) / 1000).toFixed(1)}s`);
+      if (postgresOutage) say(`  ${await recoveryAfter(database.pool, postgresOutage)}`);
       const { lost, ...audited } = await audit(database.pool, load.stats, targets, plan);
       const logs = supervised.flatMap((s) => s.allLogs().map((line) => `${s.command}: ${line}`));
       return {
@@ -576,6 +582,25 @@ async function describeLost(
     for (const l of named.slice(0, 8)) out.push(`      ${l.slice(0, 600)}`);
   }
   return out;
+}
+
+/**
+ * How long after Postgres came back the events accepted while it was down were all recorded, and
+ * the deliveries that were live then all ended: the recovery figures of the report.
+ */
+async function recoveryAfter(
+  pool: Database["pool"],
+  outage: { readonly from: number; readonly to: number },
+): Promise<string> {
+  const r = await pool.query<{ recorded: Date | null; delivered: Date | null }>(
+    `select (select max(d.created_at) from deliveries d join events e on e.id = d.event_id
+             where e.received_at >= $1 and e.received_at < $2) as recorded,
+            (select max(d.updated_at) from deliveries d where d.created_at < $2) as delivered`,
+    [new Date(outage.from), new Date(outage.to)],
+  );
+  const after = (at: Date | null) => (at ? `${((at.getTime() - outage.to) / 1000).toFixed(1)} s` : "-");
+  const { recorded, delivered } = r.rows[0] ?? { recorded: null, delivered: null };
+  return `after Postgres was back: events accepted while it was down all recorded within ${after(recorded)}; deliveries created before it was back all ended within ${after(delivered)}`;
 }
 
 /** How many of these event ids are neither in `events` nor folded into `event_duplicates`. */
