@@ -26,9 +26,9 @@ import { createDeliveryProcessor } from "./delivery-job";
 import { createFirstAttempts } from "./first-attempt";
 import { createIngestProcessor } from "./ingest-job";
 import { createIngestRecorder } from "./ingest-recorder";
-import { promotingAfterFailure } from "./ingest-recovery";
 import { createInlineAttempts, type TargetRuntime } from "./inline-attempt";
 import { createOrdering, type Ordering } from "./ordering";
+import { createOutageRecovery } from "./outage-recovery";
 import { runEvery } from "./periodic";
 import type { SetAsideReason } from "./permanent-error";
 import { createReconciler } from "./reconciler";
@@ -214,7 +214,19 @@ export async function startWorker(options: WorkerRunOptions): Promise<RunningWor
   };
   // One queue handle per ingest shard consumed, on the shared connection: for promotions.
   const ingestQueues: Queue[] = [];
-  const processIngest = promotingAfterFailure(
+  const recovery = createOutageRecovery({
+    promote: async (failed) => {
+      await Promise.all(ingestQueues.map((queue) => queue.promoteJobs()));
+      for (const { queue } of runtimes.values())
+        for (const id of failed.get(queue.name) ?? []) {
+          // Only a job still delayed is promoted; one run or finished since is left alone.
+          const job = await queue.getJob(id);
+          if (job && (await job.isDelayed())) await job.promote().catch(() => {});
+        }
+    },
+    logger,
+  });
+  const processIngest = recovery.watch(
     createIngestProcessor({
       config,
       pool: database.pool,
@@ -223,12 +235,6 @@ export async function startWorker(options: WorkerRunOptions): Promise<RunningWor
       firstAttempts,
       onSetAside: (reason) => options.observer?.ingestSetAside(reason),
     }),
-    {
-      promote: async () => {
-        await Promise.all(ingestQueues.map((queue) => queue.promoteJobs()));
-      },
-      logger,
-    },
   );
   // Every ingest shard any process of this installation has used, not only the configured ones:
   // after `ingest.shards` is lowered, the shards given up may still hold jobs (ingest-shards.ts).
@@ -269,18 +275,20 @@ export async function startWorker(options: WorkerRunOptions): Promise<RunningWor
       settings.limiter = { max: target.rateLimit.max, duration: target.rateLimit.durationMs };
     return new Worker<DeliveryJob>(
       deliveryQueueName(target.id),
-      createDeliveryProcessor({
-        target,
-        transport,
-        circuit,
-        slots,
-        isPaused: control.isPaused,
-        attempts,
-        pool: database.pool,
-        logger,
-        now,
-        observer: deliveryObserver,
-      }),
+      recovery.watch(
+        createDeliveryProcessor({
+          target,
+          transport,
+          circuit,
+          slots,
+          isPaused: control.isPaused,
+          attempts,
+          pool: database.pool,
+          logger,
+          now,
+          observer: deliveryObserver,
+        }),
+      ),
       settings,
     );
   });
