@@ -470,6 +470,11 @@ worker: { lock_duration: 3s, stalled_interval: 1s }
       );
       say(`  drained at +${((Date.now() - started) / 1000).toFixed(1)}s`);
       if (postgresOutage) say(`  ${await recoveryAfter(database.pool, postgresOutage)}`);
+      const promotions = supervised
+        .flatMap((s) => s.allLogs())
+        .filter((l) => l.includes("their retries are due now"))
+        .map((l) => `+${((((JSON.parse(l) as { time: number }).time ?? 0) - started) / 1000).toFixed(1)}s`);
+      say(`  failed jobs made due at once: ${promotions.length === 0 ? "never" : promotions.join(", ")}`);
       const { lost, ...audited } = await audit(database.pool, load.stats, targets, plan);
       const logs = supervised.flatMap((s) => s.allLogs().map((line) => `${s.command}: ${line}`));
       return {
