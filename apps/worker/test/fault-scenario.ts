@@ -605,7 +605,21 @@ async function recoveryAfter(
   );
   const after = (at: Date | null) => (at ? `${((at.getTime() - outage.to) / 1000).toFixed(1)} s` : "-");
   const { recorded, delivered } = r.rows[0] ?? { recorded: null, delivered: null };
-  return `after Postgres was back: events accepted while it was down all recorded within ${after(recorded)}; deliveries created before it was back all ended within ${after(delivered)}`;
+  // The delivery that ended last, with its attempts: what held the recovery up.
+  const last = await pool.query<{ id: string; created: number; attempts: string | null }>(
+    `select d.id, extract(epoch from d.created_at - $1::timestamptz)::float8 as created,
+            (select string_agg(a.attempt_number || ' at ' ||
+                               round(extract(epoch from a.started_at - $1::timestamptz)::numeric, 1) || ' s: ' ||
+                               coalesce(a.status_code::text, a.error, 'open'), '; ' order by a.attempt_number)
+             from delivery_attempts a where a.delivery_id = d.id) as attempts
+     from deliveries d where d.created_at < $1 order by d.updated_at desc limit 1`,
+    [new Date(outage.to)],
+  );
+  const l = last.rows[0];
+  const detail = l
+    ? `; the last, ${l.id}, created at ${l.created.toFixed(1)} s, attempts (s from Postgres's return): ${l.attempts ?? "none"}`
+    : "";
+  return `after Postgres was back: events accepted while it was down all recorded within ${after(recorded)}; deliveries created before it was back all ended within ${after(delivered)}${detail}`;
 }
 
 /** How many of these event ids are neither in `events` nor folded into `event_duplicates`. */
