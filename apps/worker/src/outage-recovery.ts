@@ -45,38 +45,35 @@ const putBack = (error: unknown) =>
 export function createOutageRecovery(deps: OutageRecoveryDeps): OutageRecovery {
   const now = deps.now ?? Date.now;
   let failed = new Map<string, Set<string>>();
-  let remembered = 0;
+  const remembered = () => [...failed.values()].reduce((n, ids) => n + ids.size, 0);
   let failedSincePromotion = false;
   let lastPromotion = Number.NEGATIVE_INFINITY;
   let promoting = false;
 
   const remember = (queueName: string, id: string | undefined) => {
     failedSincePromotion = true;
-    if (id === undefined || remembered >= MAX_REMEMBERED) return;
-    const ids = failed.get(queueName) ?? new Set<string>();
-    if (!ids.has(id)) remembered++;
-    ids.add(id);
-    failed.set(queueName, ids);
+    if (id === undefined || remembered() >= MAX_REMEMBERED) return;
+    failed.set(queueName, (failed.get(queueName) ?? new Set<string>()).add(id));
   };
 
   const succeeded = () => {
     if (!failedSincePromotion || promoting || now() - lastPromotion < PROMOTE_INTERVAL_MS) return;
+    deps.logger.info(
+      { jobs: remembered() },
+      "a job succeeded after others failed: their retries are due now",
+    );
     const due = failed;
     failed = new Map();
-    remembered = 0;
     failedSincePromotion = false;
     promoting = true;
     lastPromotion = now();
-    deps.logger.info(
-      { jobs: [...due.values()].reduce((n, ids) => n + ids.size, 0) },
-      "a job succeeded after others failed: their retries are due now",
-    );
     deps
       .promote(due)
       .catch((error: unknown) => {
-        // They keep their backoff; the next success after a failure tries again.
-        for (const [queueName, ids] of due) for (const id of ids) remember(queueName, id);
+        // They keep their backoff; the next success tries again (the delayed ingest jobs too,
+        // even when no job id was remembered).
         failedSincePromotion = true;
+        for (const [queueName, ids] of due) for (const id of ids) remember(queueName, id);
         deps.logger.warn({ err: error }, "failed jobs not made due");
       })
       .finally(() => {

@@ -219,9 +219,8 @@ export async function startWorker(options: WorkerRunOptions): Promise<RunningWor
       await Promise.all(ingestQueues.map((queue) => queue.promoteJobs()));
       for (const { queue } of runtimes.values())
         for (const id of failed.get(queue.name) ?? []) {
-          // Only a job still delayed is promoted; one run or finished since is left alone.
-          const job = await queue.getJob(id);
-          if (job && (await job.isDelayed())) await job.promote().catch(() => {});
+          // BullMQ promotes only a job still delayed; one run or finished since is left alone.
+          await (await queue.getJob(id))?.promote().catch(() => {});
         }
     },
     logger,
@@ -354,8 +353,7 @@ export async function startWorker(options: WorkerRunOptions): Promise<RunningWor
         await inline.drain();
         await retention.close();
         await alerting?.close();
-        await Promise.all([...runtimes.values()].map((rt) => rt.queue.close()));
-        await Promise.all(ingestQueues.map((queue) => closeQueue(queue)));
+        await Promise.all([...[...runtimes.values()].map((rt) => rt.queue), ...ingestQueues].map(closeQueue));
         await Promise.all([...runtimes.values()].map((rt) => rt.transport.close()));
         producer.disconnect();
         for (const connection of workerConnections) connection.disconnect();

@@ -458,9 +458,9 @@ worker: { lock_duration: 3s, stalled_interval: 1s }
       // drain may take; an id still missing then is reported lost below.
       const acceptedIds = load.stats.accepted.map((a) => a.eventId);
       const delivered = Date.now();
-      const late = await unrecordedCount(database.pool, acceptedIds);
+      const late = (await unrecorded(database.pool, acceptedIds)).length;
       if (late > 0) say(`  every message delivered; ${late} accepted ids not yet recorded (re-sends)`);
-      await eventually(async () => (await unrecordedCount(database.pool, acceptedIds)) === 0, {
+      await eventually(async () => (await unrecorded(database.pool, acceptedIds)).length === 0, {
         what: "every accepted id recorded",
         timeoutMs: Math.max(1_000, plan.drainTimeoutMs - (Date.now() - drainStarted)),
         intervalMs: 500,
@@ -622,15 +622,15 @@ async function recoveryAfter(
   return `after Postgres was back: events accepted while it was down all recorded within ${after(recorded)}; deliveries created before it was back all ended within ${after(delivered)}${detail}`;
 }
 
-/** How many of these event ids are neither in `events` nor folded into `event_duplicates`. */
-async function unrecordedCount(pool: Database["pool"], ids: readonly string[]): Promise<number> {
-  const r = await pool.query<{ n: number }>(
-    `select count(*)::int as n from unnest($1::text[]) as a(id)
+/** Those of these event ids that are neither in `events` nor folded into `event_duplicates`. */
+async function unrecorded(pool: Database["pool"], ids: readonly string[]): Promise<string[]> {
+  const r = await pool.query<{ id: string }>(
+    `select a.id from unnest($1::text[]) as a(id)
      where not exists (select 1 from events e where e.id = a.id)
        and not exists (select 1 from event_duplicates d where d.id = a.id)`,
     [ids],
   );
-  return r.rows[0]?.n ?? 0;
+  return r.rows.map((row) => row.id);
 }
 
 /** Checks the tables against what the provider was told and what the targets received. */
@@ -643,15 +643,19 @@ async function audit(
   const events = await pool.query<{ id: string; provider_id: string }>(
     "select id, provider_id from events where source_id = 'klariqo'",
   );
-  const folded = await pool.query<{ id: string }>("select id from event_duplicates");
   const eventIds = new Set(events.rows.map((r) => r.id));
-  const foldedIds = new Set(folded.rows.map((r) => r.id));
   const rowsPerMessage = new Map<string, number>();
   for (const r of events.rows)
     rowsPerMessage.set(r.provider_id, (rowsPerMessage.get(r.provider_id) ?? 0) + 1);
 
   const acceptedMessages = new Set(stats.accepted.map((a) => a.messageId));
-  const lost = stats.accepted.filter((a) => !eventIds.has(a.eventId) && !foldedIds.has(a.eventId));
+  const unrecordedIds = new Set(
+    await unrecorded(
+      pool,
+      stats.accepted.map((a) => a.eventId),
+    ),
+  );
+  const lost = stats.accepted.filter((a) => unrecordedIds.has(a.eventId));
   const lostMessages = [...acceptedMessages].filter((m) => !rowsPerMessage.has(m)).length;
   const duplicateEvents = [...rowsPerMessage.values()].filter((n) => n > 1).length;
 
