@@ -1,7 +1,12 @@
 import { createLogger } from "@hookline/logger";
 import { DelayedError } from "bullmq";
 import { describe, expect, it } from "vitest";
-import { createOutageRecovery, type FailedJobs, PROMOTE_INTERVAL_MS } from "./outage-recovery";
+import {
+  createOutageRecovery,
+  type FailedJobs,
+  MAX_REMEMBERED,
+  PROMOTE_INTERVAL_MS,
+} from "./outage-recovery";
 
 const logger = createLogger({ level: "silent", name: "test" });
 
@@ -80,6 +85,14 @@ describe("createOutageRecovery", () => {
     s.advance(PROMOTE_INTERVAL_MS);
     await s.run("ok");
     expect(s.promotions).toEqual([{ ingest: [a] }, { ingest: [a] }]);
+  });
+
+  it("remembers at most MAX_REMEMBERED failed jobs; the rest keep their backoff", async () => {
+    const s = setup();
+    for (let i = 0; i < MAX_REMEMBERED + 5; i++) await s.run("fail", "delivery:t");
+    await s.run("ok");
+    expect(s.promotions).toHaveLength(1);
+    expect(s.promotions[0]?.["delivery:t"]).toHaveLength(MAX_REMEMBERED);
   });
 
   it("takes a job put back on purpose (DelayedError: a scheduled retry) for neither a failure nor a success", async () => {
